@@ -1,0 +1,329 @@
+import { readdir, realpath, stat } from 'node:fs/promises'
+import type { Dirent } from 'node:fs'
+import path from 'node:path'
+import { ReleaseError } from './errors.ts'
+import { globSet, globToRegExp } from './glob.ts'
+import type { ReleaseProfile } from './profile.ts'
+
+/** One file of a release, as the scan saw it: enough to tell later whether it changed. */
+export interface FileRef {
+  /** Posix path relative to the mirror root. */
+  path: string
+  absPath: string
+  size: number
+  mtimeMs: number
+  ino: number
+}
+
+/** An artifact and its companions: one torrent's worth of files. */
+export interface Release {
+  /** Posix directory of the artifact relative to the root (`''` for the root itself). */
+  releaseDir: string
+  /** The torrent name: the artifact without its extension, or its file name when alone. */
+  name: string
+  artifact: FileRef
+  /** Sorted by path; empty means a single-file torrent. */
+  companions: FileRef[]
+}
+
+export type IgnoredReason =
+  'below minSize' | 'symlink leaves the root' | 'broken symlink' | 'excluded'
+
+/** A file that looked like an artifact but is not one, so a user can be told why. */
+export interface IgnoredFile {
+  path: string
+  reason: IgnoredReason
+}
+
+export interface ScanResult {
+  releases: Release[]
+  ignored: IgnoredFile[]
+  /** Directories read, for the summary line and the benchmark. */
+  directories: number
+}
+
+export interface ScanOptions {
+  profile: ReleaseProfile
+  /** Our output folders, relative to the root; never walked. */
+  outputDirs?: string[]
+  /** Scan only this directory (posix, relative to the root), e.g. for `rescan PATH`. */
+  under?: string
+  /** Walk subdirectories too (default); `false` reads only `under` itself. */
+  recursive?: boolean
+  /** Directories read at once. */
+  concurrency?: number
+}
+
+export const defaultOutputDirs = ['torrents', 'torrent-symlinks']
+
+/**
+ * Walks the mirror tree and groups each artifact with its companions. Reads directory entries
+ * and stats only, never file data: a rescan of 100k unchanged files has to stay well under a
+ * second (`npm run bench:release`).
+ *
+ * Directory symlinks are never followed (`current -> 13.2.0` would give every release twice), a
+ * path segment starting with `.` is never read (rsync's `.NAME.XXXXXX` and `.~tmp~/`), and a file
+ * symlink counts only when its target is inside the root.
+ *
+ * @example
+ * const { releases } = await scanReleases('/srv/mirror/gentoo', { profile: resolveProfile('gentoo') })
+ */
+export async function scanReleases(root: string, options: ScanOptions): Promise<ScanResult> {
+  const rootReal = await realRoot(root)
+  const start = await checkUnder(rootReal, options.under ?? '')
+  const outputDirs = new Set(options.outputDirs ?? defaultOutputDirs)
+  const grouping = new DirectoryGrouping(rootReal, options.profile)
+  const result: ScanResult = { releases: [], ignored: [], directories: 0 }
+  if (start === undefined || isOutput(start, outputDirs)) return result
+
+  const recursive = options.recursive ?? true
+  const queue: string[] = [start]
+  const concurrency = options.concurrency ?? 8
+  let active = 0
+
+  await new Promise<void>((resolve, reject) => {
+    const pump = (): void => {
+      while (active < concurrency && queue.length > 0) {
+        const dir = queue.pop() as string
+        active++
+        readDirectory(rootReal, dir)
+          .then(async (entries) => {
+            if (entries === undefined) return
+            result.directories++
+            const files: Dirent[] = []
+            for (const entry of entries) {
+              if (entry.name.startsWith('.')) continue
+              if (entry.isDirectory()) {
+                const child = join(dir, entry.name)
+                if (recursive && !isOutput(child, outputDirs) && !grouping.excluded(child)) {
+                  queue.push(child)
+                }
+              } else if (entry.isFile() || entry.isSymbolicLink()) {
+                files.push(entry)
+              }
+            }
+            await grouping.group(dir, files, result)
+          })
+          .then(
+            () => {
+              active--
+              if (queue.length === 0 && active === 0) resolve()
+              else pump()
+            },
+            (error: unknown) => {
+              queue.length = 0
+              reject(error)
+            },
+          )
+      }
+    }
+    pump()
+  })
+
+  result.releases.sort((a, b) => compare(key(a), key(b)))
+  result.ignored.sort((a, b) => compare(a.path, b.path))
+  return result
+}
+
+/** The releases of one directory only: what a watcher's dirty directory needs. */
+export function scanDirectory(
+  root: string,
+  dir: string,
+  options: Omit<ScanOptions, 'under' | 'recursive'>,
+): Promise<ScanResult> {
+  return scanReleases(root, { ...options, under: dir, recursive: false })
+}
+
+class DirectoryGrouping {
+  private readonly artifactGlobs: { glob: string; re: RegExp }[]
+  private readonly exclude
+  private readonly include
+  private readonly directoryCompanions: Set<string>
+
+  constructor(
+    private readonly rootReal: string,
+    private readonly profile: ReleaseProfile,
+  ) {
+    this.artifactGlobs = profile.artifacts.map((glob) => ({ glob, re: globToRegExp(glob) }))
+    this.exclude = globSet(profile.exclude)
+    this.include = profile.include.length > 0 ? globSet(profile.include) : undefined
+    this.directoryCompanions = new Set(profile.directoryCompanions)
+  }
+
+  excluded(relPath: string): boolean {
+    return this.exclude.matches(relPath)
+  }
+
+  async group(dir: string, entries: Dirent[], result: ScanResult): Promise<void> {
+    const links = new Set(entries.filter((e) => e.isSymbolicLink()).map((e) => e.name))
+    const names = new Set(entries.map((e) => e.name))
+    const candidates: { name: string; glob: string }[] = []
+    for (const { name } of entries) {
+      // A .torrent is output (ours or the distribution's), never something to make a torrent of.
+      if (name.endsWith('.torrent')) continue
+      const match = this.artifactGlobs.find(({ re }) => re.test(name))
+      if (match === undefined) continue
+      const relPath = join(dir, name)
+      if (this.exclude.matches(relPath)) {
+        result.ignored.push({ path: relPath, reason: 'excluded' })
+      } else if (this.include === undefined || this.include.matches(relPath)) {
+        candidates.push({ name, glob: match.glob })
+      }
+    }
+    if (candidates.length === 0) return
+
+    const shared = [...this.directoryCompanions].filter((n) => names.has(n))
+    const found = await Promise.all(
+      candidates.map(async ({ name, glob }) => {
+        const artifact = await this.fileRef(dir, name, links.has(name), result)
+        if (artifact === undefined) return undefined
+        if (artifact.size < this.profile.minSize) {
+          result.ignored.push({ path: artifact.path, reason: 'below minSize' })
+          return undefined
+        }
+        const companionNames = [
+          ...this.profile.companionSuffixes.map((s) => name + s).filter((n) => names.has(n)),
+          ...shared,
+        ]
+        const companions = (
+          await Promise.all(companionNames.map((n) => this.fileRef(dir, n, links.has(n), result)))
+        ).filter((ref): ref is FileRef => ref !== undefined)
+        companions.sort((a, b) => compare(a.path, b.path))
+        return { name, glob, artifact, companions }
+      }),
+    )
+
+    const releases = found.filter((r) => r !== undefined)
+    const stems = releases.map((r) => (r.companions.length > 0 ? stem(r.name, r.glob) : r.name))
+    for (const [i, r] of releases.entries()) {
+      // Two artifacts with one stem (`x.iso`, `x.img`) would write one .torrent; keep both apart.
+      const clash = stems.some((s, j) => j !== i && s === stems[i])
+      result.releases.push({
+        releaseDir: dir,
+        name: clash ? r.name : stems[i],
+        artifact: r.artifact,
+        companions: r.companions,
+      })
+    }
+  }
+
+  /** Stats one entry; a symlink counts only when it ends at a file inside the root. */
+  private async fileRef(
+    dir: string,
+    name: string,
+    isLink: boolean,
+    result: ScanResult,
+  ): Promise<FileRef | undefined> {
+    const relPath = join(dir, name)
+    const absPath = path.join(this.rootReal, relPath)
+    let target = absPath
+    try {
+      if (isLink) target = await realpath(absPath)
+    } catch (error) {
+      if (isNotFound(error)) {
+        // Gone since readdir (rsync renamed it away), or a symlink pointing nowhere.
+        result.ignored.push({ path: relPath, reason: 'broken symlink' })
+        return undefined
+      }
+      throw error
+    }
+    if (isLink && !isInside(this.rootReal, target)) {
+      result.ignored.push({ path: relPath, reason: 'symlink leaves the root' })
+      return undefined
+    }
+    try {
+      const s = await stat(target)
+      if (!s.isFile()) return undefined
+      return { path: relPath, absPath, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw error
+    }
+  }
+}
+
+async function realRoot(root: string): Promise<string> {
+  try {
+    const real = await realpath(root)
+    if ((await stat(real)).isDirectory()) return real
+  } catch (error) {
+    if (!isNotFound(error)) throw error
+  }
+  throw new ReleaseError('BAD_ROOT', `mirror root ${root} is not a directory`)
+}
+
+/**
+ * `under` must name a real directory inside the root, reached through no symlink: a rescan of
+ * `current/` must not give the releases of `13.2.0/` a second home. Undefined when it is gone.
+ */
+async function checkUnder(rootReal: string, under: string): Promise<string | undefined> {
+  const rel = under
+    .split(/[\\/]+/)
+    .filter((s) => s !== '' && s !== '.')
+    .join('/')
+  if (path.isAbsolute(under) || rel.split('/').some((s) => s === '..' || s.startsWith('.'))) {
+    throw new ReleaseError(
+      'BAD_PATH',
+      `scan path ${under} must be relative to the root, without ".."`,
+    )
+  }
+  const abs = path.join(rootReal, rel)
+  let real: string
+  try {
+    real = await realpath(abs)
+  } catch (error) {
+    if (isNotFound(error)) return undefined
+    throw error
+  }
+  if (real !== abs) {
+    throw new ReleaseError('BAD_PATH', `scan path ${under} goes through a symlink; scan its target`)
+  }
+  return rel
+}
+
+async function readDirectory(rootReal: string, dir: string): Promise<Dirent[] | undefined> {
+  try {
+    return await readdir(path.join(rootReal, dir), { withFileTypes: true })
+  } catch (error) {
+    // Removed or replaced since its parent was read: the next pass sees the new state.
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    throw error
+  }
+}
+
+/** `stage3-amd64-20261117T170000Z.tar.xz` under `*.tar.xz` gives `stage3-amd64-20261117T170000Z`. */
+function stem(name: string, glob: string): string {
+  const suffix = /^\*(\.[^*?/]+)$/.exec(glob)?.[1]
+  if (suffix !== undefined && name.endsWith(suffix) && name.length > suffix.length) {
+    return name.slice(0, -suffix.length)
+  }
+  const dot = name.lastIndexOf('.')
+  return dot > 0 ? name.slice(0, dot) : name
+}
+
+function isOutput(relDir: string, outputDirs: Set<string>): boolean {
+  return outputDirs.has(relDir)
+}
+
+function isInside(rootReal: string, target: string): boolean {
+  return target.startsWith(rootReal.endsWith(path.sep) ? rootReal : rootReal + path.sep)
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP'
+}
+
+function join(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`
+}
+
+function key(r: Release): string {
+  return `${r.releaseDir}/${r.name}`
+}
+
+/** Byte order, as the torrent's file list is sorted: independent of the locale. */
+function compare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b))
+}
