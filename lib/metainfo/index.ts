@@ -1,0 +1,24 @@
+// Torrent files: canonical v1/v2/hybrid metainfo (BEP 3, 12, 19, 47, 52), parsing, magnet links.
+export {
+  createTorrent,
+  createdBy,
+  type CreateOptions,
+  type CreatedTorrent,
+  type SourceFile,
+} from './create.ts'
+export { buildInfo, type InfoInput } from './info.ts'
+export { encodeTorrent, type TorrentExtras } from './torrent.ts'
+export { parseTorrent, type Torrent, type TorrentFile } from './parse.ts'
+export { magnetLink, type MagnetOptions } from './magnet.ts'
+export {
+  compareV1,
+  compareV2,
+  formats,
+  layoutFiles,
+  unsafeSegment,
+  type FileEntry,
+  type Format,
+  type LayoutFile,
+} from './layout.ts'
+export { choosePieceLength, isValidPieceLength } from './piece-length.ts'
+export { MetainfoError, type MetainfoErrorCode } from './errors.ts'

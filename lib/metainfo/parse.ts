@@ -1,0 +1,370 @@
+import { createHash } from 'node:crypto'
+import {
+  BencodeError,
+  decodeWithSpans,
+  type BencodeDict,
+  type BencodeValue,
+} from '../bencode/index.ts'
+import { MetainfoError } from './errors.ts'
+import { unsafeSegment, type Format } from './layout.ts'
+import { rootFromPieceLayer } from '../hashing/index.ts'
+import { isValidPieceLength, MAX_PIECE_LENGTH } from './piece-length.ts'
+
+/** A file in the v1 piece space. `path` is inside the torrent: `[name]` for a single-file one. */
+export interface TorrentFile {
+  path: string[]
+  length: number
+  offset: number
+  pad: boolean
+  piecesRoot: Buffer | null
+}
+
+/** A parsed .torrent: what the seeder, tracker and commands use. */
+export interface Torrent {
+  /** v1: SHA-1 of the info bytes (20); null for v2-only. */
+  infoHash: Buffer | null
+  /** v2 and hybrid: SHA-256 of the info bytes (32). */
+  infoHashV2: Buffer | null
+  /** The exact bencoded info bytes, as found (ut_metadata serves them). */
+  info: Buffer
+  format: Format
+  name: string
+  multiFile: boolean
+  pieceLength: number
+  pieceCount: number
+  /** Total bytes of the v1 piece space, pads included. */
+  length: number
+  pieces: Buffer | null
+  /**
+   * In piece-space order, pads included. A v2-only torrent gets the pads a hybrid of the same
+   * files would have, since BEP 52 aligns every file to a piece boundary anyway.
+   */
+  files: TorrentFile[]
+  /** hex piecesRoot -> concatenated 32-byte hashes (BEP 52 `piece layers`). */
+  pieceLayers: Map<string, Buffer>
+  announce: string | null
+  announceList: string[][]
+  urlList: string[]
+  comment: string | null
+  createdBy: string | null
+  creationDate: number | null
+}
+
+const fail = (code: ConstructorParameters<typeof MetainfoError>[0], message: string): never => {
+  throw new MetainfoError(code, message)
+}
+
+const isDict = (v: BencodeValue | undefined): v is BencodeDict =>
+  typeof v === 'object' && !Buffer.isBuffer(v) && !Array.isArray(v)
+
+function integer(v: BencodeValue | undefined, what: string): number {
+  if (v === undefined) fail('missing-key', `${what} is missing`)
+  if (typeof v !== 'number' || v < 0) fail('bad-type', `${what} must be a non-negative integer`)
+  return v as number
+}
+
+function text(v: BencodeValue | undefined, what: string): string {
+  if (v === undefined) fail('missing-key', `${what} is missing`)
+  if (!Buffer.isBuffer(v)) fail('bad-type', `${what} must be a string`)
+  return (v as Buffer).toString('utf8')
+}
+
+function optionalText(v: BencodeValue | undefined): string | null {
+  return Buffer.isBuffer(v) ? v.toString('utf8') : null
+}
+
+function segment(raw: string, where: string): string {
+  const why = unsafeSegment(raw)
+  if (why) fail('bad-path', `${where} has ${why}`)
+  return raw
+}
+
+function v1Files(info: BencodeDict, name: string): { files: TorrentFile[]; multiFile: boolean } {
+  if (info.length !== undefined && info.files !== undefined)
+    fail('bad-type', 'info has both length and files')
+  if (info.files === undefined) {
+    return {
+      files: [
+        {
+          path: [name],
+          length: integer(info.length, 'info.length'),
+          offset: 0,
+          pad: false,
+          piecesRoot: null,
+        },
+      ],
+      multiFile: false,
+    }
+  }
+  if (!Array.isArray(info.files) || info.files.length === 0)
+    fail('bad-type', 'info.files must be a non-empty list')
+  const files: TorrentFile[] = []
+  let offset = 0
+  ;(info.files as BencodeValue[]).forEach((entry, i) => {
+    if (!isDict(entry)) fail('bad-type', `info.files[${i}] must be a dictionary`)
+    const f = entry as BencodeDict
+    const length = integer(f.length, `info.files[${i}].length`)
+    const pad = Buffer.isBuffer(f.attr) && f.attr.includes(0x70) // BEP 47 'p'
+    let path: string[]
+    if (pad && f.path === undefined) {
+      path = ['.pad', String(length)] // BEP 47: clients "should not require" a pad's path
+    } else {
+      if (!Array.isArray(f.path) || f.path.length === 0)
+        fail('bad-path', `info.files[${i}].path must be a non-empty list`)
+      path = (f.path as BencodeValue[]).map((s) =>
+        segment(text(s, `info.files[${i}].path`), `info.files[${i}].path`),
+      )
+    }
+    files.push({ path, length, offset, pad, piecesRoot: null })
+    offset += length
+  })
+  return { files, multiFile: true }
+}
+
+/** Walks a BEP 52 file tree in key byte order: the order the files occupy the piece space. */
+function v2Files(
+  tree: BencodeValue | undefined,
+): Array<{ path: string[]; length: number; root: Buffer | null }> {
+  if (!isDict(tree)) return fail('bad-file-tree', 'info["file tree"] must be a dictionary')
+  const out: Array<{ path: string[]; length: number; root: Buffer | null }> = []
+  const walk = (node: BencodeDict, path: string[]) => {
+    const keys = Object.keys(node).sort((a, b) =>
+      Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')),
+    )
+    if (keys.length === 0)
+      fail('bad-file-tree', `folder "${path.join('/')}" in the file tree is empty`)
+    for (const key of keys) {
+      const child = node[key]
+      if (!isDict(child))
+        fail('bad-file-tree', `file tree entry "${[...path, key].join('/')}" is not a dictionary`)
+      const name = segment(
+        Buffer.from(key, 'latin1').toString('utf8'),
+        `file tree path "${[...path, key].join('/')}"`,
+      )
+      const leaf = (child as BencodeDict)['']
+      if (leaf === undefined) {
+        walk(child as BencodeDict, [...path, name])
+        continue
+      }
+      // BEP 52: a dictionary with a `length` is a file and "must not have any sibling entries".
+      if (!isDict(leaf) || Object.keys(child as BencodeDict).length !== 1) {
+        fail('bad-file-tree', `file "${[...path, name].join('/')}" has sibling entries`)
+      }
+      const length = integer(
+        (leaf as BencodeDict).length,
+        `length of "${[...path, name].join('/')}"`,
+      )
+      const root = (leaf as BencodeDict)['pieces root']
+      if (length > 0 && (!Buffer.isBuffer(root) || root.length !== 32)) {
+        fail('bad-file-tree', `"${[...path, name].join('/')}" needs a 32-byte pieces root`)
+      }
+      out.push({ path: [...path, name], length, root: length > 0 ? (root as Buffer) : null })
+    }
+  }
+  if ((tree as BencodeDict)[''] !== undefined)
+    fail('bad-file-tree', 'the file tree root must not be a file')
+  walk(tree as BencodeDict, [])
+  return out
+}
+
+function checkHybrid(
+  v1: TorrentFile[],
+  v2: Array<{ path: string[]; length: number }>,
+  pieceLength: number,
+): void {
+  const real = v1.filter((f) => !f.pad)
+  const same =
+    real.length === v2.length &&
+    real.every((f, i) => f.length === v2[i].length && f.path.join('/') === v2[i].path.join('/'))
+  if (!same) fail('length-mismatch', 'the v1 files and the v2 file tree describe different files')
+  for (const f of real) {
+    if (f.length > 0 && f.offset % pieceLength !== 0) {
+      fail(
+        'length-mismatch',
+        `"${f.path.join('/')}" is not aligned to a piece boundary (BEP 52 upgrade path)`,
+      )
+    }
+  }
+}
+
+function pieceLayersOf(
+  torrent: BencodeDict,
+  files: TorrentFile[],
+  pieceLength: number,
+): Map<string, Buffer> {
+  const raw = torrent['piece layers']
+  if (raw === undefined) return fail('bad-piece-layers', 'piece layers are missing (BEP 52)')
+  if (!isDict(raw)) return fail('bad-piece-layers', 'piece layers must be a dictionary')
+  const layers = new Map<string, Buffer>()
+  for (const f of files) {
+    if (f.pad || f.length <= pieceLength) continue
+    const key = f.piecesRoot!.toString('latin1')
+    const layer = (raw as BencodeDict)[key]
+    const expected = Math.ceil(f.length / pieceLength) * 32
+    if (!Buffer.isBuffer(layer) || layer.length !== expected) {
+      fail('bad-piece-layers', `"${f.path.join('/')}" needs a piece layer of ${expected} bytes`)
+    }
+    if (!rootFromPieceLayer(layer as Buffer, pieceLength).equals(f.piecesRoot!)) {
+      fail(
+        'bad-piece-layers',
+        `the piece layer of "${f.path.join('/')}" does not hash to its pieces root`,
+      )
+    }
+    layers.set(f.piecesRoot!.toString('hex'), layer as Buffer)
+  }
+  return layers
+}
+
+function trackers(torrent: BencodeDict): { announce: string | null; announceList: string[][] } {
+  const announce = optionalText(torrent.announce)
+  const announceList: string[][] = []
+  // Outside info, so lenient: a malformed tier is skipped rather than the whole torrent refused.
+  if (Array.isArray(torrent['announce-list'])) {
+    for (const tier of torrent['announce-list']) {
+      if (!Array.isArray(tier)) continue
+      const urls = tier.filter(Buffer.isBuffer).map((u) => u.toString('utf8'))
+      if (urls.length > 0) announceList.push(urls)
+    }
+  }
+  return { announce, announceList }
+}
+
+function urlList(v: BencodeValue | undefined): string[] {
+  if (Buffer.isBuffer(v)) return v.length > 0 ? [v.toString('utf8')] : []
+  if (Array.isArray(v)) return v.filter(Buffer.isBuffer).map((u) => u.toString('utf8'))
+  return []
+}
+
+/**
+ * Parses a .torrent (BEP 3, 12, 19, 47, 52): v1, v2 or hybrid. Refuses, with a
+ * {@link MetainfoError} naming the reason, anything a client could be hurt by: bad piece length,
+ * `pieces` not 20 bytes per piece, unsafe paths (`..`, `.`, empty, `/` inside a segment), an empty
+ * name, missing keys, a file tree that does not match the files or its piece layers. The
+ * info-hashes are of the info bytes as found, never of a re-encoding (BEP 52 "infohash").
+ *
+ * @example
+ * const torrent = parseTorrent(await fs.readFile('debian.iso.torrent'))
+ * torrent.infoHash?.toString('hex')
+ */
+export function parseTorrent(bytes: Uint8Array): Torrent {
+  let decoded: ReturnType<typeof decodeWithSpans>
+  try {
+    decoded = decodeWithSpans(bytes, { allowUnsortedKeys: true })
+  } catch (err) {
+    if (err instanceof BencodeError) fail('bad-bencode', `not a torrent: ${err.message}`)
+    throw err
+  }
+  const { value: torrent, spans } = decoded!
+  const span = spans.get('info')
+  if (!span) return fail('missing-key', 'info is missing')
+  if (!isDict(torrent.info)) return fail('bad-type', 'info must be a dictionary')
+  const info = torrent.info as BencodeDict
+  // A copy: the caller may reuse its buffer, and the info bytes live as long as the torrent.
+  const infoBytes = Buffer.from(bytes.subarray(span.start, span.end))
+
+  const metaVersion = info['meta version']
+  if (metaVersion !== undefined && metaVersion !== 2) {
+    fail(
+      'unsupported-version',
+      `meta version ${String(metaVersion)} is newer than this program understands`,
+    )
+  }
+  const hasV2 = metaVersion === 2
+  const hasV1 = info.pieces !== undefined || (!hasV2 && info['file tree'] === undefined)
+  const format: Format = hasV1 && hasV2 ? 'hybrid' : hasV2 ? 'v2' : 'v1'
+
+  const name = text(info.name, 'info.name')
+  if (name === '') fail('bad-name', 'info.name is empty')
+  segment(name, 'info.name')
+
+  const pieceLength = integer(info['piece length'], 'info["piece length"]')
+  if (
+    hasV2 ? !isValidPieceLength(pieceLength) : pieceLength === 0 || pieceLength > MAX_PIECE_LENGTH
+  ) {
+    fail(
+      'bad-piece-length',
+      `piece length ${pieceLength} is not ${hasV2 ? 'a power of two from 16 KiB to 128 MiB' : 'from 1 byte to 128 MiB'}`,
+    )
+  }
+
+  let files: TorrentFile[]
+  let multiFile: boolean
+  let pieces: Buffer | null = null
+  if (hasV1) {
+    ;({ files, multiFile } = v1Files(info, name))
+    const p = info.pieces
+    if (p === undefined) fail('missing-key', 'info.pieces is missing')
+    if (!Buffer.isBuffer(p) || p.length % 20 !== 0)
+      fail('bad-pieces', 'info.pieces is not a multiple of 20 bytes')
+    pieces = p as Buffer
+  } else {
+    files = []
+    multiFile = false
+  }
+  if (hasV2) {
+    const tree = v2Files(info['file tree'])
+    if (tree.length === 0) fail('bad-file-tree', 'the file tree has no files')
+    const single = tree.length === 1 && tree[0].path.length === 1 && !(hasV1 && multiFile)
+    if (hasV1) {
+      checkHybrid(files, single ? [{ path: [name], length: tree[0].length }] : tree, pieceLength)
+      if (single && tree[0].path[0] !== name)
+        fail('length-mismatch', 'the single file of the file tree is not named like the torrent')
+      let next = 0
+      for (const f of files) if (!f.pad) f.piecesRoot = tree[next++].root
+    } else {
+      multiFile = !single
+      let offset = 0
+      tree.forEach((f) => {
+        files.push({
+          path: single ? [name] : f.path,
+          length: f.length,
+          offset,
+          pad: false,
+          piecesRoot: f.root,
+        })
+        offset += f.length
+        const tail = f.length % pieceLength
+        if (tail !== 0 && multiFile) {
+          files.push({
+            path: ['.pad', String(pieceLength - tail)],
+            length: pieceLength - tail,
+            offset,
+            pad: true,
+            piecesRoot: null,
+          })
+          offset += pieceLength - tail
+        }
+      })
+    }
+  }
+  const length = files.reduce((sum, f) => sum + f.length, 0)
+  const pieceCount = Math.ceil(length / pieceLength)
+  if (pieces && pieces.length !== pieceCount * 20) {
+    fail(
+      'bad-pieces',
+      `info.pieces holds ${pieces.length / 20} hashes but ${length} bytes make ${pieceCount} pieces`,
+    )
+  }
+  const pieceLayers = hasV2 ? pieceLayersOf(torrent, files, pieceLength) : new Map<string, Buffer>()
+
+  const creationDate = torrent['creation date']
+  return {
+    infoHash: hasV1 ? createHash('sha1').update(infoBytes).digest() : null,
+    infoHashV2: hasV2 ? createHash('sha256').update(infoBytes).digest() : null,
+    info: infoBytes,
+    format,
+    name,
+    multiFile,
+    pieceLength,
+    pieceCount,
+    length,
+    pieces,
+    files,
+    pieceLayers,
+    ...trackers(torrent),
+    urlList: urlList(torrent['url-list']),
+    comment: optionalText(torrent.comment),
+    createdBy: optionalText(torrent['created by']),
+    creationDate: typeof creationDate === 'number' ? creationDate : null,
+  }
+}
