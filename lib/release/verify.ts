@@ -100,7 +100,9 @@ export async function readExpectedDigests(release: Release): Promise<ExpectedDig
 }
 
 /** The one whole-file digest worth computing: SHA-256, else SHA-512, else BLAKE2B. */
-export function preferredAlgorithm(digests: Digests): DigestAlgorithm | undefined {
+export function preferredAlgorithm(
+  digests: Partial<Record<DigestAlgorithm, unknown>>,
+): DigestAlgorithm | undefined {
   return digestAlgorithms.find((a) => digests[a] !== undefined)
 }
 
