@@ -9,7 +9,10 @@ import { spawnSync } from 'node:child_process'
  * const mktorrent = tool('mktorrent')
  * describe.skipIf(!mktorrent.found)(`mktorrent interop ${mktorrent.reason}`, () => { … })
  */
-export function tool(name: string, probe: string[] = ['--version']): { found: boolean; reason: string } {
+export function tool(
+  name: string,
+  probe: string[] = ['--version'],
+): { found: boolean; reason: string } {
   const found = spawnSync(name, probe, { stdio: 'ignore' }).error === undefined
   if (!found && process.env.CI === 'true') {
     throw new Error(`${name} is not installed, and CI=true requires it (see .ci/run)`)

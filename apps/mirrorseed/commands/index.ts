@@ -1,0 +1,3 @@
+// Every subcommand; each module exports `register(program)`.
+export * as serve from './serve.ts'
+export * as migrate from './migrate.ts'

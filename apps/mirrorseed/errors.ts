@@ -1,0 +1,12 @@
+/**
+ * A command that cannot do what was asked: printed as one line `mirrorseed: <message>`, exit
+ * status `exitCode` (2 for bad input, 1 for a failure such as a bad piece).
+ */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 2,
+  ) {
+    super(message)
+  }
+}

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander'
+import { createRequire } from 'node:module'
+import { ConfigError } from '../../lib/config/index.ts'
+import { DatabaseError } from '../../lib/db/index.ts'
+import { CliError } from './errors.ts'
+import * as commands from './commands/index.ts'
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
+
+const program = new Command('mirrorseed')
+  .description('A seeding appliance for Linux-distribution mirrors.')
+  .version(version)
+  .configureOutput({
+    // One line, in the same voice as every other error the program prints.
+    outputError: (text, write) => write(text.replace(/^error: /, 'mirrorseed: ')),
+  })
+  .exitOverride()
+
+for (const command of Object.values(commands)) command.register(program)
+
+/** Bad input exits 2, a failure 1; the user sees one line, a stack only when debugging. */
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) {
+    process.exit(err.exitCode === 0 ? 0 : 2)
+  }
+  const known =
+    err instanceof CliError || err instanceof ConfigError || err instanceof DatabaseError
+  const message = err instanceof Error ? err.message : String(err)
+  process.stderr.write(`mirrorseed: ${message}\n`)
+  if (!known && process.env.MIRRORSEED_DEBUG === '1') console.error(err)
+  process.exit(err instanceof CliError ? err.exitCode : known ? 2 : 1)
+}
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  fail(err)
+}

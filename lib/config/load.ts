@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { configSchema, type Config } from './schema.ts'
+
+/** Bad configuration: one line naming the key and what is wrong with it. */
+export class ConfigError extends Error {
+  readonly code = 'config'
+}
+
+export type ResolvedConfig = Config & { publicUrl: string; publicAddress: string }
+
+/** Overrides from the command line, in the config's own shape (`--min-size` → release.minSize). */
+export type ConfigOverrides = Partial<Omit<Config, 'release'>> & {
+  release?: Partial<Config['release']>
+}
+
+/**
+ * Environment variables, each beating the same key in the file. Strings are converted by the
+ * key's schema type, so `MIRRORSEED_HTTP_PORT=80` is a number and `MIRRORSEED_ROLES=a,b` a list.
+ */
+const envKeys: Record<string, string[]> = {
+  MIRRORSEED_ROOT: ['root'],
+  MIRRORSEED_DATA_DIR: ['dataDir'],
+  MIRRORSEED_PROFILE: ['profile'],
+  MIRRORSEED_FORMAT: ['format'],
+  MIRRORSEED_PIECE_LENGTH: ['pieceLength'],
+  MIRRORSEED_PUBLIC_URL: ['publicUrl'],
+  MIRRORSEED_PUBLIC_ADDRESS: ['publicAddress'],
+  MIRRORSEED_HOST: ['host'],
+  MIRRORSEED_HTTP_PORT: ['httpPort'],
+  MIRRORSEED_UDP_PORT: ['udpPort'],
+  MIRRORSEED_PEER_PORT: ['peerPort'],
+  MIRRORSEED_ADMIN_TOKEN: ['adminToken'],
+  MIRRORSEED_ROLES: ['roles'],
+  MIRRORSEED_MIN_SIZE: ['release', 'minSize'],
+  DATABASE_URL: ['databaseUrl'],
+}
+
+const numericKeys = new Set(['pieceLength', 'httpPort', 'udpPort', 'peerPort', 'minSize'])
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, any> = {}
+  for (const [name, path] of Object.entries(envKeys)) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    const key = path[path.length - 1]
+    let value: unknown = raw
+    if (numericKeys.has(key)) value = /^\d+$/.test(raw) ? Number(raw) : raw
+    if (key === 'roles') value = raw.split(',').map((r) => r.trim())
+    let target = out
+    for (const segment of path.slice(0, -1)) target = target[segment] ??= {}
+    target[key] = value
+  }
+  return out
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Later layers win, key by key, down through nested sections. */
+function merge(...layers: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue
+      out[key] = isPlainObject(value) && isPlainObject(out[key]) ? merge(out[key], value) : value
+    }
+  }
+  return out
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0]
+  const path = issue.path.join('.')
+  if (issue.code === 'unrecognized_keys') {
+    const key = [path, issue.keys[0]].filter(Boolean).join('.')
+    return `${key}: unknown key`
+  }
+  return `${path || '(top level)'}: ${issue.message}`
+}
+
+function readFile(file: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`)
+  }
+  let doc: unknown
+  try {
+    doc = parseYaml(text)
+  } catch (err) {
+    throw new ConfigError(
+      `config file ${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+    )
+  }
+  if (doc === null || doc === undefined) return {}
+  if (!isPlainObject(doc)) throw new ConfigError(`config file ${file}: must be a mapping of keys`)
+  return doc
+}
+
+const wildcard = new Set(['0.0.0.0', '::', ''])
+
+/**
+ * Loads the configuration: the file (`file`, or `./mirrorseed.yaml` when it exists), then the
+ * environment, then `overrides` from flags. Throws {@link ConfigError} naming the bad key.
+ *
+ * @example
+ * const config = loadConfig({ overrides: { root: '/srv/mirror/gentoo', httpPort: 8080 } })
+ */
+export function loadConfig(
+  options: { file?: string; overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv } = {},
+): ResolvedConfig {
+  const env = options.env ?? process.env
+  const file = options.file ?? (existsSync('mirrorseed.yaml') ? 'mirrorseed.yaml' : undefined)
+  const layers = [file ? readFile(file) : {}, fromEnv(env), options.overrides ?? {}]
+  const parsed = configSchema.safeParse(merge(...layers))
+  if (!parsed.success) throw new ConfigError(`config: ${describe(parsed.error)}`)
+  const config = parsed.data
+  const host = wildcard.has(config.host) ? '127.0.0.1' : config.host
+  const publicUrl = (config.publicUrl ?? `http://${host}:${config.httpPort}`).replace(/\/+$/, '')
+  const publicAddress = config.publicAddress ?? new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')
+  return { ...config, publicUrl, publicAddress }
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod'
+
+/**
+ * The whole configuration: `mirrorseed.yaml`, then `MIRRORSEED_*` environment variables, then
+ * command-line flags, each overriding the one before. Every object is strict, so a misspelt key
+ * stops start-up with its name instead of being silently ignored.
+ */
+
+const port = z.number().int().min(0).max(65535)
+const seconds = z.number().positive()
+const powerOfTwo = z
+  .number()
+  .int()
+  .refine((n) => n >= 16384 && (n & (n - 1)) === 0, 'must be a power of two, at least 16384')
+
+export const roles = ['generator', 'tracker', 'seeder', 'webseed', 'api', 'web'] as const
+
+export const profiles = ['gentoo', 'debian', 'generic'] as const
+
+export const formats = ['v1', 'v2', 'hybrid'] as const
+
+const trackerSchema = z.strictObject({
+  /** Seconds a client should wait between announces; replies add jitter to spread the load. */
+  interval: seconds.default(1800),
+  minInterval: seconds.default(900),
+  numwant: z.number().int().min(0).default(50),
+  maxNumwant: z.number().int().min(1).default(200),
+  /** Only these addresses may set `ip` or `X-Forwarded-For` (a reverse proxy in front of us). */
+  trustedProxies: z.array(z.string()).default([]),
+  fullScrape: z.boolean().default(false),
+  /** A superseded torrent stays tracked this long, so running downloads can finish. */
+  graceSeconds: seconds.default(7 * 24 * 3600),
+  /** Announces per IP per minute before the tracker answers `failure reason`. */
+  rateLimitPerMinute: z.number().int().min(1).default(120),
+})
+
+const seederSchema = z.strictObject({
+  maxConnections: z.number().int().min(1).default(500),
+  maxPerIp: z.number().int().min(1).default(8),
+  uploadSlots: z.number().int().min(1).default(16),
+  /** Bytes per second for all peers together; 0 means no limit. */
+  uploadRate: z.number().int().min(0).default(0),
+  openFiles: z.number().int().min(1).default(64),
+})
+
+const releaseSchema = z.strictObject({
+  /** Smallest file that counts as an artifact, in bytes. */
+  minSize: z
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * 1024),
+  /** Globs (relative to the root) a scan reads; empty means the whole tree. */
+  include: z.array(z.string()).default([]),
+  exclude: z.array(z.string()).default([]),
+  /** Extra artifact globs on top of the profile's own. */
+  artifacts: z.array(z.string()).default([]),
+  /** Hold a release that lists no digest of its artifact instead of publishing it unverified. */
+  requireDigest: z.boolean().default(false),
+  /** A keyring for `gpgv`; when set, `.asc`/`.sign` companions must verify. */
+  keyring: z.string().optional(),
+})
+
+const watchSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Quiet time after the last change in a directory before it is scanned. */
+  quietSeconds: seconds.default(10),
+  /** A directory that never goes quiet is scanned after this long all the same. */
+  maxWaitSeconds: seconds.default(300),
+  /** A full reconcile pass, the safety net under the watcher. */
+  reconcileSeconds: seconds.default(3600),
+})
+
+const outputSchema = z.strictObject({
+  torrents: z.string().default('torrents'),
+  symlinks: z.string().default('torrent-symlinks'),
+})
+
+export const configSchema = z.strictObject({
+  root: z.string().optional(),
+  dataDir: z.string().default('./data'),
+  profile: z.enum(profiles).default('generic'),
+  format: z.enum(formats).default('v1'),
+  /** Fixed piece length in bytes; unset means chosen from each torrent's size. */
+  pieceLength: powerOfTwo.optional(),
+  /** How clients reach this appliance: base of the announce, web-seed and page URLs. */
+  publicUrl: z.url().optional(),
+  /** The address our seeder is announced with; defaults to the public URL's host. */
+  publicAddress: z.string().optional(),
+  host: z.string().default('0.0.0.0'),
+  httpPort: port.default(6969),
+  udpPort: port.default(6969),
+  peerPort: port.default(6881),
+  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  databaseUrl: z.string().optional(),
+  roles: z
+    .array(z.enum(roles))
+    .min(1)
+    .default([...roles]),
+  /** Trackers added to every torrent's `announce-list` after our own. */
+  trackers: z.array(z.url()).default([]),
+  comment: z.string().optional(),
+  output: outputSchema.default(outputSchema.parse({})),
+  release: releaseSchema.default(releaseSchema.parse({})),
+  watch: watchSchema.default(watchSchema.parse({})),
+  tracker: trackerSchema.default(trackerSchema.parse({})),
+  seeder: seederSchema.default(seederSchema.parse({})),
+})
+
+export type Config = z.infer<typeof configSchema>
+export type Role = (typeof roles)[number]
+export type Profile = (typeof profiles)[number]
+export type Format = (typeof formats)[number]

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { eq } from 'drizzle-orm'
+import { databaseKinds } from '../../test/databases.ts'
+import { openDatabase, torrents, torrentStats, torrentFiles, events, mirrors } from './index.ts'
+
+describe.each(databaseKinds)('database on %s', (_name, kind) => {
+  it('stores a torrent with its files and stats, and removes them together', async () => {
+    const database = await kind.open()
+    try {
+      const { db } = database
+      const metainfo = Buffer.from([0x64, 0x00, 0xff, 0x65])
+      const [row] = await db
+        .insert(torrents)
+        .values({
+          infoHash: 'aa'.repeat(20),
+          name: 'install-amd64-minimal-20261117T170000Z',
+          releaseDir: 'releases/amd64/autobuilds/20261117T170000Z',
+          format: 'v1',
+          pieceLength: 262144,
+          size: 5_000_000_000,
+          metainfo,
+        })
+        .returning()
+      await db.insert(torrentFiles).values({
+        torrentId: row.id,
+        path: 'releases/amd64/autobuilds/20261117T170000Z/x.iso',
+        size: 5_000_000_000,
+        role: 'artifact',
+        mtimeMs: 1_763_398_800_000,
+        inode: 42,
+      })
+      await db.insert(torrentStats).values({ torrentId: row.id, completed: 3 })
+      const [read] = await db.select().from(torrents).where(eq(torrents.id, row.id))
+      // Binary metainfo and sizes past 32 bits come back as they went in.
+      expect(Buffer.compare(read.metainfo, metainfo)).toBe(0)
+      expect(read.size).toBe(5_000_000_000)
+      expect(read.status).toBe('active')
+
+      await db.delete(torrents).where(eq(torrents.id, row.id))
+      expect(await db.select().from(torrentFiles)).toEqual([])
+      expect(await db.select().from(torrentStats)).toEqual([])
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('refuses a second torrent with the same info-hash', async () => {
+    const database = await kind.open()
+    try {
+      const values = {
+        infoHash: 'bb'.repeat(20),
+        name: 'a',
+        releaseDir: 'r',
+        format: 'v1' as const,
+        pieceLength: 262144,
+        size: 1,
+        metainfo: Buffer.from('de'),
+      }
+      await database.db.insert(torrents).values(values)
+      await expect(database.db.insert(torrents).values(values)).rejects.toThrow()
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('keeps events about a mirror that is gone', async () => {
+    const database = await kind.open()
+    try {
+      const { db } = database
+      const [m] = await db
+        .insert(mirrors)
+        .values({ name: 'm1', baseUrl: 'https://m1.example/gentoo' })
+        .returning()
+      await db.insert(events).values({ kind: 'mirror_up', mirrorId: m.id, message: 'm1 is up' })
+      await db.delete(mirrors).where(eq(mirrors.id, m.id))
+      const [e] = await db.select().from(events)
+      expect(e.mirrorId).toBeNull()
+      expect(e.message).toBe('m1 is up')
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('delivers LISTEN/NOTIFY payloads', async () => {
+    const database = await kind.open()
+    try {
+      const got = new Promise<string>((resolve) => {
+        void database.listen('mirrorseed_test', resolve)
+      })
+      await new Promise((r) => setTimeout(r, 50))
+      await database.notify('mirrorseed_test', 'hello')
+      expect(await got).toBe('hello')
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('migrates an already migrated database without change', async () => {
+    const database = await kind.open()
+    try {
+      await database.migrate()
+      await database.ping()
+    } finally {
+      await database.close()
+    }
+  })
+})
+
+describe('the embedded database folder', () => {
+  it('cannot be opened by a second process while the first holds it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mirrorseed-lock-'))
+    const first = await openDatabase({ dataDir })
+    try {
+      const script = join(dataDir, 'second.mts')
+      writeFileSync(
+        script,
+        `import { openDatabase } from ${JSON.stringify(join(process.cwd(), 'lib/db/index.ts'))}\n` +
+          `try { await openDatabase({ dataDir: ${JSON.stringify(dataDir)} }); console.log('opened') }\n` +
+          `catch (e) { console.log(e.code + ': ' + e.message) }\n`,
+      )
+      const out = await new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', script])
+        let text = ''
+        child.stdout.on('data', (d) => (text += d))
+        child.on('close', () => resolve(text))
+      })
+      expect(out).toMatch(/^locked: the data folder .* is in use by another mirrorseed \(pid \d+\)/)
+    } finally {
+      await first.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+
+  it('is taken over from a process that died holding it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mirrorseed-lock-'))
+    try {
+      // A pid far above pid_max: no such process can be alive.
+      writeFileSync(join(dataDir, 'db.lock'), '2147483646\n')
+      const database = await openDatabase({ dataDir })
+      await database.close()
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+})

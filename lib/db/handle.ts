@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import type * as schema from './schema.ts'
+
+/** Drizzle over either driver; queries are written once against this type. */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
+
+/**
+ * One open database, PGlite or Postgres: the same operations with the same names, so the rest
+ * of the program never asks which one it has.
+ */
+export interface DatabaseHandle {
+  kind: 'pglite' | 'postgres'
+  db: Database
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>
+  /** Applies the SQL in `migrations/` that has not been applied yet. */
+  migrate(): Promise<void>
+  /** Postgres LISTEN; resolves to the function that stops listening. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>
+  notify(channel: string, payload: string): Promise<void>
+  close(): Promise<void>
+}
+
+export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url))

@@ -1,0 +1,4 @@
+export { openDatabase, redact } from './open.ts'
+export { DatabaseError } from './errors.ts'
+export type { Database, DatabaseHandle } from './handle.ts'
+export * from './schema.ts'

@@ -1,0 +1,41 @@
+import { DatabaseError } from './errors.ts'
+import type { DatabaseHandle } from './handle.ts'
+import { openPglite } from './pglite.ts'
+import { openPostgres } from './postgres.ts'
+
+/**
+ * Opens the database the configuration names: Postgres when `url` is set, else the embedded
+ * PGlite in `<dataDir>/db`, locked to this process.
+ *
+ * @example
+ * const database = await openDatabase({ url: process.env.DATABASE_URL, dataDir: './data' })
+ * await database.migrate()
+ */
+export async function openDatabase(options: {
+  url?: string
+  dataDir: string
+}): Promise<DatabaseHandle> {
+  const handle = options.url ? await openPostgres(options.url) : await openPglite(options.dataDir)
+  try {
+    await handle.ping()
+  } catch (err) {
+    await handle.close().catch(() => {})
+    const where = options.url ? redact(options.url) : `${options.dataDir}/db`
+    throw new DatabaseError(
+      'unreachable',
+      `database ${where} does not answer: ${(err as Error).message}`,
+    )
+  }
+  return handle
+}
+
+/** A database URL fit for a log line: the password is never printed. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'DATABASE_URL (unparsable)'
+  }
+}

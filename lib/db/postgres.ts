@@ -1,0 +1,36 @@
+import postgres from 'postgres'
+import { drizzle } from 'drizzle-orm/postgres-js'
+import { migrate } from 'drizzle-orm/postgres-js/migrator'
+import { migrationsFolder, type DatabaseHandle } from './handle.ts'
+import * as schema from './schema.ts'
+
+/** A Postgres server through the `postgres` driver: what several nodes share. */
+export async function openPostgres(url: string): Promise<DatabaseHandle> {
+  const client = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    // Fail fast when the server is away instead of queueing forever; callers retry.
+    connect_timeout: 10,
+  })
+  const db = drizzle({ client, schema })
+  return {
+    kind: 'postgres',
+    db,
+    async ping() {
+      await client`select 1`
+    },
+    async migrate() {
+      await migrate(db, { migrationsFolder })
+    },
+    async listen(channel, onPayload) {
+      const { unlisten } = await client.listen(channel, onPayload)
+      return unlisten
+    },
+    async notify(channel, payload) {
+      await client.notify(channel, payload)
+    },
+    async close() {
+      await client.end({ timeout: 5 })
+    },
+  }
+}

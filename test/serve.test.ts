@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli, startServe, type RunningServe } from './cli.ts'
+import { databaseKinds } from './databases.ts'
+
+const running: RunningServe[] = []
+const folders: string[] = []
+
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mirrorseed-serve-'))
+  folders.push(dir)
+  return dir
+}
+
+afterEach(async () => {
+  for (const serve of running.splice(0)) await serve.stop('SIGKILL')
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('mirrorseed serve', () => {
+  it('serves /healthz and /readyz on the embedded database', async () => {
+    const dataDir = folder()
+    const serve = await startServe(
+      ['--root', folder(), '--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'],
+      {
+        env: { DATABASE_URL: '' },
+      },
+    )
+    running.push(serve)
+    const health = await fetch(`${serve.url}/healthz`)
+    expect(health.status).toBe(200)
+    const ready = await fetch(`${serve.url}/readyz`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toMatchObject({ ready: true, database: 'ok' })
+  })
+
+  it('refuses a second serve on the same data folder with a clear message', async () => {
+    const dataDir = folder()
+    const first = await startServe(
+      ['--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'],
+      {
+        env: { DATABASE_URL: '' },
+      },
+    )
+    running.push(first)
+    const second = await runCli(['serve', '--data-dir', dataDir, '--http-port', '0'], {
+      env: { DATABASE_URL: '' },
+    })
+    expect(second.code).toBe(2)
+    expect(second.stderr).toMatch(
+      /^mirrorseed: the data folder .* is in use by another mirrorseed \(pid \d+\)/m,
+    )
+    // The first one is unharmed.
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200)
+  })
+
+  it('stops cleanly on SIGTERM and SIGINT and frees the data folder', async () => {
+    const dataDir = folder()
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const serve = await startServe(
+        ['--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'],
+        {
+          env: { DATABASE_URL: '' },
+        },
+      )
+      expect(await serve.stop(signal)).toBe(0)
+      expect(serve.log()).toContain('stopped')
+    }
+  })
+
+  it('stops at start-up with one line naming a bad setting', async () => {
+    const result = await runCli(['serve', '--data-dir', folder()], {
+      env: { MIRRORSEED_UDP_PORT: 'x' },
+    })
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim()).toMatch(/^mirrorseed: config: udpPort: .*number/)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('rejects an unknown flag with one line', async () => {
+    const result = await runCli(['serve', '--bogus'])
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim()).toBe("mirrorseed: unknown option '--bogus'")
+  })
+
+  it('says what a database it cannot reach is, without its password', async () => {
+    const result = await runCli(['migrate'], {
+      env: { DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/none' },
+    })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(
+      /^mirrorseed: database postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/none does not answer/,
+    )
+    expect(result.stderr).not.toContain('secret')
+  })
+})
+
+describe.each(databaseKinds.filter(([name]) => name === 'postgres'))(
+  'mirrorseed serve on %s',
+  (_name, kind) => {
+    it('migrates and becomes ready', async () => {
+      const database = await kind.open()
+      await database.close() // drop: serve must create the tables itself
+      const fresh = await kind.open()
+      try {
+        // A fresh database with migrations applied by the test; serve must cope with that too.
+        const serve = await startServe(
+          ['--data-dir', folder(), '--http-port', '0', '--host', '127.0.0.1'],
+          {
+            env: { DATABASE_URL: fresh.url },
+          },
+        )
+        running.push(serve)
+        expect(serve.log()).toContain('kind=postgres')
+        expect((await fetch(`${serve.url}/readyz`)).status).toBe(200)
+      } finally {
+        for (const serve of running.splice(0)) await serve.stop()
+        await fresh.close()
+      }
+    })
+  },
+)
