@@ -1,0 +1,25 @@
+/**
+ * Every bad request the tracker refuses, from the parsers or the core. The HTTP side turns one
+ * into a bencoded `failure reason` (BEP 3, with BEP 31 `retry in` when `retryIn` is set) and the
+ * UDP side into an error packet (BEP 15 action 3), each in exactly one place.
+ */
+export type TrackerErrorCode =
+  | 'bad_request'
+  | 'unknown_torrent'
+  | 'rate_limited'
+  | 'too_large'
+  | 'bad_connection_id'
+  | 'full_scrape_disabled'
+
+export class TrackerError extends Error {
+  readonly code: TrackerErrorCode
+  /** Minutes before the client should ask again (BEP 31), when the refusal is temporary. */
+  readonly retryIn: number | undefined
+
+  constructor(code: TrackerErrorCode, message: string, retryIn?: number) {
+    super(message)
+    this.name = 'TrackerError'
+    this.code = code
+    this.retryIn = retryIn
+  }
+}

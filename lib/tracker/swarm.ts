@@ -1,0 +1,147 @@
+import { COMPLETED, PeerTable, SEEDER } from './peer-table.ts'
+
+/**
+ * One whitelisted torrent: its IPv4 and IPv6 peers (created on first use, so 10,000 quiet
+ * torrents cost next to nothing) and its `downloaded` counter.
+ */
+export class Swarm {
+  readonly infoHashHex: string
+  v4: PeerTable | null = null
+  v6: PeerTable | null = null
+  /** Completions ever: the count loaded from the database plus those seen since start. */
+  downloaded: number
+  /** Epoch ms after which a superseded torrent stops being tracked; 0 while it is active. */
+  until = 0
+
+  constructor(infoHashHex: string, downloaded: number) {
+    this.infoHashHex = infoHashHex
+    this.downloaded = downloaded
+  }
+
+  get seeders(): number {
+    return (this.v4?.seeders ?? 0) + (this.v6?.seeders ?? 0)
+  }
+
+  get leechers(): number {
+    return this.peers - this.seeders
+  }
+
+  get peers(): number {
+    return (this.v4?.count ?? 0) + (this.v6?.count ?? 0)
+  }
+
+  table(stride: 6 | 18): PeerTable {
+    if (stride === 6) return (this.v4 ??= new PeerTable(6))
+    return (this.v6 ??= new PeerTable(18))
+  }
+}
+
+/** What an announce did to the swarm, so the reply can leave the asker out. */
+export interface Update {
+  /** The asker's slot in its table, or -1 when it is not (or no longer) in the swarm. */
+  slot: number
+  /** Peers added (1), removed (-1) or neither (0), for the store-wide count. */
+  added: number
+  /** Whether this announce was the peer's first `completed` for this torrent. */
+  completed: boolean
+}
+
+/**
+ * Apply one announce. `record` is the peer's compact record (address + port); a peer is the same
+ * peer when address and port match, whatever its peer_id says (peer ids are not stored: BEP 23
+ * notes compact replies never needed them, and 20 bytes per peer would double the store).
+ */
+export function applyAnnounce(
+  swarm: Swarm,
+  record: Uint8Array,
+  seeder: boolean,
+  event: number,
+  now: number,
+  mayAdd: boolean,
+): Update {
+  const stride = record.length as 6 | 18
+  if (event === 3) {
+    const table = stride === 6 ? swarm.v4 : swarm.v6
+    const slot = table ? table.find(record) : -1
+    if (table && slot >= 0) table.remove(slot)
+    return { slot: -1, added: slot >= 0 ? -1 : 0, completed: false }
+  }
+  const table = swarm.table(stride)
+  let slot = table.find(record)
+  let flags = seeder ? SEEDER : 0
+  let completed = false
+  if (slot >= 0) flags |= table.flags[slot] & COMPLETED
+  // Only the `completed` event counts (BEP 3: "sent when the download completes"), once per
+  // peer: a client that re-sends it, or a seeder that starts with left=0, adds nothing.
+  if (event === 1 && !(flags & COMPLETED)) {
+    flags |= COMPLETED
+    completed = true
+  }
+  if (slot >= 0) {
+    table.setFlags(slot, flags)
+    table.lastSeen[slot] = now
+    return { slot, added: 0, completed }
+  }
+  if (!mayAdd) return { slot: -1, added: 0, completed }
+  slot = table.insert(record, 0, now, flags)
+  return { slot, added: 1, completed }
+}
+
+let marks = new Uint32Array(256)
+let generation = 0
+let order = new Int32Array(256)
+
+/**
+ * Copy up to `want` random peer records of `table`, never `exclude`, into `out` at `offset`;
+ * returns the new offset. A fresh sample per call: small asks on large swarms draw random slots
+ * with a generation-stamped mark array (no clearing, no allocation); asks for most of the swarm
+ * shuffle a slot list partially (Fisher-Yates).
+ */
+export function samplePeers(
+  table: PeerTable | null,
+  exclude: number,
+  want: number,
+  out: Uint8Array,
+  offset: number,
+): number {
+  if (table === null || want <= 0) return offset
+  const count = table.count
+  const available = count - (exclude >= 0 && exclude < count ? 1 : 0)
+  const stride = table.stride
+  const records = table.records
+  if (available <= want) {
+    for (let slot = 0; slot < count; slot++) {
+      if (slot === exclude) continue
+      out.set(records.subarray(slot * stride, slot * stride + stride), offset)
+      offset += stride
+    }
+    return offset
+  }
+  if (want * 2 > available) {
+    if (order.length < count) order = new Int32Array(count * 2)
+    let n = 0
+    for (let slot = 0; slot < count; slot++) if (slot !== exclude) order[n++] = slot
+    for (let i = 0; i < want; i++) {
+      const j = i + Math.floor(Math.random() * (n - i))
+      const slot = order[j]
+      order[j] = order[i]
+      out.set(records.subarray(slot * stride, slot * stride + stride), offset)
+      offset += stride
+    }
+    return offset
+  }
+  if (marks.length < count) marks = new Uint32Array(count * 2)
+  if (++generation === 0xffffffff) {
+    marks.fill(0)
+    generation = 1
+  }
+  for (let taken = 0; taken < want;) {
+    const slot = Math.floor(Math.random() * count)
+    if (slot === exclude || marks[slot] === generation) continue
+    marks[slot] = generation
+    out.set(records.subarray(slot * stride, slot * stride + stride), offset)
+    offset += stride
+    taken++
+  }
+  return offset
+}

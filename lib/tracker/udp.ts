@@ -1,0 +1,98 @@
+import { createSocket } from 'node:dgram'
+import { once } from 'node:events'
+import { log } from '../log/index.ts'
+import { parseAddress } from './address.ts'
+import { TrackerError } from './errors.ts'
+import type { Tracker } from './tracker.ts'
+import {
+  ACTION_ANNOUNCE,
+  ACTION_CONNECT,
+  ACTION_SCRAPE,
+  connectReply,
+  parseUdpPacket,
+  udpAnnounceReply,
+  udpErrorReply,
+  udpScrapeReply,
+} from './udp-packet.ts'
+
+const source = new Uint8Array(18)
+const connectionId = Buffer.alloc(8)
+
+/**
+ * One BEP 15 packet in, at most one packet out. Silence for anything that could be spoofed:
+ * packets too short to carry a transaction id, junk that is not a connect, and announces or
+ * scrapes without a valid connection id (BEP 15: "ignores the request if it doesn't match").
+ * So an error packet only ever goes to an address that proved it receives our packets, and is
+ * never larger than the request.
+ */
+export function handleUdpPacket(
+  tracker: Tracker,
+  packet: Buffer,
+  address: string,
+  port: number,
+): Buffer | null {
+  if (packet.length < 16) return null
+  const family = parseAddress(address, source)
+  if (family === 0) return null
+  const length = family === 4 ? 4 : 16
+  source[length] = port >> 8
+  source[length + 1] = port & 0xff
+  const client = source.subarray(0, length + 2)
+  const action = packet.readUInt32BE(8)
+  if (action === ACTION_ANNOUNCE || action === ACTION_SCRAPE) {
+    if (!tracker.connectionIds.verify(client, packet, 0)) return null
+  } else if (action !== ACTION_CONNECT) {
+    return null
+  }
+  try {
+    const request = parseUdpPacket(packet)
+    switch (request.action) {
+      case ACTION_CONNECT:
+        tracker.connectionIds.issue(client, connectionId, 0)
+        return connectReply(request.transactionId, connectionId)
+      case ACTION_ANNOUNCE: {
+        const reply = tracker.announce(request.announce, source, family, false)
+        return udpAnnounceReply(
+          request.transactionId,
+          reply.interval,
+          reply.incomplete,
+          reply.complete,
+          family === 4 ? reply.peers : reply.peers6,
+        )
+      }
+      case ACTION_SCRAPE:
+        return udpScrapeReply(request.transactionId, tracker.scrape(request.infoHashes, true))
+    }
+  } catch (err) {
+    // A connect that is not BEP 15 is someone else's traffic: no answer.
+    if (action === ACTION_CONNECT) return null
+    const message = err instanceof TrackerError ? err.message : 'internal tracker error'
+    if (!(err instanceof TrackerError)) log.error('tracker udp packet failed', { error: err })
+    return udpErrorReply(packet.readUInt32BE(12), message, packet.length)
+  }
+}
+
+export interface UdpServer {
+  port: number
+  close(): Promise<void>
+}
+
+/** Listen on `host:port`; an IPv6 host (`::`) takes IPv4 too, as mapped addresses. */
+export async function startUdp(
+  tracker: Tracker,
+  options: { host?: string; port: number },
+): Promise<UdpServer> {
+  const host = options.host ?? '0.0.0.0'
+  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' })
+  socket.on('message', (packet, remote) => {
+    const reply = handleUdpPacket(tracker, packet, remote.address, remote.port)
+    if (reply) socket.send(reply, remote.port, remote.address)
+  })
+  socket.on('error', (err) => log.warn('tracker udp socket error', { error: err }))
+  socket.bind(options.port, host)
+  await once(socket, 'listening')
+  return {
+    port: socket.address().port,
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  }
+}
