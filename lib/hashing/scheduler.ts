@@ -1,0 +1,216 @@
+import { Worker } from 'node:worker_threads'
+import { HashError } from './errors.ts'
+import { chunks, type Chunk, type Layout } from './layout.ts'
+import type { DigestAlgorithm } from './types.ts'
+
+/** What a worker needs to know about a real file: where it is and what it must still be. */
+export interface WorkerFile {
+  path: string
+  length: number
+  dev: bigint
+  ino: bigint
+}
+
+export interface ChunkHashes {
+  /** v1: 20 bytes per piece of the chunk */
+  pieces?: Uint8Array
+  /** v2: consecutive piece hashes of one file, starting at the file's piece `piece` */
+  layers: Array<{ file: number; piece: number; hashes: Uint8Array }>
+}
+
+export interface Schedule {
+  layout: Layout
+  files: Array<WorkerFile | null>
+  v1: boolean
+  v2: boolean
+  digests: DigestAlgorithm[]
+  threads: number
+  signal?: AbortSignal
+  onChunk: (chunk: Chunk, hashes: ChunkHashes) => void
+  onDigests: (file: number, digests: Record<string, Uint8Array>) => void
+}
+
+// Messages (main → worker): chunk {id, slot, start, end, segments}, digest {id, slot, parts},
+// close. Worker → main: chunk {id, pieces, layers}, digest {id, done}, error {id, code, message}.
+type FromWorker =
+  | ({ type: 'chunk'; id: number } & ChunkHashes)
+  | {
+      type: 'digest'
+      id: number
+      done: Array<{ file: number; digests: Record<string, Uint8Array> }>
+    }
+  | { type: 'error'; id: number; code: 'changed' | 'io'; message: string }
+
+interface Thread {
+  worker: Worker
+  exited: Promise<void>
+  /** tasks sent and not answered: new chunks go to the least busy thread */
+  queued: number
+  /** bytes of whole-file digests this thread owns, to spread files over threads */
+  digestBytes: number
+}
+
+interface InFlight {
+  chunk: Chunk
+  slot: number
+  /** digest messages not yet answered; the slot is reused only when they are */
+  digestReplies: number
+}
+
+// Two tasks queued per thread: one being hashed, one ready, so a thread never waits on the
+// main thread between chunks.
+const QUEUE_DEPTH = 2
+
+/**
+ * Runs every chunk of the layout on worker threads, each chunk read once into a shared slot.
+ * Whole-file digests are sequential by nature: each file's digest belongs to one thread, which
+ * gets that file's bytes in order from the slots after they were hashed, while the other threads
+ * keep reading and hashing pieces; a slot is reused once both are done. Memory is the slots
+ * (2 per thread, +2 with digests, one chunk each) whatever the file sizes.
+ */
+export function runWorkers(schedule: Schedule): Promise<void> {
+  const { layout, files, digests, signal } = schedule
+  const chunkCount = Math.ceil(layout.streamLength / layout.chunkLength)
+  const threadCount = Math.max(1, Math.min(schedule.threads, chunkCount))
+  const slotCount = Math.min(chunkCount, threadCount * QUEUE_DEPTH + (digests.length > 0 ? 2 : 0))
+  const slotLength = Math.min(layout.chunkLength, layout.streamLength)
+  const slots = Array.from({ length: slotCount }, () => new SharedArrayBuffer(slotLength))
+  const freeSlots = slots.map((_, i) => i)
+  const control = new SharedArrayBuffer(4)
+  const workerData = {
+    files,
+    pieceLength: layout.pieceLength,
+    v1: schedule.v1,
+    v2: schedule.v2,
+    digests,
+    slots,
+    control,
+  }
+
+  return new Promise<void>((resolve, reject) => {
+    const threads: Thread[] = []
+    const pending = chunks(layout)
+    let next = pending.next()
+    let sequence = 0
+    const inFlight = new Map<number, InFlight>()
+    // Digests need each file's bytes in order, chunks finish in any order: hashed chunks wait
+    // here until every earlier one is hashed too.
+    const hashed = new Map<number, InFlight>()
+    let nextToDigest = 0
+    const digestOwner = new Map<number, Thread>()
+    let finished = false
+
+    const finish = (error?: HashError) => {
+      if (finished) return
+      finished = true
+      Atomics.store(new Int32Array(control), 0, 1)
+      signal?.removeEventListener('abort', onAbort)
+      void Promise.all(threads.map(stop)).then(() => (error ? reject(error) : resolve()))
+    }
+    const onAbort = () => finish(new HashError('aborted', 'hashing was aborted'))
+
+    const pump = () => {
+      while (!next.done && freeSlots.length > 0) {
+        const thread = threads.reduce((a, b) => (b.queued < a.queued ? b : a))
+        if (thread.queued >= QUEUE_DEPTH) break
+        const chunk = next.value
+        const slot = freeSlots.pop()!
+        const id = sequence++
+        inFlight.set(id, { chunk, slot, digestReplies: 0 })
+        thread.queued++
+        const { start, end, segments } = chunk
+        thread.worker.postMessage({ type: 'chunk', id, slot, start, end, segments })
+        next = pending.next()
+      }
+      if (next.done && inFlight.size === 0) finish()
+    }
+
+    const sendDigests = () => {
+      for (
+        let task = hashed.get(nextToDigest);
+        task !== undefined;
+        task = hashed.get(nextToDigest)
+      ) {
+        hashed.delete(nextToDigest)
+        const byThread = new Map<
+          Thread,
+          Array<{ file: number; at: number; length: number; last: boolean }>
+        >()
+        for (const s of task.chunk.segments) {
+          if (s.pad) continue
+          let owner = digestOwner.get(s.file)
+          if (owner === undefined) {
+            owner = threads.reduce((a, b) => (b.digestBytes < a.digestBytes ? b : a))
+            owner.digestBytes += files[s.file]!.length
+            digestOwner.set(s.file, owner)
+          }
+          const last = s.fileOffset + s.length === files[s.file]!.length
+          if (last) digestOwner.delete(s.file)
+          const parts = byThread.get(owner) ?? []
+          parts.push({ file: s.file, at: s.at, length: s.length, last })
+          byThread.set(owner, parts)
+        }
+        for (const [thread, parts] of byThread) {
+          thread.queued++
+          task.digestReplies++
+          thread.worker.postMessage({ type: 'digest', id: nextToDigest, slot: task.slot, parts })
+        }
+        if (task.digestReplies === 0) release(nextToDigest, task)
+        nextToDigest++
+      }
+    }
+
+    const release = (id: number, task: InFlight) => {
+      inFlight.delete(id)
+      freeSlots.push(task.slot)
+    }
+
+    const onMessage = (thread: Thread, message: FromWorker) => {
+      if (finished) return
+      thread.queued--
+      if (message.type === 'error') return finish(new HashError(message.code, message.message))
+      const task = inFlight.get(message.id)!
+      if (message.type === 'chunk') {
+        schedule.onChunk(task.chunk, message)
+        if (digests.length === 0) release(message.id, task)
+        else {
+          hashed.set(message.id, task)
+          sendDigests()
+        }
+      } else {
+        for (const { file, digests: values } of message.done) schedule.onDigests(file, values)
+        if (--task.digestReplies === 0) release(message.id, task)
+      }
+      pump()
+    }
+
+    for (let i = 0; i < threadCount; i++) {
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData })
+      const exited = new Promise<void>((done) => worker.once('exit', () => done()))
+      const thread: Thread = { worker, exited, queued: 0, digestBytes: 0 }
+      worker.on('message', (message: FromWorker) => {
+        try {
+          onMessage(thread, message)
+        } catch (error) {
+          finish(error instanceof HashError ? error : new HashError('io', String(error)))
+        }
+      })
+      worker.on('error', (error) =>
+        finish(new HashError('io', `hashing thread failed: ${error.message}`)),
+      )
+      worker.on('exit', () => finish(new HashError('io', 'a hashing thread exited early')))
+      threads.push(thread)
+    }
+    if (signal?.aborted) return onAbort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    pump()
+  })
+}
+
+/** Asks a worker to close its files and exit; terminates it if it does not within 5 s. */
+async function stop({ worker, exited }: Thread): Promise<void> {
+  const timer = setTimeout(() => void worker.terminate(), 5000)
+  worker.postMessage({ type: 'close' })
+  await exited
+  clearTimeout(timer)
+}

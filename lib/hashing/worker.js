@@ -1,0 +1,175 @@
+// A hashing worker thread (plain JavaScript: see kernel.js for why). It reads each chunk it is
+// given into a shared slot itself, so the copy out of the page cache is spread over every core
+// instead of serialised on one reader, and hashes it window by window while the bytes are still
+// in the CPU cache. The main thread only schedules; see scheduler.ts for the message protocol.
+import { createHash } from 'node:crypto'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { parentPort, workerData } from 'node:worker_threads'
+import { blockHashes, pieceHashV2 } from './kernel.js'
+
+/** @type {{ files: Array<{ path: string, length: number, dev: bigint, ino: bigint } | null>, pieceLength: number, v1: boolean, v2: boolean, digests: string[], slots: SharedArrayBuffer[], control: SharedArrayBuffer }} */
+const { files, pieceLength, v1, v2, digests, slots, control } = workerData
+const aborted = new Int32Array(control)
+
+// Bytes read then hashed at once: small enough to stay in L2 between the read and the hash,
+// large enough that the read syscall costs nothing (bench/hash.ts).
+const WINDOW = 256 << 10
+
+/** @type {Map<number, number>} open file descriptors by file index */
+const fds = new Map()
+/** @type {Map<number, import('node:crypto').Hash[]>} running whole-file digests by file index */
+const digestStates = new Map()
+
+class Stop extends Error {
+  /** @param {'changed' | 'io'} code @param {string} message */
+  constructor(code, message) {
+    super(message)
+    this.code = code
+  }
+}
+
+/** @param {number} file */
+function open(file) {
+  let fd = fds.get(file)
+  if (fd !== undefined) return fd
+  const expected = files[file]
+  try {
+    fd = openSync(expected.path, 'r')
+  } catch (error) {
+    if (error.code === 'ENOENT')
+      throw new Stop('changed', `${expected.path} disappeared while being hashed`)
+    throw new Stop('io', `cannot open ${expected.path}: ${error.message}`)
+  }
+  fds.set(file, fd)
+  const stat = fstatSync(fd, { bigint: true })
+  if (
+    stat.dev !== expected.dev ||
+    stat.ino !== expected.ino ||
+    stat.size !== BigInt(expected.length)
+  ) {
+    throw new Stop('changed', `${expected.path} was replaced or resized while being hashed`)
+  }
+  return fd
+}
+
+function close(file) {
+  const fd = fds.get(file)
+  if (fd === undefined) return
+  fds.delete(file)
+  closeSync(fd)
+}
+
+/** Reads `length` bytes of a file at `position` into view[at…]; a short file has changed. */
+function readFully(file, view, at, length, position) {
+  const fd = open(file)
+  let done = 0
+  while (done < length) {
+    let n
+    try {
+      n = readSync(fd, view, at + done, length - done, position + done)
+    } catch (error) {
+      throw new Stop('io', `cannot read ${files[file].path}: ${error.message}`)
+    }
+    if (n === 0) throw new Stop('changed', `${files[file].path} got shorter while being hashed`)
+    done += n
+  }
+  if (position + length === files[file].length) close(file)
+}
+
+/**
+ * Hashes one chunk: v1 SHA-1 per piece, v2 block hashes folded into one hash per piece. Returns
+ * undefined when aborted.
+ */
+function hashChunk({ slot, start, end, segments }) {
+  const view = new Uint8Array(slots[slot], 0, end - start)
+  const pieceCount = Math.ceil((end - start) / pieceLength)
+  const pieces = v1 ? Buffer.allocUnsafe(pieceCount * 20) : undefined
+  /** @type {Array<{ file: number, piece: number, hashes: Buffer[] }>} */
+  const layers = []
+  let cursor = 0 // first segment that may overlap what is left to read
+  for (let p = 0; p < pieceCount; p++) {
+    const pieceStart = p * pieceLength
+    const pieceEnd = Math.min(pieceStart + pieceLength, end - start)
+    const sha1 = v1 ? createHash('sha1') : undefined
+    /** @type {Buffer[]} */
+    let leaves = []
+    let owner // the one real file in this piece, for v2 (files start on piece boundaries)
+    for (let w = pieceStart; w < pieceEnd; w += WINDOW) {
+      if (Atomics.load(aborted, 0) !== 0) return undefined
+      const wEnd = Math.min(w + WINDOW, pieceEnd)
+      while (cursor < segments.length && segments[cursor].at + segments[cursor].length <= w)
+        cursor++
+      for (let i = cursor; i < segments.length && segments[i].at < wEnd; i++) {
+        const s = segments[i]
+        const from = Math.max(s.at, w)
+        const to = Math.min(s.at + s.length, wEnd)
+        if (s.pad) {
+          view.fill(0, from, to)
+          continue
+        }
+        readFully(s.file, view, from, to - from, s.fileOffset + (from - s.at))
+        if (v2) {
+          if (owner === undefined)
+            owner = { segment: s, fileOffset: s.fileOffset + (pieceStart - s.at) }
+          for (const leaf of blockHashes(view.subarray(from, to))) leaves.push(leaf)
+        }
+      }
+      sha1?.update(view.subarray(w, wEnd))
+    }
+    sha1?.digest().copy(pieces, p * 20)
+    if (owner !== undefined) {
+      const file = owner.segment.file
+      const piece = Math.floor(owner.fileOffset / pieceLength)
+      const hash = pieceHashV2(leaves, pieceLength, files[file].length)
+      const last = layers[layers.length - 1]
+      if (last !== undefined && last.file === file) last.hashes.push(hash)
+      else layers.push({ file, piece, hashes: [hash] })
+    }
+  }
+  return {
+    pieces,
+    layers: layers.map((l) => ({ file: l.file, piece: l.piece, hashes: Buffer.concat(l.hashes) })),
+  }
+}
+
+/** Feeds a chunk's bytes to the running whole-file digests, in order; returns finished ones. */
+function digestChunk({ slot, parts }) {
+  const done = []
+  for (const { file, at, length, last } of parts) {
+    let states = digestStates.get(file)
+    if (states === undefined) {
+      states = digests.map((algorithm) => createHash(algorithm))
+      digestStates.set(file, states)
+    }
+    const bytes = new Uint8Array(slots[slot], at, length)
+    for (const state of states) state.update(bytes)
+    if (last) {
+      digestStates.delete(file)
+      done.push({
+        file,
+        digests: Object.fromEntries(states.map((s, i) => [digests[i], s.digest()])),
+      })
+    }
+  }
+  return done
+}
+
+parentPort.on('message', (message) => {
+  if (message.type === 'close') {
+    for (const file of [...fds.keys()]) close(file)
+    parentPort.close()
+    return
+  }
+  if (Atomics.load(aborted, 0) !== 0) return
+  try {
+    if (message.type === 'chunk') {
+      const result = hashChunk(message)
+      if (result !== undefined) parentPort.postMessage({ type: 'chunk', id: message.id, ...result })
+    } else if (message.type === 'digest') {
+      parentPort.postMessage({ type: 'digest', id: message.id, done: digestChunk(message) })
+    }
+  } catch (error) {
+    const code = error instanceof Stop ? error.code : 'io'
+    parentPort.postMessage({ type: 'error', id: message.id, code, message: error.message })
+  }
+})
