@@ -1,0 +1,344 @@
+import type { Socket } from 'node:net'
+import { log } from '../log/index.ts'
+import { WireError } from './errors.ts'
+import { MessageFramer } from './framer.ts'
+import type { Choker, ChokePeer } from './choker.ts'
+import type { ChunkCache, TorrentStorage } from './storage.ts'
+import type { FileTree } from './merkle.ts'
+import type { TokenBucket } from './rate.ts'
+import type { SeedTorrent } from './torrent.ts'
+import type { BlockRef, HashRequest, Message } from './wire.ts'
+import {
+  CHOKE,
+  encodeExtended,
+  encodeHandshake,
+  encodeHashes,
+  encodeHashReject,
+  encodePieceHeader,
+  encodeReject,
+  HAVE_ALL,
+  KEEPALIVE,
+  UNCHOKE,
+} from './encode.ts'
+import {
+  encodeExtensionHandshake,
+  encodeMetadataData,
+  encodeMetadataReject,
+  METADATA_PIECE,
+  parseExtensionHandshake,
+  parseMetadataMessage,
+  UT_METADATA_ID,
+} from './extension.ts'
+
+/** A torrent as the seeder holds it: what a connection needs to serve it. */
+export interface Seeded {
+  torrent: SeedTorrent
+  storage: TorrentStorage
+  /** Prefix for this torrent's chunks in the shared cache. */
+  key: string
+  bitfield: Buffer
+  fileTree(piecesRoot: Buffer): FileTree | null
+  uploaded: number
+  peers: Set<PeerConnection>
+}
+
+export interface ConnectionContext {
+  peerId: Buffer
+  version: string
+  lookup(infoHash: Buffer): Seeded | undefined
+  cache: ChunkCache
+  bucket: TokenBucket | null
+  choker: Choker
+  closed(conn: PeerConnection): void
+}
+
+/** Requests we queue per peer; libtorrent and aria2 keep well under this outstanding. */
+export const MAX_QUEUE = 500
+/** Disk reads in flight per peer; enough to keep a loopback socket full. */
+const MAX_INFLIGHT = 8
+/**
+ * Back-pressure: stop serving once this much is waiting in the socket's buffer, resume on
+ * 'drain'. Stop reading from the peer at twice that (rejects and hashes answers pile up too).
+ */
+const HIGH_WATER = 1024 * 1024
+
+/**
+ * One peer connection, seed side. Every protocol violation throws a WireError that closes this
+ * connection and nothing else.
+ */
+export class PeerConnection implements ChokePeer {
+  interested = false
+  choked = true
+  seeded: Seeded | null = null
+  uploaded = 0
+  readonly connectedAt = Date.now()
+  lastReceived = Date.now()
+  lastSent = Date.now()
+
+  private readonly framer = new MessageFramer()
+  private fast = false
+  private peerMetadataId = 0
+  private metadataRequests = 0
+  private queue: BlockRef[] = []
+  private inflight = 0
+  /** Bumped on every choke: reads started before it are answered with reject, not data. */
+  private chokeEpoch = 0
+  private waitingForDrain = false
+  private waitingForTokens = false
+  private closed = false
+
+  constructor(
+    readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('drain', () => this.onDrain())
+    socket.on('error', () => this.close())
+    socket.on('close', () => this.close())
+  }
+
+  get address(): string {
+    return this.socket.remoteAddress ?? '?'
+  }
+
+  get handshaken(): boolean {
+    return this.seeded !== null
+  }
+
+  close(reason?: string): void {
+    if (this.closed) return
+    this.closed = true
+    if (reason) log.debug('peer closed', { peer: this.address, reason })
+    this.queue = []
+    this.socket.destroy()
+    this.seeded?.peers.delete(this)
+    this.ctx.choker.update(this, true)
+    this.ctx.closed(this)
+  }
+
+  choke(): void {
+    if (this.choked || this.closed) return
+    this.choked = true
+    this.chokeEpoch++
+    this.send(CHOKE)
+    // BEP 6: with the fast extension a choke does not drop requests silently; reject each.
+    if (this.fast) for (const ref of this.queue) this.send(encodeReject(ref))
+    this.queue = []
+  }
+
+  unchoke(): void {
+    if (!this.choked || this.closed) return
+    this.choked = false
+    this.send(UNCHOKE)
+  }
+
+  keepAlive(): void {
+    this.send(KEEPALIVE)
+  }
+
+  private send(buf: Buffer): void {
+    this.lastSent = Date.now()
+    this.socket.write(buf)
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return
+    this.lastReceived = Date.now()
+    this.framer.push(chunk)
+    try {
+      if (!this.seeded && !this.readHandshake()) return
+      for (let m = this.framer.readMessage(); m; m = this.framer.readMessage()) {
+        this.onMessage(m)
+        if (this.closed) return
+      }
+    } catch (err) {
+      if (err instanceof WireError) return this.close(`${err.code}: ${err.message}`)
+      throw err
+    }
+    this.pump()
+    // A peer that sends faster than it reads would make us buffer without end: stop reading.
+    if (this.socket.writableLength > 2 * HIGH_WATER) this.socket.pause()
+  }
+
+  private readHandshake(): boolean {
+    const hs = this.framer.readHandshake()
+    if (!hs) return false
+    const seeded = this.ctx.lookup(hs.infoHash)
+    if (!seeded)
+      throw new WireError(
+        'unknown_torrent',
+        `no torrent with info-hash ${hs.infoHash.toString('hex')}`,
+      )
+    if (hs.peerId.equals(this.ctx.peerId))
+      throw new WireError('bad_handshake', 'connected to ourselves')
+    const { torrent } = seeded
+    this.seeded = seeded
+    this.fast = hs.fast
+    this.framer.limits = torrent
+    seeded.peers.add(this)
+    this.socket.cork()
+    // Answer with the info-hash the peer used: v1, or for v2/hybrid the truncated v2 hash (BEP 52).
+    this.send(
+      encodeHandshake(hs.infoHash, this.ctx.peerId, {
+        fast: true,
+        extended: true,
+        v2: torrent.infoHashV2 !== null,
+      }),
+    )
+    if (hs.extended) {
+      const payload = encodeExtensionHandshake({
+        metadataSize: torrent.info.length,
+        version: this.ctx.version,
+        reqq: MAX_QUEUE,
+      })
+      this.send(encodeExtended(0, payload))
+    }
+    this.send(this.fast ? HAVE_ALL : seeded.bitfield)
+    this.socket.uncork()
+    return true
+  }
+
+  private onMessage(m: Message): void {
+    switch (m.type) {
+      case 'interested':
+        this.interested = true
+        this.ctx.choker.update(this)
+        return
+      case 'not_interested':
+        this.interested = false
+        this.ctx.choker.update(this)
+        return
+      case 'request':
+        return this.onRequest(m)
+      case 'cancel':
+        return this.onCancel(m)
+      case 'extended':
+        return this.onExtended(m.extId, m.payload)
+      case 'hash_request':
+        return this.onHashRequest(m.request)
+      case 'have_all':
+        // Two seeds have nothing to trade; free the slot for a downloader.
+        throw new WireError('bad_request', 'peer is a seed too')
+      case 'piece':
+        throw new WireError('bad_request', 'unsolicited piece: a seed never requests')
+      case 'hashes':
+        throw new WireError('bad_request', 'unsolicited hashes: a seed never asks for them')
+      default:
+        // keep-alive, have, bitfield, choke, port, suggest, allowed_fast, reject, unknown ids:
+        // nothing for a seed to do.
+        return
+    }
+  }
+
+  private onRequest(ref: BlockRef): void {
+    if (this.choked || this.queue.length >= MAX_QUEUE) {
+      // BEP 6: a request we will not serve gets a reject; without fast it is dropped (BEP 3).
+      if (this.fast) this.send(encodeReject(ref))
+      return
+    }
+    this.queue.push({ index: ref.index, begin: ref.begin, length: ref.length })
+  }
+
+  private onCancel(ref: BlockRef): void {
+    const at = this.queue.findIndex(
+      (q) => q.index === ref.index && q.begin === ref.begin && q.length === ref.length,
+    )
+    if (at < 0) return
+    this.queue.splice(at, 1)
+    // BEP 6: a cancelled request is still answered, with piece or reject.
+    if (this.fast) this.send(encodeReject(ref))
+  }
+
+  private onExtended(extId: number, payload: Buffer): void {
+    const seeded = this.seeded!
+    if (extId === 0) {
+      this.peerMetadataId = parseExtensionHandshake(payload).m.get('ut_metadata') ?? 0
+      return
+    }
+    if (extId !== UT_METADATA_ID) return // an extension we did not offer: ignore (BEP 10)
+    const msg = parseMetadataMessage(payload)
+    if (msg.msgType !== 0 || this.peerMetadataId === 0) return
+    const info = seeded.torrent.info
+    const pieces = Math.ceil(info.length / METADATA_PIECE)
+    // BEP 9 flood protection: a peer needs each metadata piece once; allow a few retries.
+    this.metadataRequests++
+    const ok = msg.piece < pieces && this.metadataRequests <= pieces * 4
+    this.send(
+      encodeExtended(
+        this.peerMetadataId,
+        ok ? encodeMetadataData(msg.piece, info) : encodeMetadataReject(msg.piece),
+      ),
+    )
+  }
+
+  private onHashRequest(req: HashRequest): void {
+    const tree = this.seeded!.fileTree(req.piecesRoot)
+    const hashes = tree?.answer(req) ?? null
+    this.send(hashes ? encodeHashes(req, hashes) : encodeHashReject(req))
+  }
+
+  private onDrain(): void {
+    this.waitingForDrain = false
+    if (this.socket.isPaused()) this.socket.resume()
+    this.pump()
+  }
+
+  /**
+   * Serves queued requests while the socket drains and the rate limit allows. Hot path (see
+   * `npm run bench:seed`): blocks come from the shared chunk cache as views and go out as a
+   * 13-byte header plus the block in one corked write, never copied.
+   */
+  private pump(): void {
+    if (this.waitingForDrain || this.waitingForTokens) return
+    const seeded = this.seeded
+    if (!seeded) return
+    while (!this.choked && this.queue.length > 0 && this.inflight < MAX_INFLIGHT) {
+      if (this.socket.writableLength >= HIGH_WATER) {
+        this.waitingForDrain = true
+        return
+      }
+      const ref = this.queue[0]
+      if (this.ctx.bucket) {
+        const wait = this.ctx.bucket.take(ref.length)
+        if (wait > 0) {
+          this.waitingForTokens = true
+          setTimeout(() => {
+            this.waitingForTokens = false
+            this.pump()
+          }, wait).unref()
+          return
+        }
+      }
+      this.queue.shift()
+      this.serve(seeded, ref)
+    }
+  }
+
+  private serve(seeded: Seeded, ref: BlockRef): void {
+    const epoch = this.chokeEpoch
+    const offset = ref.index * seeded.torrent.pieceLength + ref.begin
+    this.inflight++
+    this.ctx.cache.block(seeded.key, seeded.storage, offset, ref.length).then(
+      (block) => {
+        this.inflight--
+        if (this.closed) return
+        if (epoch !== this.chokeEpoch) {
+          if (this.fast) this.send(encodeReject(ref))
+        } else {
+          this.socket.cork()
+          this.send(encodePieceHeader(ref.index, ref.begin, ref.length))
+          this.socket.write(block)
+          this.socket.uncork()
+          this.uploaded += ref.length
+          seeded.uploaded += ref.length
+        }
+        this.pump()
+      },
+      (err: Error) => {
+        this.inflight--
+        log.warn('seeder read failed', { torrent: seeded.torrent.name, error: err })
+        this.close('read failed')
+      },
+    )
+  }
+}

@@ -1,0 +1,93 @@
+import { decode, encode, type BencodeDict, type BencodeValue } from '../bencode/index.ts'
+import { WireError } from './errors.ts'
+
+/** BEP 10 extension handshake and BEP 9 ut_metadata messages, pure bytes in and out. */
+
+/** The id peers use to send us ut_metadata messages (ours to choose, BEP 10). */
+export const UT_METADATA_ID = 3
+/** BEP 9 metadata pieces are 16 KiB. */
+export const METADATA_PIECE = 16384
+
+export interface ExtensionHandshake {
+  /** Extension name -> the id that peer wants to receive it under; 0 means disabled. */
+  m: Map<string, number>
+  uploadOnly: boolean
+}
+
+function dict(payload: Buffer, what: string): BencodeDict {
+  let value: BencodeValue
+  try {
+    // Sorted keys are a BEP 3 rule for .torrent files; some clients send unsorted extension dicts.
+    value = decode(payload, { allowUnsortedKeys: true, maxDepth: 8 })
+  } catch (err) {
+    throw new WireError('bad_extended', `${what} is not valid bencode: ${(err as Error).message}`)
+  }
+  if (typeof value !== 'object' || Buffer.isBuffer(value) || Array.isArray(value)) {
+    throw new WireError('bad_extended', `${what} is not a dictionary`)
+  }
+  return value as BencodeDict
+}
+
+function int(value: BencodeValue | undefined): number | null {
+  return typeof value === 'number' ? value : null
+}
+
+export function parseExtensionHandshake(payload: Buffer): ExtensionHandshake {
+  const d = dict(payload, 'extension handshake')
+  const m = new Map<string, number>()
+  const raw = d.m
+  if (
+    raw !== undefined &&
+    typeof raw === 'object' &&
+    !Buffer.isBuffer(raw) &&
+    !Array.isArray(raw)
+  ) {
+    for (const [name, id] of Object.entries(raw as BencodeDict)) {
+      const n = int(id)
+      if (n !== null && n >= 0 && n <= 255) m.set(name, n)
+    }
+  }
+  return { m, uploadOnly: int(d.upload_only) === 1 }
+}
+
+export function encodeExtensionHandshake(opts: {
+  metadataSize: number
+  version: string
+  reqq: number
+}): Buffer {
+  return encode({
+    m: { ut_metadata: UT_METADATA_ID },
+    metadata_size: opts.metadataSize,
+    reqq: opts.reqq,
+    // BEP 21: a seed tells peers it will not download, so they need not send us haves.
+    upload_only: 1,
+    v: opts.version,
+  })
+}
+
+export interface MetadataMessage {
+  msgType: number
+  piece: number
+}
+
+/** A ut_metadata message sent to us; only `request` (0) matters to a seed. */
+export function parseMetadataMessage(payload: Buffer): MetadataMessage {
+  // A data message carries the piece after the dict; requests and rejects are the dict alone.
+  const d = dict(payload, 'ut_metadata message')
+  const msgType = int(d.msg_type)
+  const piece = int(d.piece)
+  if (msgType === null || piece === null || piece < 0) {
+    throw new WireError('bad_extended', 'ut_metadata message without integer msg_type and piece')
+  }
+  return { msgType, piece }
+}
+
+export function encodeMetadataData(piece: number, info: Buffer): Buffer {
+  const head = encode({ msg_type: 1, piece, total_size: info.length })
+  const start = piece * METADATA_PIECE
+  return Buffer.concat([head, info.subarray(start, start + METADATA_PIECE)])
+}
+
+export function encodeMetadataReject(piece: number): Buffer {
+  return encode({ msg_type: 2, piece })
+}

@@ -1,0 +1,230 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import net from 'node:net'
+import { createHash } from 'node:crypto'
+import { decode } from '../bencode/index.ts'
+import { startSeeder, type Seeder } from './index.ts'
+import { MessageFramer } from './framer.ts'
+import type { Message } from './wire.ts'
+import {
+  encodeExtended,
+  encodeHandshake,
+  encodeHashRequest,
+  encodeRequest,
+  INTERESTED,
+  NOT_INTERESTED,
+} from './encode.ts'
+import { makeSeedFixture, type SeedFixture } from '../../test/seed-fixture.ts'
+import { libtorrent, tool } from '../../test/tools.ts'
+
+/** A bare peer-wire client that records everything the seeder sends. */
+class WireClient {
+  readonly socket: net.Socket
+  readonly framer = new MessageFramer()
+  readonly messages: Message[] = []
+  closed = false
+  private waiters: Array<() => void> = []
+
+  constructor(port: number, limits: { pieceCount: number; pieceLength: number; length: number }) {
+    this.socket = net.connect(port, '127.0.0.1')
+    this.socket.on('data', (chunk) => {
+      this.framer.push(chunk)
+      if (!this.framer.limits) {
+        if (!this.framer.readHandshake()) return
+        this.framer.limits = limits
+        this.messages.push({ type: 'unknown', id: -1, length: 68 }) // marks the handshake
+      }
+      for (let m = this.framer.readMessage(); m; m = this.framer.readMessage())
+        this.messages.push(m)
+      this.wake()
+    })
+    this.socket.on('close', () => {
+      this.closed = true
+      this.wake()
+    })
+    this.socket.on('error', () => {})
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w()
+  }
+
+  async until(pred: () => boolean, ms = 5000): Promise<void> {
+    const deadline = Date.now() + ms
+    while (!pred()) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out; got ${this.messages.map((m) => m.type).join(',')}`)
+      await new Promise<void>((r) => {
+        this.waiters.push(r)
+        setTimeout(r, 50)
+      })
+    }
+  }
+
+  find<T extends Message['type']>(type: T): Array<Message & { type: T }> {
+    return this.messages.filter((m) => m.type === type) as Array<Message & { type: T }>
+  }
+
+  send(buf: Buffer): void {
+    this.socket.write(buf)
+  }
+
+  end(): void {
+    this.socket.destroy()
+  }
+}
+
+const opts = { fast: true, extended: true, v2: false }
+const peerId = Buffer.from('-TS0001-000000000000')
+
+describe.skipIf(!tool('mktorrent').found)('seeder on the wire', () => {
+  let fx: SeedFixture
+  let seeder: Seeder
+  const clients: WireClient[] = []
+  const connect = () => {
+    const c = new WireClient(seeder.port, fx.torrent)
+    clients.push(c)
+    return c
+  }
+  const whole = () => Buffer.concat(fx.files.map((f) => f.bytes))
+
+  beforeAll(async () => {
+    fx = await makeSeedFixture('mktorrent')
+    seeder = await startSeeder({ host: '127.0.0.1', port: 0, uploadSlots: 2, maxPerIp: 6 })
+    seeder.add(fx.torrent, fx.paths)
+  })
+  afterAll(async () => {
+    for (const c of clients) c.end()
+    await seeder?.close()
+    await fx?.remove()
+  })
+
+  it('handshakes, offers ut_metadata and serves the exact info bytes', async () => {
+    const c = connect()
+    c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+    c.send(encodeExtended(0, Buffer.from('d1:md11:ut_metadatai7eee')))
+    await c.until(() => c.find('have_all').length === 1 && c.find('extended').length === 1)
+    const hs = decode(c.find('extended')[0].payload) as Record<string, unknown>
+    expect(hs.metadata_size).toBe(fx.torrent.info.length)
+    expect(hs.upload_only).toBe(1)
+    const metadataId = (hs.m as Record<string, number>).ut_metadata
+    const pieces = Math.ceil(fx.torrent.info.length / 16384)
+    for (let p = 0; p < pieces; p++)
+      c.send(encodeExtended(metadataId, Buffer.from(`d8:msg_typei0e5:piecei${p}ee`)))
+    await c.until(() => c.find('extended').length === 1 + pieces)
+    const parts = c
+      .find('extended')
+      .slice(1)
+      .map((m) => {
+        expect(m.extId).toBe(7)
+        const end = m.payload.indexOf('ee') + 2
+        return m.payload.subarray(end)
+      })
+    const info = Buffer.concat(parts)
+    expect(createHash('sha1').update(info).digest().equals(fx.torrent.infoHash!)).toBe(true)
+  })
+
+  it('serves every block byte for byte, across file boundaries, once unchoked', async () => {
+    const c = connect()
+    c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+    c.send(INTERESTED)
+    await c.until(() => c.find('unchoke').length === 1)
+    const { pieceLength, length } = fx.torrent
+    let expected = 0
+    for (let off = 0; off < length; off += 16384) {
+      const index = Math.floor(off / pieceLength)
+      c.send(
+        encodeRequest({
+          index,
+          begin: off - index * pieceLength,
+          length: Math.min(16384, length - off),
+        }),
+      )
+      expected++
+    }
+    await c.until(() => c.find('piece').length === expected)
+    const got = Buffer.alloc(length)
+    for (const p of c.find('piece')) p.block.copy(got, p.index * pieceLength + p.begin)
+    expect(got.equals(whole())).toBe(true)
+    expect(seeder.stats().torrents[0].uploaded).toBeGreaterThanOrEqual(length)
+  })
+
+  it('rejects requests from a choked peer (BEP 6) and keeps the connection', async () => {
+    const c = connect()
+    c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+    c.send(encodeRequest({ index: 0, begin: 0, length: 16384 }))
+    await c.until(() => c.find('reject').length === 1)
+    expect(c.find('piece')).toHaveLength(0)
+    expect(c.closed).toBe(false)
+  })
+
+  it('closes only the connection that sends an out-of-range or oversized request', async () => {
+    const good = connect()
+    good.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+    good.send(NOT_INTERESTED)
+    const bad = connect()
+    bad.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+    await bad.until(() => bad.find('have_all').length === 1)
+    bad.send(encodeRequest({ index: fx.torrent.pieceCount, begin: 0, length: 16384 }))
+    await bad.until(() => bad.closed)
+    const big = connect()
+    big.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+    const frame = Buffer.alloc(17)
+    frame.writeUInt32BE(13, 0)
+    frame[4] = 6
+    frame.writeUInt32BE(32768, 13) // 32 KiB: more than any client asks
+    big.send(frame)
+    await big.until(() => big.closed)
+    await good.until(() => good.find('have_all').length === 1)
+    expect(good.closed).toBe(false)
+  })
+
+  it('refuses unknown info-hashes and connections past the per-IP limit', async () => {
+    const stranger = connect()
+    stranger.send(encodeHandshake(Buffer.alloc(20, 0xab), peerId, opts))
+    await stranger.until(() => stranger.closed)
+    const more = Array.from({ length: 8 }, () => connect())
+    await Promise.all(more.map((c) => c.until(() => c.closed || c.socket.readyState === 'open')))
+    await new Promise((r) => setTimeout(r, 200))
+    const open = clients.filter((c) => !c.closed).length
+    expect(open).toBeLessThanOrEqual(6)
+  })
+
+  it('sends a bitfield, not have_all, to a peer without the fast extension', async () => {
+    for (const old of clients) old.end()
+    await new Promise((r) => setTimeout(r, 100))
+    const c = connect()
+    c.send(
+      encodeHandshake(fx.torrent.infoHash!, peerId, { fast: false, extended: false, v2: false }),
+    )
+    await c.until(() => c.find('bitfield').length === 1)
+    const bits = c.find('bitfield')[0].bitfield
+    expect(bits.length).toBe(Math.ceil(fx.torrent.pieceCount / 8))
+    expect(c.find('have_all')).toHaveLength(0)
+    expect(c.find('extended')).toHaveLength(0)
+  })
+})
+
+describe.skipIf(!libtorrent().found)('seeder with a hybrid torrent', () => {
+  it('answers BEP 52 hash requests for the piece layer under the truncated v2 info-hash', async () => {
+    const fx = await makeSeedFixture('libtorrent', { artifactSize: 200_000, pieceLength: 16384 })
+    const seeder = await startSeeder({ host: '127.0.0.1', port: 0 })
+    try {
+      seeder.add(fx.torrent, fx.paths)
+      const iso = fx.torrent.files.find((f) => f.path[0].endsWith('.iso'))!
+      const layer = fx.torrent.pieceLayers.get(iso.piecesRoot!.toString('hex'))!
+      const c = new WireClient(seeder.port, fx.torrent)
+      c.send(encodeHandshake(fx.torrent.infoHashV2!.subarray(0, 20), peerId, { ...opts, v2: true }))
+      const req = { piecesRoot: iso.piecesRoot!, baseLayer: 0, index: 0, length: 4, proofLayers: 2 }
+      c.send(encodeHashRequest(req))
+      c.send(encodeHashRequest({ ...req, piecesRoot: Buffer.alloc(32, 1) }))
+      await c.until(() => c.find('hashes').length + c.find('hash_reject').length === 2)
+      const hashes = c.find('hashes')[0].hashes
+      expect(hashes.subarray(0, 4 * 32).equals(layer.subarray(0, 4 * 32))).toBe(true)
+      expect(c.find('hash_reject')[0].request.piecesRoot.equals(Buffer.alloc(32, 1))).toBe(true)
+      c.end()
+    } finally {
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+})

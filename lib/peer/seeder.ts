@@ -1,0 +1,204 @@
+import net from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { log } from '../log/index.ts'
+import { Choker } from './choker.ts'
+import { PeerConnection, type Seeded } from './connection.ts'
+import { encodeFullBitfield } from './encode.ts'
+import { FileTree } from './merkle.ts'
+import { TokenBucket } from './rate.ts'
+import { ChunkCache, FileHandles, TorrentStorage } from './storage.ts'
+import type { SeedTorrent } from './torrent.ts'
+
+export interface SeederOptions {
+  host?: string
+  /** TCP port; 6881 by default, 0 for an ephemeral one (tests). */
+  port?: number
+  /** Connections in total; more are closed at accept. */
+  maxConnections?: number
+  /** Connections from one address. */
+  maxPerIp?: number
+  /** Regular unchoke slots (one optimistic slot comes on top). */
+  uploadSlots?: number
+  /** Global upload limit in bytes per second; none by default. */
+  uploadRate?: number
+  /** Open file descriptors kept for reading. */
+  openFiles?: number
+  /** Bytes of torrent data kept in the read cache shared by all peers. */
+  cacheBytes?: number
+  /** Close a peer that sent nothing for this long (BEP 3 peers send keep-alives every 2 min). */
+  idleTimeoutMs?: number
+  handshakeTimeoutMs?: number
+  /** Round length for unchoke rotation. */
+  rotateMs?: number
+}
+
+export interface TorrentStats {
+  infoHash: string
+  name: string
+  uploaded: number
+  peers: number
+}
+
+export interface SeederStats {
+  connections: number
+  unchoked: number
+  uploaded: number
+  torrents: TorrentStats[]
+}
+
+export interface Seeder {
+  /** The port actually listened on (useful with port 0). */
+  readonly port: number
+  readonly peerId: Buffer
+  /** Seed `torrent`; `filePaths[i]` is the file on disk of `torrent.files[i]`, null for pad files. */
+  add(torrent: SeedTorrent, filePaths: ReadonlyArray<string | null>): void
+  /** Stop seeding a torrent (by v1 or v2 info-hash) and close its connections. */
+  remove(infoHash: Buffer): void
+  stats(): SeederStats
+  close(): Promise<void>
+}
+
+const VERSION = 'mirrorseed 0.1.0'
+
+/** Azureus-style peer id (BEP 20): client `MS`, version 0100, then random bytes. */
+function makePeerId(): Buffer {
+  return Buffer.concat([Buffer.from('-MS0100-'), randomBytes(12)])
+}
+
+function hex(infoHash: Buffer): string {
+  return infoHash.toString('hex')
+}
+
+/**
+ * Starts the seed-only peer. It handshakes for any torrent added, by its v1 info-hash or the
+ * 20-byte truncation of its v2 one (BEP 52).
+ *
+ * @example
+ * const seeder = await startSeeder({ port: 6881, uploadSlots: 8 })
+ * seeder.add(torrent, torrent.files.map((f) => (f.pad ? null : path.join(dir, ...f.path))))
+ */
+export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> {
+  const maxConnections = options.maxConnections ?? 200
+  const maxPerIp = options.maxPerIp ?? 8
+  const idleTimeoutMs = options.idleTimeoutMs ?? 150_000
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
+  const peerId = makePeerId()
+  const handles = new FileHandles(options.openFiles ?? 128)
+  const cache = new ChunkCache(256 * 1024, options.cacheBytes ?? 64 * 1024 * 1024)
+  const bucket = options.uploadRate ? new TokenBucket(options.uploadRate) : null
+  const choker = new Choker(options.uploadSlots ?? 8)
+  const byHash = new Map<string, Seeded>()
+  const connections = new Set<PeerConnection>()
+  const perIp = new Map<string, number>()
+  let removedUploaded = 0
+
+  const ctx = {
+    peerId,
+    version: VERSION,
+    cache,
+    bucket,
+    choker,
+    lookup: (infoHash: Buffer) => byHash.get(hex(infoHash)),
+    closed(conn: PeerConnection) {
+      if (!connections.delete(conn)) return
+      const n = (perIp.get(conn.address) ?? 1) - 1
+      if (n <= 0) perIp.delete(conn.address)
+      else perIp.set(conn.address, n)
+    },
+  }
+
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    const address = socket.remoteAddress ?? '?'
+    const fromIp = perIp.get(address) ?? 0
+    if (connections.size >= maxConnections || fromIp >= maxPerIp) {
+      socket.destroy()
+      return
+    }
+    perIp.set(address, fromIp + 1)
+    connections.add(new PeerConnection(socket, ctx))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 6881, options.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  server.on('error', (err) => log.error('seeder listener failed', { error: err }))
+
+  // One sweep for every connection instead of a timer each: handshake and idle timeouts,
+  // keep-alives (BEP 3: "Keepalives are generally sent once every two minutes").
+  const sweep = setInterval(() => {
+    const now = Date.now()
+    for (const conn of connections) {
+      if (!conn.handshaken && now - conn.connectedAt > handshakeTimeoutMs)
+        conn.close('handshake timeout')
+      else if (now - conn.lastReceived > idleTimeoutMs) conn.close('idle')
+      else if (conn.handshaken && now - conn.lastSent > 60_000) conn.keepAlive()
+    }
+  }, 5_000)
+  sweep.unref()
+  const rotation = setInterval(() => choker.rotate(), options.rotateMs ?? 10_000)
+  rotation.unref()
+
+  const port = (server.address() as net.AddressInfo).port
+  log.info('seeder listening', { host: options.host ?? '::', port })
+
+  return {
+    port,
+    peerId,
+    add(torrent, filePaths) {
+      const storage = new TorrentStorage(torrent, filePaths, handles)
+      const trees = new Map<string, FileTree | null>()
+      const key = hex(torrent.infoHash ?? torrent.infoHashV2!) + ':'
+      const seeded: Seeded = {
+        torrent,
+        storage,
+        key,
+        bitfield: encodeFullBitfield(torrent.pieceCount),
+        uploaded: 0,
+        peers: new Set(),
+        fileTree(piecesRoot) {
+          const id = hex(piecesRoot)
+          if (!trees.has(id)) {
+            const layer = torrent.pieceLayers.get(id)
+            const tree = layer ? FileTree.build(piecesRoot, torrent.pieceLength, layer) : null
+            if (layer && !tree)
+              log.warn('piece layer does not match its root', { torrent: torrent.name, root: id })
+            trees.set(id, tree)
+          }
+          return trees.get(id) ?? null
+        },
+      }
+      if (torrent.infoHash) byHash.set(hex(torrent.infoHash), seeded)
+      if (torrent.infoHashV2) byHash.set(hex(torrent.infoHashV2.subarray(0, 20)), seeded)
+    },
+    remove(infoHash) {
+      const seeded = byHash.get(hex(infoHash.subarray(0, 20)))
+      if (!seeded) return
+      for (const [k, v] of byHash) if (v === seeded) byHash.delete(k)
+      for (const conn of [...seeded.peers]) conn.close('torrent removed')
+      cache.drop(seeded.key)
+      removedUploaded += seeded.uploaded
+    },
+    stats() {
+      const torrents = [...new Set(byHash.values())].map((s) => ({
+        infoHash: hex(s.torrent.infoHash ?? s.torrent.infoHashV2!),
+        name: s.torrent.name,
+        uploaded: s.uploaded,
+        peers: s.peers.size,
+      }))
+      const uploaded = torrents.reduce((sum, t) => sum + t.uploaded, removedUploaded)
+      return { connections: connections.size, unchoked: choker.unchoked, uploaded, torrents }
+    },
+    async close() {
+      clearInterval(sweep)
+      clearInterval(rotation)
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const conn of [...connections]) conn.close('seeder closing')
+      await closing
+      handles.closeAll()
+    },
+  }
+}

@@ -1,0 +1,227 @@
+import fs from 'node:fs'
+import type { SeedTorrent } from './torrent.ts'
+
+/**
+ * Reading torrent bytes from the mirror tree. This is the hot path of piece serving and is written
+ * for speed on purpose (`npm run bench:seed`): raw fds and `fs.read` callbacks instead of
+ * FileHandle promises, one read per cache chunk instead of one per 16 KiB block, and blocks handed
+ * to the socket as views of the chunk, never copied.
+ */
+
+interface OpenFile {
+  path: string
+  fd: Promise<number>
+  users: number
+}
+
+/**
+ * An LRU of open file descriptors shared by every torrent, so thousands of files cost at most
+ * `max` descriptors. A descriptor in use by a read is never closed under it.
+ */
+export class FileHandles {
+  private files = new Map<string, OpenFile>()
+
+  constructor(private readonly max = 128) {}
+
+  get size(): number {
+    return this.files.size
+  }
+
+  acquire(path: string): OpenFile {
+    let file = this.files.get(path)
+    if (file) {
+      // Map keeps insertion order: re-inserting marks it most recently used.
+      this.files.delete(path)
+    } else {
+      file = {
+        path,
+        users: 0,
+        fd: new Promise((resolve, reject) =>
+          fs.open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))),
+        ),
+      }
+      file.fd.catch(() => this.files.get(path) === file && this.files.delete(path))
+    }
+    this.files.set(path, file)
+    file.users++
+    this.evict()
+    return file
+  }
+
+  release(file: OpenFile): void {
+    file.users--
+    if (file.users === 0 && this.files.get(file.path) !== file) closeFd(file)
+    else this.evict()
+  }
+
+  closeAll(): void {
+    for (const file of this.files.values()) if (file.users === 0) closeFd(file)
+    this.files.clear()
+  }
+
+  private evict(): void {
+    if (this.files.size <= this.max) return
+    for (const file of this.files.values()) {
+      if (this.files.size <= this.max) break
+      if (file.users > 0) continue
+      this.files.delete(file.path)
+      closeFd(file)
+    }
+  }
+}
+
+function closeFd(file: OpenFile): void {
+  file.fd.then(
+    (fd) => fs.close(fd, () => {}),
+    () => {},
+  )
+}
+
+function readFull(
+  fd: number,
+  buf: Buffer,
+  at: number,
+  length: number,
+  position: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      if (done === length) return resolve()
+      fs.read(fd, buf, at + done, length - done, position + done, (err, n) => {
+        if (err) return reject(err)
+        if (n === 0) return reject(new Error(`file ended ${length - done} bytes early`))
+        step(done + n)
+      })
+    }
+    step(0)
+  })
+}
+
+/** One torrent's bytes as a flat address space over its files; pad files (BEP 47) read as zeros. */
+export class TorrentStorage {
+  private readonly starts: number[]
+
+  constructor(
+    readonly torrent: SeedTorrent,
+    private readonly paths: ReadonlyArray<string | null>,
+    private readonly handles: FileHandles,
+  ) {
+    if (paths.length !== torrent.files.length) {
+      throw new Error(
+        `${torrent.files.length} files in the torrent but ${paths.length} paths given`,
+      )
+    }
+    this.starts = torrent.files.map((f) => f.offset)
+  }
+
+  /** Reads `length` bytes at torrent offset `offset`; refuses anything outside the torrent. */
+  async read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    if (offset < 0 || length < 0 || offset + length > this.torrent.length) {
+      throw new RangeError(
+        `read ${offset}+${length} outside the torrent (${this.torrent.length} bytes)`,
+      )
+    }
+    const buf = into ?? Buffer.allocUnsafe(length)
+    let i = this.fileAt(offset)
+    let done = 0
+    while (done < length) {
+      const file = this.torrent.files[i]
+      const path = this.paths[i]
+      const within = offset + done - file.offset
+      const n = Math.min(file.length - within, length - done)
+      if (n <= 0) {
+        i++
+        continue
+      }
+      if (file.pad || path === null) {
+        buf.fill(0, done, done + n)
+      } else {
+        const open = this.handles.acquire(path)
+        try {
+          await readFull(await open.fd, buf, done, n, within)
+        } finally {
+          this.handles.release(open)
+        }
+      }
+      done += n
+      i++
+    }
+    return buf
+  }
+
+  /** Index of the file holding byte `offset` (binary search over file start offsets). */
+  private fileAt(offset: number): number {
+    let lo = 0
+    let hi = this.starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (this.starts[mid] <= offset) lo = mid
+      else hi = mid - 1
+    }
+    // Zero-length files share their start with the next file; step past them.
+    while (lo < this.starts.length - 1 && this.torrent.files[lo].length === 0) lo++
+    return lo
+  }
+}
+
+/**
+ * A byte-bounded LRU of aligned chunks of torrent data shared by all connections: a downloader
+ * asks for a piece as 16 KiB blocks in a row, and 20 leechers often want the same pieces, so one
+ * read serves many requests.
+ */
+export class ChunkCache {
+  private chunks = new Map<string, { data: Promise<Buffer>; length: number }>()
+  private bytes = 0
+
+  constructor(
+    readonly chunkSize = 256 * 1024,
+    private readonly maxBytes = 64 * 1024 * 1024,
+  ) {}
+
+  /** The block at `offset`, a view into a cached chunk when it lies inside one. */
+  async block(
+    key: string,
+    storage: TorrentStorage,
+    offset: number,
+    length: number,
+  ): Promise<Buffer> {
+    const size = this.chunkSize
+    const index = Math.floor(offset / size)
+    const start = index * size
+    if (offset + length > start + size) return storage.read(offset, length)
+    const id = key + index
+    let chunk = this.chunks.get(id)
+    if (chunk) {
+      this.chunks.delete(id)
+      this.chunks.set(id, chunk)
+    } else {
+      const chunkLength = Math.min(size, storage.torrent.length - start)
+      const entry = { data: storage.read(start, chunkLength), length: chunkLength }
+      chunk = entry
+      this.chunks.set(id, entry)
+      this.bytes += entry.length
+      // A failed read is not cached: the next request tries the disk again.
+      entry.data.catch(() => this.chunks.get(id) === entry && this.delete(id))
+      while (this.bytes > this.maxBytes && this.chunks.size > 1)
+        this.delete(this.chunks.keys().next().value!)
+    }
+    const data = await chunk.data
+    return data.subarray(offset - start, offset - start + length)
+  }
+
+  get size(): number {
+    return this.bytes
+  }
+
+  /** Forget a torrent's chunks (on remove). */
+  drop(key: string): void {
+    for (const id of [...this.chunks.keys()]) if (id.startsWith(key)) this.delete(id)
+  }
+
+  private delete(id: string): void {
+    const entry = this.chunks.get(id)
+    if (!entry) return
+    this.chunks.delete(id)
+    this.bytes -= entry.length
+  }
+}
