@@ -1,0 +1,194 @@
+import { Command, Option } from 'commander'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { HashError } from '../../../lib/hashing/index.ts'
+import {
+  createTorrent,
+  formats,
+  isValidPieceLength,
+  magnetLink,
+  MetainfoError,
+  type Format,
+  type SourceFile,
+} from '../../../lib/metainfo/index.ts'
+import { CliError } from '../errors.ts'
+import { formatBytes, progressBar } from '../progress.ts'
+
+interface CreateFlags {
+  output?: string
+  format: Format
+  pieceLength?: number
+  announce: string[]
+  webSeed: string[]
+  name?: string
+  comment?: string
+  threads?: number
+  json?: boolean
+}
+
+/** `262144`, `256K`, `256KiB`, `1M`, `4MiB`: a power of two from 16 KiB to 128 MiB. */
+export function parsePieceLength(value: string): number {
+  const m = /^(\d+)\s*(?:([kKmM])(?:i?B)?)?$/.exec(value.trim())
+  const n = m ? Number(m[1]) * (m[2] ? (m[2].toLowerCase() === 'k' ? 1024 : 1024 * 1024) : 1) : NaN
+  if (!isValidPieceLength(n)) {
+    throw new CliError(
+      `--piece-length must be a power of two from 16K to 128M (like 262144 or 1M), not "${value}"`,
+    )
+  }
+  return n
+}
+
+function wholeNumber(name: string) {
+  return (value: string): number => {
+    if (!/^[1-9]\d*$/.test(value))
+      throw new CliError(`${name} must be a positive whole number, not "${value}"`)
+    return Number(value)
+  }
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+/** Regular files under `dir`, symlinks followed (each real folder once, so a loop ends). */
+async function walk(
+  dir: string,
+  rel: string[],
+  seen: Set<string>,
+  out: SourceFile[],
+): Promise<void> {
+  const real = await fs.realpath(dir)
+  if (seen.has(real)) return
+  seen.add(real)
+  for (const entry of await fs.readdir(dir)) {
+    const full = path.join(dir, entry)
+    const s = await fs.stat(full).catch(() => null)
+    if (s?.isDirectory()) await walk(full, [...rel, entry], seen, out)
+    else if (s?.isFile()) out.push({ path: [...rel, entry], source: full })
+  }
+}
+
+/** The files of PATH and the newest mtime among them (the torrent's `creation date`). */
+async function collectFiles(
+  target: string,
+): Promise<{ files: SourceFile[]; multiFile: boolean; mtime: number }> {
+  const s = await fs.stat(target).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(
+      `cannot read ${target}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`,
+    )
+  })
+  let files: SourceFile[]
+  if (s.isFile()) files = [{ path: [path.basename(target)], source: target }]
+  else if (s.isDirectory()) {
+    files = []
+    await walk(target, [], new Set(), files)
+    if (files.length === 0) throw new CliError(`${target} holds no files`)
+  } else throw new CliError(`${target} is neither a file nor a directory`)
+  let mtime = 0
+  for (const f of files) mtime = Math.max(mtime, (await fs.stat(f.source)).mtimeMs)
+  return { files, multiFile: s.isDirectory(), mtime: Math.floor(mtime / 1000) }
+}
+
+/** Written under a temporary name and renamed, so a crash never leaves half a .torrent. */
+async function writeAtomically(file: string, bytes: Buffer): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
+  try {
+    await fs.writeFile(tmp, bytes, { flag: 'wx' })
+    await fs.rename(tmp, file)
+  } catch (err) {
+    await fs.rm(tmp, { force: true })
+    throw new CliError(`cannot write ${file}: ${(err as Error).message}`, 1)
+  }
+}
+
+async function create(target: string, flags: CreateFlags): Promise<void> {
+  const root = path.resolve(target.replace(/\/+$/, '') || '/')
+  const { files, multiFile, mtime } = await collectFiles(root)
+  const name = flags.name ?? path.basename(root)
+  const output = path.resolve(flags.output ?? `${name}.torrent`)
+  // mktorrent refuses to overwrite too: a published .torrent replaced by accident is a new swarm.
+  if (
+    await fs.stat(output).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    throw new CliError(`${output} already exists; remove it or choose another -o`)
+  }
+  const split = (urls: string[]) => urls.map((u) => u.split(',').filter(Boolean))
+  const bar = progressBar('hashing')
+  let created
+  try {
+    created = await createTorrent({
+      name,
+      files,
+      multiFile,
+      format: flags.format,
+      pieceLength: flags.pieceLength,
+      // Like mktorrent: each -a is a tier, commas inside one -a are trackers of the same tier.
+      trackers: split(flags.announce),
+      webSeeds: split(flags.webSeed).flat(),
+      comment: flags.comment,
+      creationDate: mtime,
+      threads: flags.threads,
+      onProgress: bar.update,
+    })
+  } catch (err) {
+    if (err instanceof MetainfoError) throw new CliError(err.message)
+    if (err instanceof HashError) throw new CliError(err.message, 1)
+    throw err
+  } finally {
+    bar.done()
+  }
+  await writeAtomically(output, created.bytes)
+  const { torrent } = created
+  const size = torrent.files.reduce((sum, f) => sum + (f.pad ? 0 : f.length), 0)
+  if (flags.json) {
+    console.log(
+      JSON.stringify({
+        output,
+        name: torrent.name,
+        format: torrent.format,
+        infoHash: torrent.infoHash?.toString('hex') ?? null,
+        infoHashV2: torrent.infoHashV2?.toString('hex') ?? null,
+        magnet: magnetLink(torrent),
+        pieceLength: torrent.pieceLength,
+        pieceCount: torrent.pieceCount,
+        size,
+        files: torrent.files.filter((f) => !f.pad).length,
+      }),
+    )
+    return
+  }
+  console.log(`wrote ${output}`)
+  console.log(
+    `  ${torrent.format}, ${torrent.pieceCount} piece${torrent.pieceCount === 1 ? '' : 's'} of ${formatBytes(torrent.pieceLength)}, ${formatBytes(size)}`,
+  )
+  if (torrent.infoHash) console.log(`  info-hash v1: ${torrent.infoHash.toString('hex')}`)
+  if (torrent.infoHashV2) console.log(`  info-hash v2: ${torrent.infoHashV2.toString('hex')}`)
+  console.log(`  magnet: ${magnetLink(torrent)}`)
+}
+
+export function register(program: Command): void {
+  program
+    .command('create')
+    .description('make a .torrent of a file or a directory, like mktorrent')
+    .argument('<path>', 'file or directory')
+    .option('-o, --output <file>', 'where to write the torrent (default: <name>.torrent)')
+    .addOption(new Option('--format <format>', 'torrent format').choices(formats).default('v1'))
+    .option(
+      '--piece-length <size>',
+      'bytes or like 256K, 1M; a power of two (default: by size)',
+      parsePieceLength,
+    )
+    .option(
+      '-a, --announce <url>',
+      'tracker URL; repeat for backup tiers, commas for one tier',
+      collect,
+      [],
+    )
+    .option('-w, --web-seed <url>', 'web seed URL (BEP 19); repeatable', collect, [])
+    .option('--name <name>', 'torrent name (default: the file or directory name)')
+    .option('--comment <text>', 'comment stored in the torrent')
+    .option('--threads <n>', 'hashing threads (default: all cores)', wholeNumber('--threads'))
+    .option('--json', 'print the result as JSON')
+    .action(create)
+}
