@@ -17,7 +17,7 @@ function escape(bytes: Buffer): string {
 
 const base = `info_hash=${escape(infoHash)}&peer_id=${escape(peerId)}&port=51413`
 
-function refused(query: string, parse = parseAnnounceQuery): string {
+function refused(query: string, parse: (query: string) => unknown = parseAnnounceQuery): string {
   try {
     parse(query)
   } catch (err) {
