@@ -69,6 +69,8 @@ const watchSchema = z.strictObject({
   maxWaitSeconds: seconds.default(300),
   /** A full reconcile pass, the safety net under the watcher. */
   reconcileSeconds: seconds.default(3600),
+  /** Sizes and mtimes must hold still this long before a scan, so `--inplace` copies finish. */
+  stableSeconds: seconds.default(2),
 })
 
 const outputSchema = z.strictObject({

@@ -113,7 +113,7 @@ export const builtinProfiles: Readonly<Record<ProfileName, ReleaseProfile>> = {
  * A built-in profile with config applied.
  *
  * @example
- * const profile = resolveProfile('gentoo', { minSize: config.release.minSize })
+ * const profile = resolveProfile(config.profile, config.release)
  */
 export function resolveProfile(
   name: ProfileName,

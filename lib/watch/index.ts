@@ -4,6 +4,7 @@
  */
 export {
   watchMirror,
+  watchTimings,
   type WatchOptions,
   type MirrorWatcher,
   type DirtyContext,

@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
+import type { Config } from '../config/index.ts'
 import { log } from '../log/index.ts'
 import { heldStill, snapshot, updateInProgress, updateInProgressPrefix } from './stability.ts'
 
@@ -140,6 +141,23 @@ export async function watchMirror(options: WatchOptions): Promise<MirrorWatcher>
       await queue.close()
       await watcher.close()
     },
+  }
+}
+
+/**
+ * The timing options from the config's `watch` section.
+ *
+ * @example
+ * await watchMirror({ root, onDirty, outputDirs, ...watchTimings(config.watch) })
+ */
+export function watchTimings(
+  watch: Config['watch'],
+): Pick<WatchOptions, 'quietMs' | 'maxWaitMs' | 'stableMs' | 'reconcileMs'> {
+  return {
+    quietMs: watch.quietSeconds * 1000,
+    maxWaitMs: watch.maxWaitSeconds * 1000,
+    stableMs: watch.stableSeconds * 1000,
+    reconcileMs: watch.reconcileSeconds * 1000,
   }
 }
 
