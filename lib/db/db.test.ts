@@ -147,3 +147,58 @@ describe('the embedded database folder', () => {
     }
   })
 })
+
+describe.each(databaseKinds)('exclusive sections on %s', (_name, kind) => {
+  it('never run two at once, and go on after one fails', async () => {
+    const database = await kind.open()
+    try {
+      let inside = 0
+      let most = 0
+      const section = (fail: boolean) =>
+        database.exclusive('generator', async () => {
+          inside++
+          most = Math.max(most, inside)
+          await new Promise((r) => setTimeout(r, 30))
+          inside--
+          if (fail) throw new Error('boom')
+          return 'done'
+        })
+      const results = await Promise.allSettled([section(false), section(true), section(false)])
+      expect(most).toBe(1)
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    } finally {
+      await database.close()
+    }
+  })
+})
+
+describe.each(databaseKinds.filter(([name]) => name === 'postgres'))(
+  'exclusive sections across connections on %s',
+  (_name, kind) => {
+    it('hold off a second client of the same database', async () => {
+      const first = await kind.open()
+      const second = await openDatabase({ url: first.url, dataDir: first.dataDir })
+      try {
+        const order: string[] = []
+        let release!: () => void
+        const held = first.exclusive('generator', async () => {
+          order.push('first in')
+          await new Promise<void>((r) => (release = r))
+          order.push('first out')
+        })
+        await new Promise((r) => setTimeout(r, 100))
+        const waiting = second.exclusive('generator', async () => {
+          order.push('second in')
+        })
+        await new Promise((r) => setTimeout(r, 200))
+        expect(order).toEqual(['first in'])
+        release()
+        await Promise.all([held, waiting])
+        expect(order).toEqual(['first in', 'first out', 'second in'])
+      } finally {
+        await second.close()
+        await first.close()
+      }
+    })
+  },
+)

@@ -19,6 +19,11 @@ export interface DatabaseHandle {
   /** Postgres LISTEN; resolves to the function that stops listening. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>
   notify(channel: string, payload: string): Promise<void>
+  /**
+   * Runs `fn` while holding the Postgres advisory lock `name`: one holder at a time across every
+   * process on this database (several generator nodes), waiting for the lock if another has it.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 

@@ -20,6 +20,7 @@ export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     throw err
   }
   const db = drizzle({ client, schema })
+  let queue: Promise<unknown> = Promise.resolve()
   return {
     kind: 'pglite',
     db,
@@ -34,6 +35,12 @@ export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     },
     async notify(channel, payload) {
       await client.query('select pg_notify($1, $2)', [channel, payload])
+    },
+    async exclusive(name, fn) {
+      // One process owns a PGlite folder (the lock file), so queueing in-process is enough.
+      const run = queue.then(fn, fn)
+      queue = run.catch(() => {})
+      return run
     },
     async close() {
       await client.close()

@@ -29,6 +29,20 @@ export async function openPostgres(url: string): Promise<DatabaseHandle> {
     async notify(channel, payload) {
       await client.notify(channel, payload)
     },
+    async exclusive(name, fn) {
+      // A session lock lives on one connection: reserve one for the whole critical section.
+      const connection = await client.reserve()
+      try {
+        await connection`select pg_advisory_lock(hashtext(${name}))`
+        try {
+          return await fn()
+        } finally {
+          await connection`select pg_advisory_unlock(hashtext(${name}))`
+        }
+      } finally {
+        connection.release()
+      }
+    },
     async close() {
       await client.end({ timeout: 5 })
     },

@@ -1,0 +1,47 @@
+import type { ResolvedConfig } from '../config/index.ts'
+
+/** A mirror that carries the tree and can serve as a web seed. */
+export interface WebSeedMirror {
+  baseUrl: string
+}
+
+function encodePath(releaseDir: string): string {
+  return releaseDir.split('/').map(encodeURIComponent).join('/')
+}
+
+/**
+ * `url-list` (BEP 19) of a release torrent: our own web seed first, then each mirror. Every URL
+ * ends in `/`: Transmission appends the torrent name and file path only then (DESIGN, "What real
+ * clients do"). A multi-file torrent's files are reached through the symlink folder, whose name
+ * is the torrent name; a single-file torrent's file sits in the release folder itself.
+ */
+export function webSeeds(
+  config: ResolvedConfig,
+  release: { releaseDir: string; multiFile: boolean },
+  mirrors: readonly WebSeedMirror[],
+): string[] {
+  const dir = encodePath(release.releaseDir)
+  const seeds = [`${config.publicUrl}/webseed/${dir}/`]
+  for (const mirror of mirrors) {
+    const base = mirror.baseUrl.replace(/\/+$/, '')
+    seeds.push(
+      release.multiFile
+        ? `${base}/${encodePath(config.output.symlinks)}/${dir}/`
+        : `${base}/${dir}/`,
+    )
+  }
+  return seeds
+}
+
+/**
+ * Tracker tiers (BEP 12): our HTTP tracker, our UDP tracker (most clients prefer UDP when it is
+ * listed), then the configured extra trackers, each in its own tier.
+ */
+export function trackerTiers(config: ResolvedConfig): string[][] {
+  const host = new URL(config.publicUrl).host.replace(/:\d+$/, '')
+  return [
+    [`${config.publicUrl}/announce`],
+    [`udp://${host}:${config.udpPort}/announce`],
+    ...config.trackers.map((url) => [url]),
+  ]
+}

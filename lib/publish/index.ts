@@ -1,0 +1,10 @@
+/** Publishing releases: torrents and symlink folders written atomically, recorded, announced. */
+export {
+  Publisher,
+  trackerKey,
+  type LiveTorrent,
+  type PublisherOptions,
+  type ReconcileSummary,
+} from './publisher.ts'
+export { Outputs } from './outputs.ts'
+export { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto'
+import { lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, symlink } from 'node:fs/promises'
+import path from 'node:path'
+
+/**
+ * The only places mirrorseed writes in the mirror tree: `<root>/<torrents>/` and
+ * `<root>/<symlinks>/`. Every write goes to a dot-named temporary first (the scanner never reads
+ * dot segments, and rsync mirrors them like any file) and is renamed into place, so a crash at
+ * any moment leaves either the old output or the new one, never half of one.
+ */
+export class Outputs {
+  readonly torrentsRoot: string
+  readonly symlinksRoot: string
+
+  constructor(
+    readonly root: string,
+    dirs: { torrents: string; symlinks: string },
+  ) {
+    this.torrentsRoot = path.join(root, dirs.torrents)
+    this.symlinksRoot = path.join(root, dirs.symlinks)
+  }
+
+  torrentFile(releaseDir: string, name: string): string {
+    return this.inside(this.torrentsRoot, path.join(releaseDir, `${name}.torrent`))
+  }
+
+  symlinkDir(releaseDir: string, name: string): string {
+    return this.inside(this.symlinksRoot, path.join(releaseDir, name))
+  }
+
+  /** Writes the `.torrent` through a temporary file, fsynced before the rename. */
+  async writeTorrent(releaseDir: string, name: string, bytes: Buffer): Promise<string> {
+    const file = this.torrentFile(releaseDir, name)
+    await mkdir(path.dirname(file), { recursive: true })
+    const temp = tempName(file, 'tmp')
+    const handle = await open(temp, 'wx', 0o644)
+    try {
+      await handle.writeFile(bytes)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, file)
+    return file
+  }
+
+  /**
+   * Builds `<symlinks>/<releaseDir>/<name>/` holding one relative symlink per file, pointing back
+   * at the real file, so the folder still resolves after `rsync -l` onto any mirror (DESIGN:
+   * web seeds through a symlink tree). Left alone when it already says the same.
+   */
+  async writeSymlinks(releaseDir: string, name: string, files: string[]): Promise<string> {
+    const dir = this.symlinkDir(releaseDir, name)
+    const targets = new Map(
+      files.map((file) => [file, path.relative(dir, path.join(this.root, releaseDir, file))]),
+    )
+    if (await sameLinks(dir, targets)) return dir
+    await mkdir(path.dirname(dir), { recursive: true })
+    const temp = tempName(dir, 'tmp')
+    await mkdir(temp)
+    for (const [file, target] of targets) await symlink(target, path.join(temp, file))
+    const old = tempName(dir, 'old')
+    const existed = await rename(dir, old).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false
+        throw err
+      },
+    )
+    await rename(temp, dir)
+    if (existed) await rm(old, { recursive: true, force: true })
+    return dir
+  }
+
+  /** Removes a release's `.torrent` and symlink folder, and the folders they leave empty. */
+  async remove(releaseDir: string, name: string): Promise<void> {
+    const file = this.torrentFile(releaseDir, name)
+    const dir = this.symlinkDir(releaseDir, name)
+    await rm(file, { force: true })
+    await rm(dir, { recursive: true, force: true })
+    await pruneEmpty(path.dirname(file), this.torrentsRoot)
+    await pruneEmpty(path.dirname(dir), this.symlinksRoot)
+  }
+
+  /** Temporaries a crash left behind (`kill -9` between write and rename). */
+  async removeLeftovers(): Promise<number> {
+    let removed = 0
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name)
+        if (/^\..+\.(tmp|old)-[0-9a-f]+$/.test(entry.name)) {
+          await rm(full, { recursive: true, force: true })
+          removed++
+        } else if (entry.isDirectory()) {
+          await walk(full)
+        }
+      }
+    }
+    await walk(this.torrentsRoot)
+    await walk(this.symlinksRoot)
+    return removed
+  }
+
+  /** Joins and checks: a release path can never write outside its output folder. */
+  private inside(base: string, relative: string): string {
+    const full = path.join(base, relative)
+    const back = path.relative(base, full)
+    if (back === '' || back.startsWith('..') || path.isAbsolute(back)) {
+      throw new Error(`refusing to write outside ${base}: ${relative}`)
+    }
+    return full
+  }
+}
+
+function tempName(file: string, kind: 'tmp' | 'old'): string {
+  return path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${kind}-${randomBytes(6).toString('hex')}`,
+  )
+}
+
+async function sameLinks(dir: string, targets: Map<string, string>): Promise<boolean> {
+  const entries = await readdir(dir).catch(() => null)
+  if (!entries || entries.length !== targets.size) return false
+  for (const entry of entries) {
+    const want = targets.get(entry)
+    if (want === undefined) return false
+    const stat = await lstat(path.join(dir, entry))
+    if (!stat.isSymbolicLink() || (await readlink(path.join(dir, entry))) !== want) return false
+  }
+  return true
+}
+
+async function pruneEmpty(dir: string, stop: string): Promise<void> {
+  while (dir.startsWith(stop + path.sep)) {
+    try {
+      await rmdir(dir)
+    } catch {
+      return // not empty, or gone
+    }
+    dir = path.dirname(dir)
+  }
+}

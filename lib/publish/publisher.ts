@@ -1,0 +1,340 @@
+import { createHash } from 'node:crypto'
+import path from 'node:path'
+import type { ResolvedConfig } from '../config/index.ts'
+import type { DatabaseHandle } from '../db/index.ts'
+import { HashError } from '../hashing/index.ts'
+import { log } from '../log/index.ts'
+import { createTorrent, parseTorrent, type Torrent } from '../metainfo/index.ts'
+import {
+  checkDigests,
+  preferredAlgorithm,
+  readExpectedDigests,
+  resolveProfile,
+  scanReleases,
+  type DigestAlgorithm,
+  type FileRef,
+  type Release,
+} from '../release/index.ts'
+import { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
+import { Outputs } from './outputs.ts'
+import {
+  lastFailure,
+  loadTracked,
+  markRemoved,
+  recordEvent,
+  recordPublished,
+  retire,
+  webSeedMirrors,
+  type KnownTorrent,
+} from './store.ts'
+
+/** A torrent the tracker should track and the seeder seed. */
+export interface LiveTorrent {
+  id: number
+  /** The tracker key, hex: v1 info-hash, or v2's truncated to 20 bytes. */
+  infoHash: string
+  releaseDir: string
+  torrent: Torrent
+  /** Absolute path on disk of each of `torrent.files`; null for pad files. */
+  filePaths: Array<string | null>
+}
+
+export interface ReleaseOutcome {
+  releaseDir: string
+  name: string
+}
+
+export interface ReconcileSummary {
+  /** The folder scanned, relative to the root; '' for the whole tree. */
+  scope: string
+  releases: number
+  unchanged: number
+  published: Array<ReleaseOutcome & { infoHash: string; size: number; verified: boolean }>
+  /** Not published yet, and looked at again on the next pass: no digest, still being written. */
+  held: Array<ReleaseOutcome & { reason: string }>
+  /** Verification failed: not read again until one of its files changes. */
+  failed: Array<ReleaseOutcome & { reason: string }>
+  retired: Array<ReleaseOutcome & { infoHash: string }>
+  removed: Array<ReleaseOutcome & { infoHash: string }>
+  bytesHashed: number
+  seconds: number
+}
+
+export interface PublisherOptions {
+  config: ResolvedConfig
+  database: DatabaseHandle
+  /** After the transaction commits: whitelist and seed it at once. */
+  onPublished?: (torrent: LiveTorrent) => void
+  /** After its grace period: stop tracking and seeding it. */
+  onRemoved?: (infoHash: string) => void
+  threads?: number
+}
+
+const generatorLock = 'mirrorseed:generator'
+
+/**
+ * The generator: turns the mirror tree into published torrents. A reconcile scans (stat only),
+ * compares each release's files with what the database holds, and hashes only what changed; it
+ * verifies against the release's digest files, writes the `.torrent` and symlink folder, records
+ * it all in one transaction, then announces it. One reconcile at a time per database (advisory
+ * lock), so two generator nodes never publish the same release twice.
+ *
+ * @example
+ * const publisher = new Publisher({ config, database, onPublished: (t) => tracker.allow(t.infoHash) })
+ * const summary = await publisher.reconcile()
+ */
+export class Publisher {
+  readonly outputs: Outputs
+  private readonly config: ResolvedConfig
+  private readonly database: DatabaseHandle
+
+  constructor(private readonly options: PublisherOptions) {
+    this.config = options.config
+    this.database = options.database
+    if (!this.config.root) throw new Error('the generator needs the mirror root (--root)')
+    this.outputs = new Outputs(this.config.root, this.config.output)
+  }
+
+  /** One pass over the tree, or over the folder `under` (relative to the root). */
+  reconcile(options: { under?: string } = {}): Promise<ReconcileSummary> {
+    return this.database.exclusive(generatorLock, () => this.pass(options.under ?? ''))
+  }
+
+  /** Every torrent still tracked (active, and superseded within the grace period). */
+  async liveTorrents(): Promise<LiveTorrent[]> {
+    const tracked = await loadTracked(this.database.db)
+    return tracked.map((known) =>
+      this.live(known.id, known.releaseDir, parseTorrent(known.metainfo)),
+    )
+  }
+
+  private async pass(scope: string): Promise<ReconcileSummary> {
+    const started = performance.now()
+    const { config } = this
+    const db = this.database.db
+    if (scope === '') await this.outputs.removeLeftovers()
+    const profile = resolveProfile(config.profile, {
+      minSize: config.release.minSize,
+      include: config.release.include.length ? config.release.include : undefined,
+      exclude: config.release.exclude,
+      artifacts: config.release.artifacts,
+    })
+    const scan = await scanReleases(this.outputs.root, {
+      profile,
+      outputDirs: [config.output.torrents, config.output.symlinks],
+      under: scope || undefined,
+    })
+    const tracked = await loadTracked(db)
+    const active = new Map(
+      tracked.filter((t) => t.status === 'active').map((t) => [`${t.releaseDir}/${t.name}`, t]),
+    )
+    const summary: ReconcileSummary = {
+      scope,
+      releases: scan.releases.length,
+      unchanged: 0,
+      published: [],
+      held: [],
+      failed: [],
+      retired: [],
+      removed: [],
+      bytesHashed: 0,
+      seconds: 0,
+    }
+    let mirrors: WebSeedMirror[] | undefined
+    const seen = new Set<string>()
+    for (const release of scan.releases) {
+      const key = `${release.releaseDir}/${release.name}`
+      seen.add(key)
+      const files = [release.artifact, ...release.companions]
+      const known = active.get(key)
+      if (known && sameFiles(known, files)) {
+        summary.unchanged++
+        continue
+      }
+      mirrors ??= await webSeedMirrors(db)
+      await this.publish(release, files, mirrors, summary)
+    }
+
+    const inScope = (t: KnownTorrent) =>
+      scope === '' || t.releaseDir === scope || t.releaseDir.startsWith(`${scope}/`)
+    for (const [key, known] of active) {
+      if (seen.has(key) || !inScope(known)) continue
+      await retire(db, known)
+      summary.retired.push({
+        releaseDir: known.releaseDir,
+        name: known.name,
+        infoHash: known.infoHash,
+      })
+      log.info('retired', { release: key, grace: `${config.tracker.graceSeconds}s` })
+    }
+    await this.removeExpired(summary)
+    summary.seconds = (performance.now() - started) / 1000
+    return summary
+  }
+
+  private async publish(
+    release: Release,
+    files: FileRef[],
+    mirrors: WebSeedMirror[],
+    summary: ReconcileSummary,
+  ): Promise<void> {
+    const { config } = this
+    const db = this.database.db
+    const key = `${release.releaseDir}/${release.name}`
+    const outcome = { releaseDir: release.releaseDir, name: release.name }
+    const fingerprint = fingerprintOf(files)
+
+    // A release that failed verification is not read again until one of its files changes.
+    const failure = await lastFailure(db, key)
+    if (failure?.fingerprint === fingerprint) {
+      summary.failed.push({ ...outcome, reason: failure.message })
+      return
+    }
+    const expected = await readExpectedDigests(release)
+    const preferred = preferredAlgorithm(expected.artifact)
+    if (!preferred && config.release.requireDigest) {
+      summary.held.push({
+        ...outcome,
+        reason: `no digest of ${release.artifact.path} is listed (release.requireDigest)`,
+      })
+      return
+    }
+    const multiFile = release.companions.length > 0
+    const digests: DigestAlgorithm[] =
+      preferred && preferred !== 'sha256' ? ['sha256', preferred] : ['sha256']
+    let created
+    try {
+      created = await createTorrent({
+        name: release.name,
+        files: files.map((f) => ({ path: [path.posix.basename(f.path)], source: f.absPath })),
+        multiFile,
+        format: config.format,
+        pieceLength: config.pieceLength,
+        digests,
+        threads: this.options.threads,
+        trackers: trackerTiers(config),
+        webSeeds: webSeeds(config, { releaseDir: release.releaseDir, multiFile }, mirrors),
+        comment: config.comment,
+        creationDate: Math.floor(release.artifact.mtimeMs / 1000),
+      })
+    } catch (err) {
+      if (err instanceof HashError && err.code === 'changed') {
+        // Still being written (rsync --inplace, a copy in progress): the next pass takes it.
+        summary.held.push({
+          ...outcome,
+          reason: `a file changed while it was read: ${err.message}`,
+        })
+        return
+      }
+      throw err
+    }
+    const size = files.reduce((sum, f) => sum + f.size, 0)
+    summary.bytesHashed += size
+
+    const computed = Object.fromEntries(
+      created.digests.map((d, i) => [
+        files[i].path,
+        Object.fromEntries(Object.entries(d.digests).map(([a, b]) => [a, b!.toString('hex')])),
+      ]),
+    )
+    const verification = checkDigests(release, expected, computed)
+    if (verification.status === 'failed') {
+      await recordEvent(db, 'verification_failed', key, verification.message, { fingerprint })
+      summary.failed.push({ ...outcome, reason: verification.message })
+      log.warn('verification failed', { release: key, why: verification.message })
+      return
+    }
+
+    const torrent = created.torrent
+    const infoHash = trackerKey(torrent)
+    await this.outputs.writeTorrent(release.releaseDir, release.name, created.bytes)
+    if (multiFile) {
+      await this.outputs.writeSymlinks(
+        release.releaseDir,
+        release.name,
+        files.map((f) => path.posix.basename(f.path)),
+      )
+    }
+    const { id } = await recordPublished(db, {
+      infoHash,
+      infoHashV2: torrent.infoHashV2?.toString('hex') ?? null,
+      name: release.name,
+      releaseDir: release.releaseDir,
+      format: torrent.format,
+      pieceLength: torrent.pieceLength,
+      size,
+      metainfo: created.bytes,
+      files: files.map((f, i) => ({
+        path: f.path,
+        size: f.size,
+        role: i === 0 ? ('artifact' as const) : ('companion' as const),
+        mtimeMs: Math.floor(f.mtimeMs),
+        inode: f.ino,
+        sha256: computed[f.path].sha256 ?? null,
+      })),
+    })
+    const verified = verification.status === 'verified'
+    summary.published.push({ ...outcome, infoHash, size, verified })
+    log.info('published', { release: key, infoHash, verified })
+    this.options.onPublished?.(this.live(id, release.releaseDir, torrent))
+  }
+
+  /** Superseded torrents past their grace period leave the tracker, the seeder and the tree. */
+  private async removeExpired(summary: ReconcileSummary): Promise<void> {
+    const graceMs = this.config.tracker.graceSeconds * 1000
+    const tracked = await loadTracked(this.database.db)
+    const activeKeys = new Set(
+      tracked.filter((t) => t.status === 'active').map((t) => `${t.releaseDir}/${t.name}`),
+    )
+    for (const t of tracked) {
+      if (t.status !== 'superseded' || !t.supersededAt) continue
+      if (Date.now() - t.supersededAt.getTime() < graceMs) continue
+      // A newer torrent of the same release owns the same output paths: leave them to it.
+      if (!activeKeys.has(`${t.releaseDir}/${t.name}`))
+        await this.outputs.remove(t.releaseDir, t.name)
+      await markRemoved(this.database.db, t)
+      this.options.onRemoved?.(t.infoHash)
+      summary.removed.push({ releaseDir: t.releaseDir, name: t.name, infoHash: t.infoHash })
+      log.info('removed', { release: `${t.releaseDir}/${t.name}`, infoHash: t.infoHash })
+    }
+  }
+
+  private live(id: number, releaseDir: string, torrent: Torrent): LiveTorrent {
+    const root = this.outputs.root
+    return {
+      id,
+      infoHash: trackerKey(torrent),
+      releaseDir,
+      torrent,
+      filePaths: torrent.files.map((f) => (f.pad ? null : path.join(root, releaseDir, ...f.path))),
+    }
+  }
+}
+
+/** The 20-byte key trackers and peers know a torrent by (BEP 52: v2 hashes are truncated). */
+export function trackerKey(torrent: Torrent): string {
+  return (torrent.infoHash ?? torrent.infoHashV2!.subarray(0, 20)).toString('hex')
+}
+
+/** Unchanged means: the same files with the same size, mtime and inode; no byte is read. */
+function sameFiles(known: KnownTorrent, files: FileRef[]): boolean {
+  if (known.files.length !== files.length) return false
+  const byPath = new Map(known.files.map((f) => [f.path, f]))
+  return files.every((f) => {
+    const k = byPath.get(f.path)
+    return (
+      k !== undefined &&
+      k.size === f.size &&
+      k.mtimeMs === Math.floor(f.mtimeMs) &&
+      k.inode === f.ino
+    )
+  })
+}
+
+function fingerprintOf(files: FileRef[]): string {
+  const text = files
+    .map((f) => `${f.path}\0${f.size}\0${Math.floor(f.mtimeMs)}\0${f.ino}`)
+    .sort()
+    .join('\n')
+  return createHash('sha1').update(text).digest('hex')
+}

@@ -1,0 +1,204 @@
+import { and, desc, eq, inArray, ne, or } from 'drizzle-orm'
+import {
+  events,
+  mirrors,
+  torrentFiles,
+  torrents,
+  torrentStats,
+  type Database,
+  type EventKind,
+} from '../db/index.ts'
+
+/** A torrent the database holds, with the file states a rescan compares against. */
+export interface KnownTorrent {
+  id: number
+  infoHash: string
+  name: string
+  releaseDir: string
+  status: 'active' | 'superseded' | 'removed'
+  supersededAt: Date | null
+  metainfo: Buffer
+  files: Array<{ path: string; size: number; mtimeMs: number; inode: number }>
+}
+
+export interface PublishedRow {
+  infoHash: string
+  infoHashV2: string | null
+  name: string
+  releaseDir: string
+  format: 'v1' | 'v2' | 'hybrid'
+  pieceLength: number
+  size: number
+  metainfo: Buffer
+  files: Array<{
+    path: string
+    size: number
+    role: 'artifact' | 'companion'
+    mtimeMs: number
+    inode: number
+    sha256: string | null
+  }>
+}
+
+/** Active and superseded torrents with their files: what a reconcile compares the tree with. */
+export async function loadTracked(db: Database): Promise<KnownTorrent[]> {
+  const rows = await db
+    .select()
+    .from(torrents)
+    .where(or(eq(torrents.status, 'active'), eq(torrents.status, 'superseded')))
+  if (rows.length === 0) return []
+  const files = await db
+    .select()
+    .from(torrentFiles)
+    .where(
+      inArray(
+        torrentFiles.torrentId,
+        rows.map((r) => r.id),
+      ),
+    )
+  const byTorrent = new Map<number, KnownTorrent['files']>()
+  for (const f of files) {
+    const list = byTorrent.get(f.torrentId) ?? []
+    list.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, inode: f.inode })
+    byTorrent.set(f.torrentId, list)
+  }
+  return rows.map((r) => ({
+    id: r.id,
+    infoHash: r.infoHash,
+    name: r.name,
+    releaseDir: r.releaseDir,
+    status: r.status,
+    supersededAt: r.supersededAt,
+    metainfo: r.metainfo,
+    files: byTorrent.get(r.id) ?? [],
+  }))
+}
+
+/** Enabled mirrors that are not known to be down: the web seeds a new torrent lists. */
+export async function webSeedMirrors(db: Database): Promise<Array<{ baseUrl: string }>> {
+  return db
+    .select({ baseUrl: mirrors.baseUrl })
+    .from(mirrors)
+    .where(and(eq(mirrors.enabled, true), ne(mirrors.status, 'down')))
+    .orderBy(mirrors.name)
+}
+
+/**
+ * Records a published torrent in one transaction: the torrent (a torrent seen before with the
+ * same info-hash comes back to life), its files, its stats row, the torrents of the same release
+ * it supersedes, and the events. Returns the torrent's id and the info-hashes superseded.
+ */
+export async function recordPublished(
+  db: Database,
+  row: PublishedRow,
+): Promise<{ id: number; superseded: string[] }> {
+  return db.transaction(async (tx) => {
+    const now = new Date()
+    const values = {
+      infoHash: row.infoHash,
+      infoHashV2: row.infoHashV2,
+      name: row.name,
+      releaseDir: row.releaseDir,
+      format: row.format,
+      pieceLength: row.pieceLength,
+      size: row.size,
+      metainfo: row.metainfo,
+      status: 'active' as const,
+      updatedAt: now,
+      supersededAt: null,
+      removedAt: null,
+    }
+    const [{ id }] = await tx
+      .insert(torrents)
+      .values(values)
+      .onConflictDoUpdate({ target: torrents.infoHash, set: values })
+      .returning({ id: torrents.id })
+    await tx.delete(torrentFiles).where(eq(torrentFiles.torrentId, id))
+    await tx.insert(torrentFiles).values(row.files.map((f) => ({ ...f, torrentId: id })))
+    await tx.insert(torrentStats).values({ torrentId: id }).onConflictDoNothing()
+    const older = await tx
+      .update(torrents)
+      .set({ status: 'superseded', supersededAt: now, updatedAt: now })
+      .where(
+        and(
+          eq(torrents.releaseDir, row.releaseDir),
+          eq(torrents.name, row.name),
+          eq(torrents.status, 'active'),
+          ne(torrents.id, id),
+        ),
+      )
+      .returning({ id: torrents.id, infoHash: torrents.infoHash })
+    const subject = `${row.releaseDir}/${row.name}`
+    await tx.insert(events).values([
+      { kind: 'published', torrentId: id, subject, message: `published ${subject}` },
+      ...older.map((o) => ({
+        kind: 'superseded' as const,
+        torrentId: o.id,
+        subject,
+        message: `${subject}: ${o.infoHash} superseded by ${row.infoHash}`,
+      })),
+    ])
+    return { id, superseded: older.map((o) => o.infoHash) }
+  })
+}
+
+/** A release that is gone from the tree: its torrent stays tracked through the grace period. */
+export async function retire(db: Database, torrent: KnownTorrent): Promise<void> {
+  const now = new Date()
+  const subject = `${torrent.releaseDir}/${torrent.name}`
+  await db.transaction(async (tx) => {
+    await tx
+      .update(torrents)
+      .set({ status: 'superseded', supersededAt: now, updatedAt: now })
+      .where(eq(torrents.id, torrent.id))
+    await tx.insert(events).values({
+      kind: 'superseded',
+      torrentId: torrent.id,
+      subject,
+      message: `${subject}: gone from the tree, kept tracked for the grace period`,
+    })
+  })
+}
+
+export async function markRemoved(db: Database, torrent: KnownTorrent): Promise<void> {
+  const now = new Date()
+  const subject = `${torrent.releaseDir}/${torrent.name}`
+  await db.transaction(async (tx) => {
+    await tx
+      .update(torrents)
+      .set({ status: 'removed', removedAt: now, updatedAt: now })
+      .where(eq(torrents.id, torrent.id))
+    await tx.insert(events).values({
+      kind: 'removed',
+      torrentId: torrent.id,
+      subject,
+      message: `${subject}: ${torrent.infoHash} removed after its grace period`,
+    })
+  })
+}
+
+export async function recordEvent(
+  db: Database,
+  kind: EventKind,
+  subject: string,
+  message: string,
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  await db.insert(events).values({ kind, subject, message, detail })
+}
+
+/** The last verification failure recorded for a release, to avoid re-reading unchanged files. */
+export async function lastFailure(
+  db: Database,
+  subject: string,
+): Promise<{ message: string; fingerprint?: string } | undefined> {
+  const [row] = await db
+    .select({ message: events.message, detail: events.detail })
+    .from(events)
+    .where(and(eq(events.kind, 'verification_failed'), eq(events.subject, subject)))
+    .orderBy(desc(events.id))
+    .limit(1)
+  if (!row) return undefined
+  const detail = row.detail as { fingerprint?: string } | null
+  return { message: row.message, fingerprint: detail?.fingerprint }
+}
