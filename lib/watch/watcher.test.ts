@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
+import {
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  rmdir,
+  writeFile,
+} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -56,6 +66,18 @@ async function watched(
 async function until(done: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms
   while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
+}
+
+/** inotify watches held by this process (Linux: one `inotify wd:` line per watch in fdinfo). */
+async function inotifyWatches(): Promise<number> {
+  let count = 0
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '')
+    if (target !== 'anon_inode:inotify') continue
+    const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8').catch(() => '')
+    count += info.split('\n').filter((l) => l.startsWith('inotify wd:')).length
+  }
+  return count
 }
 
 function run(cmd: string, args: string[]): Promise<void> {
@@ -233,6 +255,26 @@ describe('watchMirror', () => {
       { reason: 'reconcile', full: true },
     ])
   })
+
+  it.skipIf(process.platform !== 'linux')(
+    'puts one inotify watch on each directory, none on files',
+    async () => {
+      const root = await tempDir('mirrorseed-watch-')
+      for (let d = 0; d < 4; d++) {
+        await mkdir(path.join(root, `d${d}`))
+        await Promise.all(
+          Array.from({ length: 250 }, (_, f) =>
+            writeFile(path.join(root, `d${d}`, `f${f}.iso`), 'x'),
+          ),
+        )
+      }
+      await mkdir(path.join(root, '.~tmp~'))
+      const before = await inotifyWatches()
+      await watched(root)
+      // The root and its four directories; not the 1,000 files, not the dot folder.
+      expect((await inotifyWatches()) - before).toBe(5)
+    },
+  )
 
   it('stops calling after close()', async () => {
     const root = await tempDir('mirrorseed-watch-')
