@@ -41,3 +41,4 @@ export {
   type Verification,
 } from './verify.ts'
 export { globToRegExp } from './glob.ts'
+export { verifySignatures, type SignatureCheck, type SignatureVerification } from './signature.ts'
