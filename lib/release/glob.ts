@@ -1,7 +1,7 @@
 /**
  * The small glob dialect of profiles and config: `*` and `?` stay inside one path segment, `**`
  * spans segments. A pattern without `/` is matched against the file name alone (`*.iso`), one with
- * `/` against the whole path relative to the mirror root (`releases/** /autobuilds/**`).
+ * `/` against the whole path relative to the mirror root (`releases/amd64`).
  */
 export function globToRegExp(pattern: string): RegExp {
   let source = ''
@@ -32,6 +32,8 @@ export function globToRegExp(pattern: string): RegExp {
 export interface GlobSet {
   /** Whether `path` (posix, relative to the root) matches one of the patterns. */
   matches(path: string): boolean
+  /** Whether `path` or one of the directories above it matches (`releases` includes all below). */
+  covers(path: string): boolean
 }
 
 export function globSet(patterns: readonly string[]): GlobSet {
@@ -39,10 +41,17 @@ export function globSet(patterns: readonly string[]): GlobSet {
   const byPath = patterns
     .filter((p) => p.includes('/'))
     .map((p) => globToRegExp(p.replace(/^\//, '')))
+  const matches = (path: string): boolean => {
+    const name = path.slice(path.lastIndexOf('/') + 1)
+    return byName.some((re) => re.test(name)) || byPath.some((re) => re.test(path))
+  }
   return {
-    matches(path: string): boolean {
-      const name = path.slice(path.lastIndexOf('/') + 1)
-      return byName.some((re) => re.test(name)) || byPath.some((re) => re.test(path))
+    matches,
+    covers(path: string): boolean {
+      for (let end = path.length; end > 0; end = path.lastIndexOf('/', end - 1)) {
+        if (matches(path.slice(0, end))) return true
+      }
+      return false
     },
   }
 }

@@ -157,6 +157,16 @@ describe('scanReleases on a Gentoo tree', () => {
     expect((await scanReleases(t.root, { profile: onlyIso })).releases.map((r) => r.name)).toEqual([
       t.releases[0].name,
     ])
+    const onlyAmd64 = resolveProfile('gentoo', {
+      minSize: fixtureMinSize,
+      include: ['releases/amd64'],
+    })
+    expect((await scanReleases(t.root, { profile: onlyAmd64 })).releases).toHaveLength(2)
+    const onlyArm = resolveProfile('gentoo', {
+      minSize: fixtureMinSize,
+      include: ['releases/arm64'],
+    })
+    expect((await scanReleases(t.root, { profile: onlyArm })).releases).toEqual([])
     const noAutobuilds = resolveProfile('gentoo', {
       minSize: fixtureMinSize,
       exclude: ['autobuilds'],

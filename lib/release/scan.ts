@@ -166,7 +166,7 @@ class DirectoryGrouping {
       const relPath = join(dir, name)
       if (this.exclude.matches(relPath)) {
         result.ignored.push({ path: relPath, reason: 'excluded' })
-      } else if (this.include === undefined || this.include.matches(relPath)) {
+      } else if (this.include === undefined || this.include.covers(relPath)) {
         candidates.push({ name, glob: match.glob })
       }
     }
