@@ -1,0 +1,245 @@
+import fs from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { log } from '../log/index.ts'
+import type { Torrent, TorrentFile } from '../metainfo/index.ts'
+import type { LiveTorrent } from '../publish/index.ts'
+import {
+  OpenFiles,
+  servedFile,
+  Unservable,
+  type ServedFile,
+  type TorrentCounters,
+} from './files.ts'
+import { parseWebSeedPath } from './path.ts'
+import { parseRange, type ByteRange } from './range.ts'
+import { WebSeedError } from './errors.ts'
+import { sendRange } from './send.ts'
+
+/** What the web seed needs of a published torrent; a `LiveTorrent` is one. */
+export type WebSeedTorrent = Pick<LiveTorrent, 'infoHash' | 'releaseDir' | 'filePaths'> & {
+  torrent: Pick<Torrent, 'name' | 'multiFile'> & {
+    files: ReadonlyArray<Pick<TorrentFile, 'path' | 'pad'>>
+  }
+}
+
+export interface WebSeedOptions {
+  /** The mirror root: nothing whose realpath is outside it is ever served. */
+  root: string
+  /** Bytes per disk read and socket write. */
+  chunkSize?: number
+  /** Descriptors kept open between requests; 0 opens the file for every request. */
+  openFiles?: number
+  /** A kept descriptor unused this long is closed. */
+  idleMs?: number
+}
+
+export interface WebSeedStats {
+  requests: number
+  bytesServed: number
+  /**
+   * Per torrent, cumulative since it was added; a torrent removed since the previous call is
+   * listed one last time, so a flush that reads stats() periodically never loses its last bytes.
+   */
+  torrents: TorrentCounters[]
+}
+
+interface Published {
+  counters: TorrentCounters
+  files: ServedFile[]
+}
+
+const defaults = { chunkSize: 1 << 20, openFiles: 256, idleMs: 10_000 }
+
+/**
+ * The origin web seed (BEP 19; DESIGN "Web-seed server"): `GET`/`HEAD /webseed/<release dir>/
+ * <name>/<file>` (multi-file) or `/webseed/<release dir>/<file name>` (single-file) serves that
+ * file of a published torrent, and nothing else: the request path is looked up, never joined onto
+ * the file system. Single byte ranges get 206, keep-alive, no redirects.
+ *
+ * @example
+ * const webSeed = new WebSeed({ root: config.root })
+ * publisher options: onPublished: (t) => webSeed.add(t), onRemoved: (h) => webSeed.remove(h)
+ * http: if (req.url.startsWith(webSeedPrefix)) return webSeed.handle(req, res)
+ */
+export class WebSeed {
+  private readonly byPath = new Map<string, ServedFile>()
+  private readonly torrents = new Map<string, Published>()
+  private removed: TorrentCounters[] = []
+  private readonly files: OpenFiles
+  private readonly chunkSize: number
+  private requests = 0
+  private bytesServed = 0
+
+  constructor(options: WebSeedOptions) {
+    const { chunkSize, openFiles, idleMs } = { ...defaults, ...options }
+    this.chunkSize = chunkSize
+    this.files = new OpenFiles(options.root, openFiles, idleMs)
+  }
+
+  /** Serve a published torrent's files (again: a re-added info-hash keeps its counters). */
+  add(live: WebSeedTorrent): void {
+    const previous = this.torrents.get(live.infoHash)
+    if (previous) this.unpublish(live.infoHash, previous)
+    const counters = previous?.counters ?? {
+      infoHash: live.infoHash,
+      name: live.torrent.name,
+      bytesServed: 0,
+      requests: 0,
+    }
+    const { torrent } = live
+    const files: ServedFile[] = []
+    torrent.files.forEach((f, i) => {
+      const filePath = live.filePaths[i]
+      // libtorrent never asks a web seed for a pad file (BEP 47), and none exists on disk.
+      if (f.pad || filePath === null) return
+      const inTorrent = torrent.multiFile ? [torrent.name, ...f.path] : [torrent.name]
+      const key = [...(live.releaseDir ? [live.releaseDir] : []), ...inTorrent].join('/')
+      files.push(servedFile(key, filePath, counters))
+    })
+    for (const file of files) this.byPath.set(file.key, file)
+    this.torrents.set(live.infoHash, { counters, files })
+  }
+
+  /** Stop serving a torrent; requests already streaming finish. */
+  remove(infoHash: string): void {
+    const published = this.torrents.get(infoHash)
+    if (!published) return
+    this.unpublish(infoHash, published)
+    this.removed.push(published.counters)
+  }
+
+  stats(): WebSeedStats {
+    const torrents = [...this.removed, ...[...this.torrents.values()].map((p) => p.counters)]
+    this.removed = []
+    return {
+      requests: this.requests,
+      bytesServed: this.bytesServed,
+      torrents: torrents.map((c) => ({ ...c })),
+    }
+  }
+
+  /** Closes the kept descriptors (those still streaming close when their response ends). */
+  close(): void {
+    this.files.close()
+  }
+
+  /** The request handler for every path under `/webseed/`; bound, so it can be passed as is. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.requests++
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 }).end()
+      return
+    }
+    let file: ServedFile | undefined
+    try {
+      file = this.byPath.get(parseWebSeedPath(req.url ?? ''))
+    } catch (err) {
+      if (!(err instanceof WebSeedError)) throw err
+    }
+    if (!file) return notFound(res)
+    this.serve(file, req, res).catch((err: unknown) => {
+      log.warn('web seed request failed', { path: req.url, error: err })
+      if (!res.headersSent) res.writeHead(500, { 'Content-Length': 0 }).end()
+      else res.destroy()
+    })
+  }
+
+  private unpublish(infoHash: string, published: Published): void {
+    this.torrents.delete(infoHash)
+    for (const file of published.files) {
+      this.files.retire(file)
+      if (this.byPath.get(file.key) !== file) continue
+      this.byPath.delete(file.key)
+      // A superseded torrent and its successor can share a path: hand it back to one still live.
+      for (const other of this.torrents.values()) {
+        const same = other.files.find((f) => f.key === file.key)
+        if (same) this.byPath.set(file.key, same)
+      }
+    }
+  }
+
+  private async serve(file: ServedFile, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let fd: number
+    try {
+      fd = await this.files.acquire(file)
+    } catch (err) {
+      if (err instanceof Unservable) return notFound(res)
+      throw err
+    }
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      this.files.release(file, fd)
+    }
+    try {
+      // fstat on an open descriptor never waits on the disk: cheaper here than a thread-pool hop.
+      const stat = fs.fstatSync(fd)
+      if (!stat.isFile()) return notFound(res)
+      const size = stat.size
+      if (file.lastModifiedMs !== stat.mtimeMs) {
+        file.lastModifiedMs = stat.mtimeMs
+        file.lastModified = stat.mtime.toUTCString()
+      }
+      // nginx's ETag shape (mtime and size in hex), so a mirror and the origin agree on If-Range.
+      const etag = `"${Math.floor(stat.mtimeMs / 1000).toString(16)}-${size.toString(16)}"`
+      let range: ByteRange | null = null
+      try {
+        if (ifRangeHolds(req.headers['if-range'], etag, file.lastModified)) {
+          range = parseRange(req.headers.range, size)
+        }
+      } catch (err) {
+        if (!(err instanceof WebSeedError)) throw err
+        res.writeHead(416, { 'Content-Range': `bytes */${size}`, 'Content-Length': 0 }).end()
+        return
+      }
+      const start = range ? range.start : 0
+      const length = range ? range.end - range.start + 1 : size
+      const headers: Record<string, string | number> = {
+        'Accept-Ranges': 'bytes',
+        'Content-Length': length,
+        'Content-Type': 'application/octet-stream',
+        ETag: etag,
+        'Last-Modified': file.lastModified,
+      }
+      if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
+      res.writeHead(range ? 206 : 200, headers)
+      const counters = file.counters
+      counters.requests++
+      if (req.method === 'HEAD' || length === 0) {
+        res.end()
+        return
+      }
+      released = true // from here on, sendRange's done releases it
+      sendRange(
+        fd,
+        start,
+        length,
+        res,
+        this.chunkSize,
+        (n) => {
+          counters.bytesServed += n
+          this.bytesServed += n
+        },
+        () => this.files.release(file, fd),
+      )
+    } finally {
+      release()
+    }
+  }
+}
+
+/**
+ * RFC 9110 13.1.5: with `If-Range`, the range applies only if the validator still matches (a
+ * strong ETag compare, or the exact Last-Modified date); otherwise the whole file is sent, which
+ * is always a correct answer.
+ */
+function ifRangeHolds(ifRange: string | undefined, etag: string, lastModified: string): boolean {
+  if (ifRange === undefined) return true
+  const value = ifRange.trim()
+  return value.startsWith('"') || value.startsWith('W/') ? value === etag : value === lastModified
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Length': 10 }).end('not found\n')
+}
