@@ -97,8 +97,15 @@ async function check(torrent: Torrent, dir: string, threads?: number): Promise<F
       )
         continue
       const start = piece * pl
-      for (const f of torrent.files)
-        if (f.offset < start + pl && f.offset + f.length > start) bad(f, piece)
+      const overlapping = torrent.files.filter(
+        (f) => f.offset < start + pl && f.offset + f.length > start,
+      )
+      // A piece shared with a missing or wrong-sized file is explained by it: blaming the
+      // neighbours too would send the admin after files that are fine.
+      const explained = overlapping.filter(
+        (f) => reports.get(f)?.problem === 'missing' || reports.get(f)?.problem === 'size',
+      )
+      for (const f of explained.length > 0 ? explained : overlapping) bad(f, piece)
     }
   } else {
     torrent.files.forEach((f, i) => {
