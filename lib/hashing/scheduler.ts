@@ -57,25 +57,30 @@ interface InFlight {
   digestReplies: number
 }
 
-// Two tasks queued per thread: one being hashed, one ready, so a thread never waits on the
-// main thread between chunks.
-const QUEUE_DEPTH = 2
+// Three tasks queued per thread: one being hashed, two ready, so a thread does not wait on the
+// main thread between chunks even when a busy machine schedules the main thread late.
+const QUEUE_DEPTH = 3
 
 /**
  * Runs every chunk of the layout on worker threads, each chunk read once into a shared slot.
  * Whole-file digests are sequential by nature: each file's digest belongs to one thread, which
  * gets that file's bytes in order from the slots after they were hashed, while the other threads
- * keep reading and hashing pieces; a slot is reused once both are done. Memory is the slots
- * (2 per thread, +2 with digests, one chunk each) whatever the file sizes.
+ * keep reading and hashing pieces; a slot is reused once both are done. Memory is bounded by the
+ * slots (3 per thread +2, one chunk each, only with digests) whatever the file sizes.
  */
 export function runWorkers(schedule: Schedule): Promise<void> {
   const { layout, files, digests, signal } = schedule
   const chunkCount = Math.ceil(layout.streamLength / layout.chunkLength)
   const threadCount = Math.max(1, Math.min(schedule.threads, chunkCount))
+  // Only whole-file digests need a chunk to outlive its hashing (see above); without them a
+  // thread reads into its own 256 KiB window and the slots are mere tickets that bound the queue.
   const slotCount = Math.min(chunkCount, threadCount * QUEUE_DEPTH + (digests.length > 0 ? 2 : 0))
   const slotLength = Math.min(layout.chunkLength, layout.streamLength)
-  const slots = Array.from({ length: slotCount }, () => new SharedArrayBuffer(slotLength))
-  const freeSlots = slots.map((_, i) => i)
+  const slots =
+    digests.length > 0
+      ? Array.from({ length: slotCount }, () => new SharedArrayBuffer(slotLength))
+      : []
+  const freeSlots = Array.from({ length: slotCount }, (_, i) => i)
   const control = new SharedArrayBuffer(4)
   const workerData = {
     files,
@@ -119,7 +124,8 @@ export function runWorkers(schedule: Schedule): Promise<void> {
         inFlight.set(id, { chunk, slot, digestReplies: 0 })
         thread.queued++
         const { start, end, segments } = chunk
-        thread.worker.postMessage({ type: 'chunk', id, slot, start, end, segments })
+        const shared = digests.length > 0 ? slot : -1
+        thread.worker.postMessage({ type: 'chunk', id, slot: shared, start, end, segments })
         next = pending.next()
       }
       if (next.done && inFlight.size === 0) finish()
@@ -185,7 +191,12 @@ export function runWorkers(schedule: Schedule): Promise<void> {
     }
 
     for (let i = 0; i < threadCount; i++) {
-      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData })
+      // execArgv: [] so that a parent run with `--import tsx` does not load tsx again in every
+      // worker (~200 ms each); the worker is plain JavaScript.
+      const worker = new Worker(new URL('./worker.js', import.meta.url), {
+        workerData,
+        execArgv: [],
+      })
       const exited = new Promise<void>((done) => worker.once('exit', () => done()))
       const thread: Thread = { worker, exited, queued: 0, digestBytes: 0 }
       worker.on('message', (message: FromWorker) => {

@@ -14,6 +14,7 @@ const aborted = new Int32Array(control)
 // Bytes read then hashed at once: small enough to stay in L2 between the read and the hash,
 // large enough that the read syscall costs nothing (bench/hash.ts).
 const WINDOW = 256 << 10
+const scratch = new Uint8Array(WINDOW)
 
 /** @type {Map<number, number>} open file descriptors by file index */
 const fds = new Map()
@@ -81,7 +82,9 @@ function readFully(file, view, at, length, position) {
  * undefined when aborted.
  */
 function hashChunk({ slot, start, end, segments }) {
-  const view = new Uint8Array(slots[slot], 0, end - start)
+  // With whole-file digests the chunk stays in its shared slot for the digest's thread; without,
+  // each window is read into this thread's own small buffer and forgotten once hashed.
+  const shared = slot >= 0 ? new Uint8Array(slots[slot], 0, end - start) : undefined
   const pieceCount = Math.ceil((end - start) / pieceLength)
   const pieces = v1 ? Buffer.allocUnsafe(pieceCount * 20) : undefined
   /** @type {Array<{ file: number, piece: number, hashes: Buffer[] }>} */
@@ -97,6 +100,7 @@ function hashChunk({ slot, start, end, segments }) {
     for (let w = pieceStart; w < pieceEnd; w += WINDOW) {
       if (Atomics.load(aborted, 0) !== 0) return undefined
       const wEnd = Math.min(w + WINDOW, pieceEnd)
+      const view = shared ? shared.subarray(w, wEnd) : scratch.subarray(0, wEnd - w)
       while (cursor < segments.length && segments[cursor].at + segments[cursor].length <= w)
         cursor++
       for (let i = cursor; i < segments.length && segments[i].at < wEnd; i++) {
@@ -104,17 +108,17 @@ function hashChunk({ slot, start, end, segments }) {
         const from = Math.max(s.at, w)
         const to = Math.min(s.at + s.length, wEnd)
         if (s.pad) {
-          view.fill(0, from, to)
+          view.fill(0, from - w, to - w)
           continue
         }
-        readFully(s.file, view, from, to - from, s.fileOffset + (from - s.at))
+        readFully(s.file, view, from - w, to - from, s.fileOffset + (from - s.at))
         if (v2) {
           if (owner === undefined)
             owner = { segment: s, fileOffset: s.fileOffset + (pieceStart - s.at) }
-          for (const leaf of blockHashes(view.subarray(from, to))) leaves.push(leaf)
+          for (const leaf of blockHashes(view.subarray(from - w, to - w))) leaves.push(leaf)
         }
       }
-      sha1?.update(view.subarray(w, wEnd))
+      sha1?.update(view)
     }
     sha1?.digest().copy(pieces, p * 20)
     if (owner !== undefined) {
