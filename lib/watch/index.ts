@@ -5,6 +5,7 @@
 export {
   watchMirror,
   watchTimings,
+  WatchError,
   type WatchOptions,
   type MirrorWatcher,
   type DirtyContext,

@@ -248,6 +248,11 @@ describe('watchMirror', () => {
       context: { reason: 'request', full: false },
     })
 
+    expect(() => requested.watcher.rescan('../etc')).toThrow(
+      'rescan path ../etc is outside the watched tree',
+    )
+    expect(() => requested.watcher.rescan('torrents/x')).toThrow(/outside/)
+
     const timed = await watched(root, { reconcileMs: 300 })
     await until(() => timed.calls.length >= 2, 5_000)
     expect(timed.calls.slice(0, 2).map((c) => c.context)).toEqual([

@@ -5,6 +5,16 @@ import type { Config } from '../config/index.ts'
 import { log } from '../log/index.ts'
 import { heldStill, snapshot, updateInProgress, updateInProgressPrefix } from './stability.ts'
 
+export class WatchError extends Error {
+  readonly code: 'BAD_PATH'
+
+  constructor(code: 'BAD_PATH', message: string) {
+    super(message)
+    this.name = 'WatchError'
+    this.code = code
+  }
+}
+
 export type DirtyReason = 'change' | 'reconcile' | 'request'
 
 export interface DirtyContext {
@@ -36,7 +46,10 @@ export interface WatchOptions {
 }
 
 export interface MirrorWatcher {
-  /** Ask for a pass now (still after stability and ftpsync); no `dir` means the whole tree. */
+  /**
+   * Ask for a pass now (still after stability and ftpsync); no `dir` means the whole tree.
+   * Throws {@link WatchError} `BAD_PATH` for `..`, dot folders and our output folders.
+   */
   rescan(dir?: string): void
   close(): Promise<void>
 }
@@ -133,8 +146,15 @@ export async function watchMirror(options: WatchOptions): Promise<MirrorWatcher>
 
   return {
     rescan(dir?: string): void {
-      if (dir === undefined || dir === '' || dir === '.') queue.requestFull('request')
-      else queue.request(dir.replace(/^\/+|\/+$/g, ''))
+      const rel = (dir ?? '')
+        .split('/')
+        .filter((s) => s !== '' && s !== '.')
+        .join('/')
+      if (rel.split('/').includes('..') || ignoredPath(rel)) {
+        throw new WatchError('BAD_PATH', `rescan path ${dir} is outside the watched tree`)
+      }
+      if (rel === '') queue.requestFull('request')
+      else queue.request(rel)
     },
     async close(): Promise<void> {
       if (reconcile) clearInterval(reconcile)
