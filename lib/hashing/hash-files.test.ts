@@ -38,6 +38,32 @@ function sha1Pieces(data: Buffer, pieceLength: number): Buffer {
   return Buffer.concat(pieces)
 }
 
+/** A BEP 52 pieces root computed the slow, obvious way: all blocks, zero leaves to a power of two. */
+function naiveRoot(data: Buffer): Buffer {
+  let layer: Buffer[] = []
+  for (let at = 0; at < data.length; at += 16384) {
+    layer.push(
+      createHash('sha256')
+        .update(data.subarray(at, at + 16384))
+        .digest(),
+    )
+  }
+  while (layer.length & (layer.length - 1)) layer.push(Buffer.alloc(32))
+  while (layer.length > 1) {
+    const up: Buffer[] = []
+    for (let i = 0; i < layer.length; i += 2) {
+      up.push(
+        createHash('sha256')
+          .update(layer[i])
+          .update(layer[i + 1])
+          .digest(),
+      )
+    }
+    layer = up
+  }
+  return layer[0]
+}
+
 async function rejection(promise: Promise<unknown>): Promise<HashError> {
   const error = await promise.then(
     () => undefined,
@@ -128,6 +154,31 @@ describe('hashFiles v1', () => {
         ).toBe(true)
       }
     })
+  })
+
+  it('computes digests beside v1 and v2 with pads and pieces of 16 MiB', async () => {
+    const pieceLength = 16 << 20
+    const a = await file(pieceLength + 12_345)
+    const b = await file(3 * pieceLength + 1)
+    const pad = 2 * pieceLength - a.data.length
+    const result = await hashFiles({
+      files: [a.input, { pad }, b.input],
+      pieceLength,
+      v1: true,
+      v2: true,
+      digests: ['sha512'],
+      threads: 3,
+    })
+    const stream = Buffer.concat([a.data, Buffer.alloc(pad), b.data])
+    expect(result.pieces!.equals(sha1Pieces(stream, pieceLength))).toBe(true)
+    for (const [i, f] of [a, null, b].entries()) {
+      if (f === null) continue
+      expect(
+        result.files[i]!.digests.sha512!.equals(createHash('sha512').update(f.data).digest()),
+      ).toBe(true)
+      expect(result.files[i]!.pieceLayer!.length).toBe(Math.ceil(f.data.length / pieceLength) * 32)
+      expect(result.files[i]!.piecesRoot!.equals(naiveRoot(f.data))).toBe(true)
+    }
   })
 
   it('reports progress up to the total of the real files', async () => {

@@ -60,13 +60,14 @@ interface InFlight {
 // Three tasks queued per thread: one being hashed, two ready, so a thread does not wait on the
 // main thread between chunks even when a busy machine schedules the main thread late.
 const QUEUE_DEPTH = 3
+const SLOT_MEMORY = 64 << 20
 
 /**
  * Runs every chunk of the layout on worker threads, each chunk read once into a shared slot.
  * Whole-file digests are sequential by nature: each file's digest belongs to one thread, which
  * gets that file's bytes in order from the slots after they were hashed, while the other threads
  * keep reading and hashing pieces; a slot is reused once both are done. Memory is bounded by the
- * slots (3 per thread +2, one chunk each, only with digests) whatever the file sizes.
+ * slots (a few chunks per thread, about 64 MiB at most, only with digests) whatever the sizes.
  */
 export function runWorkers(schedule: Schedule): Promise<void> {
   const { layout, files, digests, signal } = schedule
@@ -74,8 +75,12 @@ export function runWorkers(schedule: Schedule): Promise<void> {
   const threadCount = Math.max(1, Math.min(schedule.threads, chunkCount))
   // Only whole-file digests need a chunk to outlive its hashing (see above); without them a
   // thread reads into its own 256 KiB window and the slots are mere tickets that bound the queue.
-  const slotCount = Math.min(chunkCount, threadCount * QUEUE_DEPTH + (digests.length > 0 ? 2 : 0))
+  // Large pieces make large chunks: then fewer slots (at least one per thread and two for the
+  // digests' lag), keeping shared memory near SLOT_MEMORY (16 MiB pieces: 4 slots, 64 MiB).
   const slotLength = Math.min(layout.chunkLength, layout.streamLength)
+  const queued = threadCount * QUEUE_DEPTH + (digests.length > 0 ? 2 : 0)
+  const affordable = Math.max(threadCount + 2, Math.floor(SLOT_MEMORY / slotLength))
+  const slotCount = Math.min(chunkCount, queued, affordable)
   const slots =
     digests.length > 0
       ? Array.from({ length: slotCount }, () => new SharedArrayBuffer(slotLength))
