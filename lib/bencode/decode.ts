@@ -88,6 +88,15 @@ class Decoder {
     return this.buf.subarray(from, this.pos)
   }
 
+  /** A dictionary key as a latin1 string; short keys built in JS, cheaper than a native call. */
+  key(): string {
+    const bytes = this.string()
+    if (bytes.length > 32) return bytes.toString('latin1')
+    let key = ''
+    for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i])
+    return key
+  }
+
   integer(): number | bigint {
     const start = this.pos
     this.pos++ // 'i'
@@ -116,22 +125,22 @@ class Decoder {
   dict(depth: number, spans?: Map<string, Span>): BencodeDict {
     this.pos++ // 'd'
     const out: BencodeDict = Object.create(null)
-    let previous: Buffer | null = null
+    let previous: string | null = null
     for (;;) {
       if (this.pos >= this.buf.length) this.fail('truncated', 'input ends inside a dictionary')
       const c = this.buf[this.pos]
       if (c === 0x65) break
       const keyAt = this.pos
       if (c < 0x30 || c > 0x39) this.fail('syntax', 'dictionary key is not a string')
-      const keyBytes = this.string()
-      const key = keyBytes.toString('latin1')
+      const key = this.key()
       if (key in out) {
         this.fail('duplicate-key', `duplicate dictionary key ${JSON.stringify(key)}`, keyAt)
       }
-      if (previous !== null && !this.allowUnsorted && Buffer.compare(previous, keyBytes) > 0) {
+      // Keys are latin1 strings, one char per byte, so string order is raw byte order.
+      if (previous !== null && !this.allowUnsorted && previous > key) {
         this.fail('unsorted-keys', `dictionary key ${JSON.stringify(key)} out of order`, keyAt)
       }
-      previous = keyBytes
+      previous = key
       const valueAt = this.pos
       out[key] = this.value(depth)
       spans?.set(key, { start: valueAt, end: this.pos })
