@@ -234,8 +234,13 @@ export class WebSeed {
  * strong ETag compare, or the exact Last-Modified date); otherwise the whole file is sent, which
  * is always a correct answer.
  */
-function ifRangeHolds(ifRange: string | undefined, etag: string, lastModified: string): boolean {
+function ifRangeHolds(
+  ifRange: string | string[] | undefined,
+  etag: string,
+  lastModified: string,
+): boolean {
   if (ifRange === undefined) return true
+  if (typeof ifRange !== 'string') return false // sent twice: not a validator we can trust
   const value = ifRange.trim()
   return value.startsWith('"') || value.startsWith('W/') ? value === etag : value === lastModified
 }
