@@ -303,6 +303,22 @@ describe('hashFiles abort', () => {
     expect(await openFds()).toBe(fdsBefore)
   })
 
+  it('passes on an error thrown by onProgress, and closes its files', async () => {
+    const f = await file(12 * 1024 * 1024)
+    const fdsBefore = await openFds()
+    const oops = new Error('progress bar broke')
+    const hashing = hashFiles({
+      files: [f.input],
+      pieceLength: 16384,
+      v1: true,
+      onProgress: () => {
+        throw oops
+      },
+    })
+    await expect(hashing).rejects.toBe(oops)
+    expect(await openFds()).toBe(fdsBefore)
+  })
+
   it('does not start when the signal already fired', async () => {
     const f = await file(10)
     const error = await rejection(

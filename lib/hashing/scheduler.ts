@@ -110,12 +110,14 @@ export function runWorkers(schedule: Schedule): Promise<void> {
     const digestOwner = new Map<number, Thread>()
     let finished = false
 
-    const finish = (error?: HashError) => {
+    const finish = (error?: unknown) => {
       if (finished) return
       finished = true
       Atomics.store(new Int32Array(control), 0, 1)
       signal?.removeEventListener('abort', onAbort)
-      void Promise.all(threads.map(stop)).then(() => (error ? reject(error) : resolve()))
+      void Promise.all(threads.map(stop)).then(() =>
+        error !== undefined ? reject(error) : resolve(),
+      )
     }
     const onAbort = () => finish(new HashError('aborted', 'hashing was aborted'))
 
@@ -208,7 +210,7 @@ export function runWorkers(schedule: Schedule): Promise<void> {
         try {
           onMessage(thread, message)
         } catch (error) {
-          finish(error instanceof HashError ? error : new HashError('io', String(error)))
+          finish(error) // an onProgress callback that threw: its error, as it threw it
         }
       })
       worker.on('error', (error) =>
