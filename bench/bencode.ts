@@ -61,10 +61,17 @@ const cases: Array<[string, () => void, () => void]> = [
   ],
   ['decode .torrent (1,121 pieces)', () => decode(torrent), () => pkg.decode(torrent)],
 ]
+// The machine is shared: alternate short rounds and keep each side's best, so a burst of load
+// from elsewhere does not land on one side only.
 for (const [name, ours, theirs] of cases) {
-  const a = rate(ours)
-  const b = rate(theirs)
+  let a = 0
+  let b = 0
+  for (let round = 0; round < 6; round++) {
+    a = Math.max(a, rate(ours, 150))
+    b = Math.max(b, rate(theirs, 150))
+  }
   console.log(
-    `${name.padEnd(34)} ours ${Math.round(a).toLocaleString('en').padStart(10)}/s  bencode ${Math.round(b).toLocaleString('en').padStart(10)}/s  ratio ${(a / b).toFixed(2)}`,
+    `${name.padEnd(34)} ours ${Math.round(a).toLocaleString('en').padStart(10)}/s  ` +
+      `bencode ${Math.round(b).toLocaleString('en').padStart(10)}/s  ratio ${(a / b).toFixed(2)}`,
   )
 }

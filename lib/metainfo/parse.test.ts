@@ -160,3 +160,46 @@ describe('parseTorrent', () => {
     ).toMatch(/describe different files/)
   })
 })
+
+describe('parseTorrent fuzz', () => {
+  it('answers mutated torrents with a Torrent or a MetainfoError, nothing else', () => {
+    const root = createHash('sha256').update('x').digest()
+    const base = encode({
+      announce: 'http://t/a',
+      info: {
+        name: 'd',
+        'piece length': 16384,
+        'meta version': 2,
+        pieces: Buffer.alloc(40, 3),
+        files: [
+          { length: 3, path: ['a'] },
+          { attr: 'p', length: 16381, path: ['.pad', '16381'] },
+          { length: 4, path: ['b', 'c'] },
+        ],
+        'file tree': {
+          a: { '': { length: 3, 'pieces root': root } },
+          b: { c: { '': { length: 4, 'pieces root': root } } },
+        },
+      },
+      'piece layers': new Map(),
+    })
+    let seed = 7
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
+    const alphabet = Buffer.from('ilde0123456789:-p')
+    const deadline = Date.now() + 10_000
+    let runs = 0
+    while (runs < 50_000 && Date.now() < deadline) {
+      const input = Buffer.from(base)
+      for (let e = 0; e < 1 + rand() * 3; e++)
+        input[Math.floor(rand() * input.length)] = alphabet[Math.floor(rand() * alphabet.length)]
+      try {
+        parseTorrent(input)
+      } catch (err) {
+        if (!(err instanceof MetainfoError))
+          throw new Error(`${String(err)} on ${input.toString('latin1')}`)
+      }
+      runs++
+    }
+    expect(runs).toBeGreaterThan(5_000)
+  }, 30_000)
+})
