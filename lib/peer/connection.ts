@@ -50,6 +50,8 @@ export interface ConnectionContext {
   bucket: TokenBucket | null
   choker: Choker
   closed(conn: PeerConnection): void
+  /** Counts BEP 52 hash requests answered with hashes. */
+  hashesServed: number
 }
 
 /** Requests we queue per peer; libtorrent and aria2 keep well under this outstanding. */
@@ -177,14 +179,13 @@ export class PeerConnection implements ChokePeer {
     this.framer.limits = torrent
     seeded.peers.add(this)
     this.socket.cork()
-    // Answer with the info-hash the peer used: v1, or for v2/hybrid the truncated v2 hash (BEP 52).
-    this.send(
-      encodeHandshake(hs.infoHash, this.ctx.peerId, {
-        fast: true,
-        extended: true,
-        v2: torrent.infoHashV2 !== null,
-      }),
-    )
+    // BEP 52 upgrade: a peer that sets the v2 bit on a hybrid torrent gets the truncated v2 hash
+    // back, which is what makes libtorrent treat the connection as v2 and ask us for piece layers.
+    // Otherwise echo the hash it used. The v2 bit is never set for a v1-only torrent: libtorrent
+    // disconnects a peer that claims v2 on a torrent without v2 metadata.
+    const v2 = torrent.infoHashV2 !== null
+    const reply = v2 && hs.v2 ? torrent.infoHashV2!.subarray(0, 20) : hs.infoHash
+    this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2 }))
     if (hs.extended) {
       const payload = encodeExtensionHandshake({
         metadataSize: torrent.info.length,
@@ -274,6 +275,7 @@ export class PeerConnection implements ChokePeer {
   private onHashRequest(req: HashRequest): void {
     const tree = this.seeded!.fileTree(req.piecesRoot)
     const hashes = tree?.answer(req) ?? null
+    if (hashes) this.ctx.hashesServed++
     this.send(hashes ? encodeHashes(req, hashes) : encodeHashReject(req))
   }
 

@@ -43,6 +43,8 @@ export interface SeederStats {
   connections: number
   unchoked: number
   uploaded: number
+  /** BEP 52 hash requests answered with hashes. */
+  hashesServed: number
   torrents: TorrentStats[]
 }
 
@@ -98,6 +100,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     cache,
     bucket,
     choker,
+    hashesServed: 0,
     lookup: (infoHash: Buffer) => byHash.get(hex(infoHash)),
     closed(conn: PeerConnection) {
       if (!connections.delete(conn)) return
@@ -190,7 +193,13 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         peers: s.peers.size,
       }))
       const uploaded = torrents.reduce((sum, t) => sum + t.uploaded, removedUploaded)
-      return { connections: connections.size, unchoked: choker.unchoked, uploaded, torrents }
+      return {
+        connections: connections.size,
+        unchoked: choker.unchoked,
+        uploaded,
+        hashesServed: ctx.hashesServed,
+        torrents,
+      }
     },
     async close() {
       clearInterval(sweep)

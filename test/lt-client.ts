@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process'
+import { systemPython } from './tools.ts'
+
+/**
+ * Drives python3-libtorrent as a downloader (or, for benchmarks, a seeder) in a child process.
+ * Peers are given directly (`connect_peer`), so no tracker or DHT is involved; DHT, LSD, UPnP and
+ * NAT-PMP are off so the test touches loopback only. uTP is off: libtorrent tries uTP first and
+ * falls back to TCP only after a timeout, and our seeder speaks TCP.
+ */
+const script = String.raw`
+import sys, time, json, libtorrent as lt
+mode, source, save, peer, timeout, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6])
+settings = {
+  'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False,
+  'enable_upnp': False, 'enable_natpmp': False, 'alert_mask': lt.alert.category_t.error_notification,
+  'allow_multiple_connections_per_ip': True, 'out_enc_policy': lt.enc_policy.disabled,
+  'in_enc_policy': lt.enc_policy.enabled,
+  'enable_outgoing_utp': False, 'enable_incoming_utp': False,
+}
+if mode == 'seed':
+  settings.update({'unchoke_slots_limit': int(sys.argv[7]), 'listen_interfaces': '127.0.0.1:' + sys.argv[8]})
+sessions, handles = [], []
+for i in range(count):
+  ses = lt.session(settings)
+  if source.startswith('magnet:'):
+    atp = lt.parse_magnet_uri(source)
+  else:
+    atp = lt.add_torrent_params()
+    atp.ti = lt.torrent_info(source)
+  atp.save_path = save if count == 1 else save + '/' + str(i)
+  if mode == 'seed':
+    atp.flags |= lt.torrent_flags.seed_mode
+  h = ses.add_torrent(atp)
+  if peer != '-':
+    host, port = peer.rsplit(':', 1)
+    h.connect_peer((host, int(port)))
+  sessions.append(ses); handles.append(h)
+if mode == 'seed':
+  print(json.dumps({'port': sessions[0].listen_port()}), flush=True)
+  sys.stdin.read()
+  sys.exit(0)
+start = time.time()
+done = [None] * count
+while time.time() - start < timeout:
+  for i, h in enumerate(handles):
+    s = h.status()
+    if done[i] is None and s.is_seeding:
+      done[i] = time.time() - start
+  if all(d is not None for d in done):
+    print(json.dumps({'ok': True, 'seconds': done}), flush=True)
+    sys.exit(0)
+  for i, h in enumerate(handles):
+    if done[i] is None and h.status().num_peers == 0 and peer != '-':
+      host, port = peer.rsplit(':', 1)
+      h.connect_peer((host, int(port)))
+  time.sleep(0.05)
+s = handles[0].status()
+print(json.dumps({'ok': False, 'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers, 'errc': s.errc.message()}), flush=True)
+sys.exit(1)
+`
+
+export interface LibtorrentResult {
+  ok: boolean
+  seconds?: number[]
+  [key: string]: unknown
+}
+
+/**
+ * Downloads `source` (a .torrent path or a magnet link) into `save` from the peer `host:port`
+ * with `count` independent sessions (each into `save/<i>` when count > 1).
+ */
+export function libtorrentDownload(
+  source: string,
+  save: string,
+  peer: string,
+  opts: { timeoutSec?: number; count?: number } = {},
+): Promise<LibtorrentResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      systemPython,
+      [
+        '-c',
+        script,
+        'download',
+        source,
+        save,
+        peer,
+        String(opts.timeoutSec ?? 60),
+        String(opts.count ?? 1),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
+    child.on('error', reject)
+    child.on('close', () => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? ''))
+      } catch {
+        reject(new Error(`libtorrent client failed: ${err || out}`))
+      }
+    })
+  })
+}
+
+/** A libtorrent seeder of `torrentPath` from `save` for benchmarks; `stop()` ends it. */
+export async function libtorrentSeed(
+  torrentPath: string,
+  save: string,
+  opts: { slots: number; port?: number },
+): Promise<{ port: number; pid: number; stop(): void }> {
+  const child = spawn(
+    systemPython,
+    [
+      '-c',
+      script,
+      'seed',
+      torrentPath,
+      save,
+      '-',
+      '0',
+      '1',
+      String(opts.slots),
+      String(opts.port ?? 0),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  )
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      const line = out.split('\n')[0]
+      if (out.includes('\n')) resolve(JSON.parse(line).port)
+    })
+    child.on('error', reject)
+    child.on('close', () => reject(new Error('libtorrent seeder exited')))
+  })
+  return { port, pid: child.pid!, stop: () => child.stdin.end() }
+}
