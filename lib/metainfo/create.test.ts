@@ -135,3 +135,20 @@ describe('createTorrent pinned vectors', () => {
     )
   })
 })
+
+describe('createTorrent single-file renamed', () => {
+  it('names the one file after the torrent in every format', async () => {
+    for (const format of ['v1', 'v2', 'hybrid'] as const) {
+      const { torrent, digests } = await createTorrent({
+        name: 'renamed.iso',
+        files: single,
+        format,
+        digests: ['sha256'],
+      })
+      expect(torrent.name).toBe('renamed.iso')
+      expect(torrent.files.map((f) => f.path)).toEqual([['renamed.iso']])
+      expect(digests[0].source).toBe(single[0].source)
+      expect(digests[0].digests.sha256).toBeDefined()
+    }
+  })
+})

@@ -73,7 +73,9 @@ export async function createTorrent(options: CreateOptions): Promise<CreatedTorr
         throw new MetainfoError('bad-input', `cannot read ${f.source}: ${err.code ?? err.message}`)
       })
       if (!s.isFile()) throw new MetainfoError('bad-input', `${f.source} is not a regular file`)
-      return { ...f, length: s.size }
+      // A single-file torrent's one file is called by the torrent's name (BEP 3 `name`; the v2
+      // file tree key must match it), whatever it is called on disk.
+      return { ...f, path: multiFile ? f.path : [options.name], length: s.size }
     }),
   )
   const total = sized.reduce((sum, f) => sum + f.length, 0)
@@ -123,9 +125,9 @@ export async function createTorrent(options: CreateOptions): Promise<CreatedTorr
   return {
     bytes,
     torrent: parseTorrent(bytes),
-    digests: options.files.map((f) => ({
+    digests: options.files.map((f, i) => ({
       ...f,
-      digests: digestsByPath.get(f.path.join('/')) ?? {},
+      digests: digestsByPath.get(sized[i].path.join('/')) ?? {},
     })),
   }
 }
