@@ -13,7 +13,7 @@ import {
 import { parseWebSeedPath } from './path.ts'
 import { parseRange, type ByteRange } from './range.ts'
 import { WebSeedError } from './errors.ts'
-import { sendRange } from './send.ts'
+import { BufferPool, sendRange } from './send.ts'
 
 /** What the web seed needs of a published torrent; a `LiveTorrent` is one. */
 export type WebSeedTorrent = Pick<LiveTorrent, 'infoHash' | 'releaseDir' | 'filePaths'> & {
@@ -66,13 +66,13 @@ export class WebSeed {
   private readonly torrents = new Map<string, Published>()
   private removed: TorrentCounters[] = []
   private readonly files: OpenFiles
-  private readonly chunkSize: number
+  private readonly pool: BufferPool
   private requests = 0
   private bytesServed = 0
 
   constructor(options: WebSeedOptions) {
     const { chunkSize, openFiles, idleMs } = { ...defaults, ...options }
-    this.chunkSize = chunkSize
+    this.pool = new BufferPool(chunkSize)
     this.files = new OpenFiles(options.root, openFiles, idleMs)
   }
 
@@ -127,7 +127,7 @@ export class WebSeed {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.requests++
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 }).end()
+      res.writeHead(405, ['Allow', 'GET, HEAD', 'Content-Length', '0']).end()
       return
     }
     let file: ServedFile | undefined
@@ -137,11 +137,7 @@ export class WebSeed {
       if (!(err instanceof WebSeedError)) throw err
     }
     if (!file) return notFound(res)
-    this.serve(file, req, res).catch((err: unknown) => {
-      log.warn('web seed request failed', { path: req.url, error: err })
-      if (!res.headersSent) res.writeHead(500, { 'Content-Length': 0 }).end()
-      else res.destroy()
-    })
+    this.serve(file, req, res)
   }
 
   private unpublish(infoHash: string, published: Published): void {
@@ -158,20 +154,21 @@ export class WebSeed {
     }
   }
 
-  private async serve(file: ServedFile, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let fd: number
-    try {
-      fd = await this.files.acquire(file)
-    } catch (err) {
-      if (err instanceof Unservable) return notFound(res)
-      throw err
-    }
-    let released = false
-    const release = (): void => {
-      if (released) return
-      released = true
-      this.files.release(file, fd)
-    }
+  private serve(file: ServedFile, req: IncomingMessage, res: ServerResponse): void {
+    const kept = this.files.tryAcquire(file)
+    if (kept !== -1) return this.respond(file, kept, req, res)
+    this.files.acquire(file).then(
+      (fd) => this.respond(file, fd, req, res),
+      (err: unknown) => {
+        if (err instanceof Unservable) return notFound(res)
+        this.failed(req, res, err)
+      },
+    )
+  }
+
+  /** Headers, then the body from `fd`; releases `fd` when the response is done with it. */
+  private respond(file: ServedFile, fd: number, req: IncomingMessage, res: ServerResponse): void {
+    let streaming = false
     try {
       // fstat on an open descriptor never waits on the disk: cheaper here than a thread-pool hop.
       const stat = fs.fstatSync(fd)
@@ -190,19 +187,25 @@ export class WebSeed {
         }
       } catch (err) {
         if (!(err instanceof WebSeedError)) throw err
-        res.writeHead(416, { 'Content-Range': `bytes */${size}`, 'Content-Length': 0 }).end()
+        res.writeHead(416, ['Content-Range', `bytes */${size}`, 'Content-Length', '0']).end()
         return
       }
       const start = range ? range.start : 0
       const length = range ? range.end - range.start + 1 : size
-      const headers: Record<string, string | number> = {
-        'Accept-Ranges': 'bytes',
-        'Content-Length': length,
-        'Content-Type': 'application/octet-stream',
-        ETag: etag,
-        'Last-Modified': file.lastModified,
-      }
-      if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
+      // A flat header list goes straight to Node's header writer, skipping per-header checks.
+      const headers = [
+        'Accept-Ranges',
+        'bytes',
+        'Content-Length',
+        String(length),
+        'Content-Type',
+        'application/octet-stream',
+        'ETag',
+        etag,
+        'Last-Modified',
+        file.lastModified,
+      ]
+      if (range) headers.push('Content-Range', `bytes ${range.start}-${range.end}/${size}`)
       res.writeHead(range ? 206 : 200, headers)
       const counters = file.counters
       counters.requests++
@@ -210,22 +213,30 @@ export class WebSeed {
         res.end()
         return
       }
-      released = true // from here on, sendRange's done releases it
+      streaming = true
       sendRange(
         fd,
         start,
         length,
         res,
-        this.chunkSize,
+        this.pool,
         (n) => {
           counters.bytesServed += n
           this.bytesServed += n
         },
         () => this.files.release(file, fd),
       )
+    } catch (err) {
+      this.failed(req, res, err)
     } finally {
-      release()
+      if (!streaming) this.files.release(file, fd)
     }
+  }
+
+  private failed(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    log.warn('web seed request failed', { path: req.url, error: err })
+    if (!res.headersSent) res.writeHead(500, ['Content-Length', '0']).end()
+    else res.destroy()
   }
 }
 
@@ -246,5 +257,5 @@ function ifRangeHolds(
 }
 
 function notFound(res: ServerResponse): void {
-  res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Length': 10 }).end('not found\n')
+  res.writeHead(404, ['Content-Type', 'text/plain', 'Content-Length', '10']).end('not found\n')
 }
