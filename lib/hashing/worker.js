@@ -130,6 +130,10 @@ function hashChunk({ slot, start, end, segments }) {
       else layers.push({ file, piece, hashes: [hash] })
     }
   }
+  // Another thread may read the end of a file this one started: keep open only the file that
+  // may go on into this thread's next chunk, so open files stay few whatever the file count.
+  const going = segments[segments.length - 1].file
+  for (const file of [...fds.keys()]) if (file !== going) close(file)
   return {
     pieces,
     layers: layers.map((l) => ({ file: l.file, piece: l.piece, hashes: Buffer.concat(l.hashes) })),
