@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
@@ -26,6 +26,7 @@ import { libtorrent, tool } from './tools.ts'
 const aria2c = tool('aria2c')
 const nginxTool = tool('nginx', ['-v'])
 const lt = libtorrent()
+const transmission = tool('transmission-cli', ['--version'])
 
 function run(
   cmd: string,
@@ -45,6 +46,15 @@ function run(
       resolve({ code: code ?? -1, output })
     })
   })
+}
+
+/** A free TCP port, for transmission-cli's peer port (it cannot take 0). */
+async function freePort(): Promise<number> {
+  const probe = http.createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise((resolve) => probe.close(resolve))
+  return port
 }
 
 describe.skipIf(!aria2c.found || !nginxTool.found)(
@@ -204,6 +214,58 @@ describe.skipIf(!aria2c.found || !nginxTool.found)(
         }
       }, 120_000)
     }
+
+    it.skipIf(!transmission.found)(
+      `transmission-cli downloads from the appliance's web seed alone ${transmission.reason}`,
+      async () => {
+        const before = webSeed.current!.stats().bytesServed
+        const config = path.join(work, 'transmission-config')
+        await mkdir(config, { recursive: true })
+        await writeFile(
+          path.join(config, 'settings.json'),
+          JSON.stringify({
+            'dht-enabled': false,
+            'lpd-enabled': false,
+            'pex-enabled': false,
+            'utp-enabled': false,
+          }),
+        )
+        for (const live of published) {
+          const url = `${ours}/webseed/${live.releaseDir.split('/').map(encodeURIComponent).join('/')}/`
+          const { path: torrentPath } = await onlyWebSeed(
+            torrentFiles[published.indexOf(live)],
+            url,
+            'transmission',
+          )
+          const dir = await mkdtemp(path.join(work, 'transmission-'))
+          // transmission-cli seeds on after the download: stop it once every file is complete.
+          const complete = async () => {
+            for (const [i, f] of live.torrent.files.entries()) {
+              if (f.pad) continue
+              const got = await readFile(path.join(dir, live.torrent.name, ...f.path)).catch(
+                () => null,
+              )
+              if (!got || !got.equals(await readFile(live.filePaths[i]!))) return false
+            }
+            return true
+          }
+          const args = ['-g', config, '-w', dir, '-M', '-p', String(await freePort()), torrentPath]
+          const child = spawn('transmission-cli', args, { stdio: 'ignore' })
+          try {
+            const deadline = Date.now() + 60_000
+            while (!(await complete()) && Date.now() < deadline) {
+              await new Promise((r) => setTimeout(r, 250))
+            }
+          } finally {
+            child.kill('SIGKILL')
+          }
+          await expectSameFiles(dir, live)
+        }
+        const total = published.reduce((sum, t) => sum + t.torrent.length, 0)
+        expect(webSeed.current!.stats().bytesServed - before).toBeGreaterThanOrEqual(total)
+      },
+      150_000,
+    )
 
     it.skipIf(!lt.found)(
       `libtorrent downloads from the appliance's web seed alone ${lt.reason}`,
