@@ -19,3 +19,10 @@ export {
   type Message,
   type WireLimits,
 } from './wire.ts'
+export {
+  Announcer,
+  announceUrl,
+  httpTrackers,
+  parseAnnounceResponse,
+  type AnnouncerOptions,
+} from './announce.ts'

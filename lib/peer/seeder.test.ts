@@ -24,8 +24,12 @@ class WireClient {
   closed = false
   private waiters: Array<() => void> = []
 
-  constructor(port: number, limits: { pieceCount: number; pieceLength: number; length: number }) {
-    this.socket = net.connect(port, '127.0.0.1')
+  constructor(
+    port: number,
+    limits: { pieceCount: number; pieceLength: number; length: number },
+    portLate?: number,
+  ) {
+    this.socket = net.connect(portLate ?? port, '127.0.0.1')
     this.socket.on('data', (chunk) => {
       this.framer.push(chunk)
       if (!this.framer.limits) {
@@ -223,6 +227,79 @@ describe.skipIf(!libtorrent().found)('seeder with a hybrid torrent', () => {
       expect(c.find('hash_reject')[0].request.piecesRoot.equals(Buffer.alloc(32, 1))).toBe(true)
       c.end()
     } finally {
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+})
+
+describe.skipIf(!tool('mktorrent').found)('seeder limits', () => {
+  it('holds bounded memory for a peer that requests much and reads nothing', async () => {
+    const fx = await makeSeedFixture('mktorrent', { artifactSize: 4_000_000, pieceLength: 262144 })
+    const seeder = await startSeeder({ host: '127.0.0.1', port: 0 })
+    const c = new WireClient(0, fx.torrent, seeder.port)
+    try {
+      seeder.add(fx.torrent, fx.paths)
+      c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+      c.send(INTERESTED)
+      await c.until(() => c.find('unchoke').length === 1)
+      c.socket.pause()
+      // Ask for the whole torrent 4 times over: 60+ MB if the seeder buffered it all.
+      const { pieceLength, length } = fx.torrent
+      const requests: Buffer[] = []
+      for (let round = 0; round < 4; round++) {
+        for (let off = 0; off + 16384 <= length; off += 16384) {
+          const index = Math.floor(off / pieceLength)
+          requests.push(encodeRequest({ index, begin: off - index * pieceLength, length: 16384 }))
+        }
+      }
+      c.send(Buffer.concat(requests))
+      let peak = 0
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 50))
+        peak = Math.max(peak, seeder.stats().buffered)
+      }
+      expect(peak).toBeGreaterThan(0)
+      expect(peak).toBeLessThan(4 * 1024 * 1024)
+      expect(seeder.stats().uploaded).toBeLessThan(40 * 1024 * 1024)
+    } finally {
+      c.end()
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+
+  it('keeps to the global upload rate', async () => {
+    const fx = await makeSeedFixture('mktorrent', { artifactSize: 1_000_000, pieceLength: 65536 })
+    const rate = 400_000
+    const seeder = await startSeeder({ host: '127.0.0.1', port: 0, uploadRate: rate })
+    const c = new WireClient(0, fx.torrent, seeder.port)
+    try {
+      seeder.add(fx.torrent, fx.paths)
+      c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+      c.send(INTERESTED)
+      await c.until(() => c.find('unchoke').length === 1)
+      const start = Date.now()
+      const { pieceLength, length } = fx.torrent
+      let count = 0
+      for (let off = 0; off < length; off += 16384) {
+        const index = Math.floor(off / pieceLength)
+        c.send(
+          encodeRequest({
+            index,
+            begin: off - index * pieceLength,
+            length: Math.min(16384, length - off),
+          }),
+        )
+        count++
+      }
+      await c.until(() => c.find('piece').length === count, 15_000)
+      const seconds = (Date.now() - start) / 1000
+      // A quarter second of burst, then the rate: the whole transfer cannot be much faster.
+      expect(seconds).toBeGreaterThan((length - rate / 4) / rate - 0.2)
+      expect(seconds).toBeLessThan(length / rate + 3)
+    } finally {
+      c.end()
       await seeder.close()
       await fx.remove()
     }

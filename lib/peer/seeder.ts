@@ -45,6 +45,8 @@ export interface SeederStats {
   uploaded: number
   /** BEP 52 hash requests answered with hashes. */
   hashesServed: number
+  /** Bytes waiting in our socket buffers: bounded by back-pressure however slow the peers. */
+  buffered: number
   torrents: TorrentStats[]
 }
 
@@ -193,11 +195,14 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         peers: s.peers.size,
       }))
       const uploaded = torrents.reduce((sum, t) => sum + t.uploaded, removedUploaded)
+      let buffered = 0
+      for (const conn of connections) buffered += conn.socket.writableLength
       return {
         connections: connections.size,
         unchoked: choker.unchoked,
         uploaded,
         hashesServed: ctx.hashesServed,
+        buffered,
         torrents,
       }
     },
