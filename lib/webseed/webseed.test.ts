@@ -435,3 +435,45 @@ describe.each([
     expect((await request(port, target, { method: 'HEAD' })).status).toBe(200)
   })
 })
+
+describe('a path shared by a superseded torrent and its successor', () => {
+  it('belongs to the active torrent in whatever order they were added, then to the one left', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-webseed-shared-'))
+    const server = http.createServer()
+    try {
+      await mkdir(path.join(base, 'rel'), { recursive: true })
+      await writeFile(path.join(base, 'rel', 'x.iso'), pseudoRandom(1000, 3))
+      const shape = (infoHash: string, active: boolean): WebSeedTorrent => ({
+        infoHash,
+        active,
+        releaseDir: 'rel',
+        torrent: { name: 'x.iso', multiFile: false, files: [{ path: ['x.iso'], pad: false }] },
+        filePaths: [path.join(base, 'rel', 'x.iso')],
+      })
+      const webSeed = new WebSeed({ root: base })
+      webSeed.add(shape('aa'.repeat(20), true))
+      webSeed.add(shape('bb'.repeat(20), false)) // the superseded one, added last
+      server.on('request', webSeed.handle)
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const { port } = server.address() as AddressInfo
+      const served = () =>
+        Object.fromEntries(
+          webSeed.stats().torrents.map((t) => [t.infoHash.slice(0, 2), t.bytesServed]),
+        )
+
+      expect((await request(port, '/webseed/rel/x.iso')).status).toBe(200)
+      expect(served()).toEqual({ aa: 1000, bb: 0 })
+      webSeed.remove('aa'.repeat(20))
+      expect((await request(port, '/webseed/rel/x.iso')).status).toBe(200)
+      expect(served()).toEqual({ aa: 1000, bb: 1000 }) // aa listed a last time after removal
+      expect(served()).toEqual({ bb: 1000 })
+      webSeed.remove('bb'.repeat(20))
+      expect((await request(port, '/webseed/rel/x.iso')).status).toBe(404)
+      webSeed.close()
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await rm(base, { recursive: true, force: true })
+    }
+  })
+})

@@ -17,6 +17,8 @@ import { BufferPool, sendRange } from './send.ts'
 
 /** What the web seed needs of a published torrent; a `LiveTorrent` is one. */
 export type WebSeedTorrent = Pick<LiveTorrent, 'infoHash' | 'releaseDir' | 'filePaths'> & {
+  /** False for a superseded torrent in its grace period: it never takes a path from an active one. */
+  active?: boolean
   torrent: Pick<Torrent, 'name' | 'multiFile'> & {
     files: ReadonlyArray<Pick<TorrentFile, 'path' | 'pad'>>
   }
@@ -44,6 +46,7 @@ export interface WebSeedStats {
 }
 
 interface Published {
+  active: boolean
   counters: TorrentCounters
   files: ServedFile[]
 }
@@ -96,8 +99,15 @@ export class WebSeed {
       const key = [...(live.releaseDir ? [live.releaseDir] : []), ...inTorrent].join('/')
       files.push(servedFile(key, filePath, counters))
     })
-    for (const file of files) this.byPath.set(file.key, file)
-    this.torrents.set(live.infoHash, { counters, files })
+    const active = live.active !== false
+    this.torrents.set(live.infoHash, { active, counters, files })
+    for (const file of files) {
+      // A superseded torrent and its successor share paths when a release is rebuilt in place;
+      // the path belongs to the active one, whatever order they were added in.
+      const owner = this.byPath.get(file.key)
+      if (!active && owner && this.torrents.get(owner.counters.infoHash)?.active) continue
+      this.byPath.set(file.key, file)
+    }
   }
 
   /** Stop serving a torrent; requests already streaming finish. */
@@ -146,11 +156,13 @@ export class WebSeed {
       this.files.retire(file)
       if (this.byPath.get(file.key) !== file) continue
       this.byPath.delete(file.key)
-      // A superseded torrent and its successor can share a path: hand it back to one still live.
+      // Hand a shared path back to a torrent still live, an active one first.
+      let heir: ServedFile | undefined
       for (const other of this.torrents.values()) {
         const same = other.files.find((f) => f.key === file.key)
-        if (same) this.byPath.set(file.key, same)
+        if (same && (!heir || other.active)) heir = same
       }
+      if (heir) this.byPath.set(file.key, heir)
     }
   }
 
