@@ -267,6 +267,29 @@ describe('hashFiles refuses to give a result for a changing file', () => {
     expect(error.code).toBe('changed')
   })
 
+  it('fails with changed when a file is rewritten after its bytes were read, before the end', async () => {
+    const small = await file(1000)
+    const big = await file(24 * 1024 * 1024)
+    let rewritten = false
+    const error = await rejection(
+      hashFiles({
+        files: [small.input, big.input],
+        pieceLength: 16384,
+        v1: true,
+        threads: 1,
+        onProgress: () => {
+          if (rewritten) return
+          rewritten = true
+          const fd = openSync(small.input.path, 'r+')
+          writeSync(fd, Buffer.from('changed'), 0, 7, 0)
+          closeSync(fd)
+        },
+      }),
+    )
+    expect(error.code).toBe('changed')
+    expect(error.message).toContain(small.input.path)
+  })
+
   it('fails with changed when a file is truncated while it is read', async () => {
     const f = await file(24 * 1024 * 1024)
     let truncated: Promise<void> | undefined

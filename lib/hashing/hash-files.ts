@@ -64,7 +64,14 @@ export async function hashFiles(request: HashRequest): Promise<HashResult> {
         const stats = before[file]
         return 'pad' in input || !stats
           ? null
-          : { path: input.path, length: input.length, dev: stats.dev, ino: stats.ino }
+          : {
+              path: input.path,
+              length: input.length,
+              dev: stats.dev,
+              ino: stats.ino,
+              mtimeNs: stats.mtimeNs,
+              ctimeNs: stats.ctimeNs,
+            }
       }) satisfies Array<WorkerFile | null>,
       v1,
       v2,

@@ -9,6 +9,8 @@ export interface WorkerFile {
   length: number
   dev: bigint
   ino: bigint
+  mtimeNs: bigint
+  ctimeNs: bigint
 }
 
 export interface ChunkHashes {
