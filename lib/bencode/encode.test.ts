@@ -16,9 +16,8 @@ describe('encode', () => {
   })
 
   it('sorts keys by raw bytes, not by JavaScript string order', () => {
-    // U+FF61 sorts after U+E000 in UTF-16 but its UTF-8 bytes (EF BD A1) sort after (EE 80 80)
-    // too; the case that differs is a surrogate pair (F0 …) against U+E000 (EE …) versus UTF-16
-    // D83D < E000: JavaScript puts the emoji first, bytes put it last.
+    // An emoji is a surrogate pair in UTF-16 (D83D …), so JavaScript sorts it before U+E000; in
+    // UTF-8 it starts F0, after U+E000's EE, so byte order puts it last.
     const emoji = Buffer.from('😀', 'utf8')
     const privateUse = Buffer.from('\uE000', 'utf8')
     const out = encode(
