@@ -1,7 +1,8 @@
-// A hashing worker thread (plain JavaScript: see kernel.js for why). It reads each chunk it is
-// given into a shared slot itself, so the copy out of the page cache is spread over every core
-// instead of serialised on one reader, and hashes it window by window while the bytes are still
-// in the CPU cache. The main thread only schedules; see scheduler.ts for the message protocol.
+// A hashing worker thread (plain JavaScript: see kernel.js for why). It reads the chunks it is
+// given itself, so the copy out of the page cache is spread over every core instead of
+// serialised on one reader, and hashes them window by window while the bytes are still in the
+// CPU cache (into a shared slot when whole-file digests need the bytes again on the digest's
+// thread). The main thread only schedules; see scheduler.ts for the message protocol.
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
