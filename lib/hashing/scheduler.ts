@@ -65,7 +65,7 @@ const QUEUE_DEPTH = 3
 const SLOT_MEMORY = 64 << 20
 
 /**
- * Runs every chunk of the layout on worker threads, each chunk read once into a shared slot.
+ * Runs every chunk of the layout on worker threads, each chunk read once by the thread hashing it.
  * Whole-file digests are sequential by nature: each file's digest belongs to one thread, which
  * gets that file's bytes in order from the slots after they were hashed, while the other threads
  * keep reading and hashing pieces; a slot is reused once both are done. Memory is bounded by the
