@@ -436,6 +436,54 @@ describe.each([
   })
 })
 
+describe('a client that stops reading', () => {
+  it('is cut after the stall timeout', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-webseed-stall-'))
+    const server = http.createServer()
+    try {
+      await mkdir(path.join(base, 'rel'), { recursive: true })
+      // Sparse, so it costs no disk; bigger than what loopback socket buffers hold.
+      await writeFile(path.join(base, 'rel', 'big.iso'), '')
+      await truncate(path.join(base, 'rel', 'big.iso'), 256 << 20)
+      const webSeed = new WebSeed({ root: base, stallTimeoutMs: 300 })
+      webSeed.add({
+        infoHash: 'cc'.repeat(20),
+        releaseDir: 'rel',
+        torrent: { name: 'big.iso', multiFile: false, files: [{ path: ['big.iso'], pad: false }] },
+        filePaths: [path.join(base, 'rel', 'big.iso')],
+      })
+      let cutAt = 0
+      const cut = new Promise<void>((resolve) => {
+        server.on('request', (req, res) => {
+          res.on('close', () => {
+            cutAt = Date.now()
+            resolve()
+          })
+          webSeed.handle(req, res)
+        })
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const { port } = server.address() as AddressInfo
+      const started = Date.now()
+      const req = http.get({ host: '127.0.0.1', port, path: '/webseed/rel/big.iso', agent: false })
+      req.on('response', (res) => res.pause()) // and reads nothing more
+      req.on('error', () => {})
+      const timeout = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('the server never cut the stalled response')), 10_000),
+      )
+      await Promise.race([cut, timeout])
+      req.destroy()
+      expect(cutAt - started).toBeLessThan(10_000)
+      expect(webSeed.stats().bytesServed).toBeLessThan(256 << 20)
+      webSeed.close()
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await rm(base, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('a path shared by a superseded torrent and its successor', () => {
   it('belongs to the active torrent in whatever order they were added, then to the one left', async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-webseed-shared-'))

@@ -33,6 +33,11 @@ export interface WebSeedOptions {
   openFiles?: number
   /** A kept descriptor unused this long is closed. */
   idleMs?: number
+  /**
+   * A response whose client reads nothing for this long is cut: each one streaming holds about
+   * two chunks of memory and a descriptor, so a client that stops reading may not hold them.
+   */
+  stallTimeoutMs?: number
 }
 
 export interface WebSeedStats {
@@ -51,7 +56,7 @@ interface Published {
   files: ServedFile[]
 }
 
-const defaults = { chunkSize: 1 << 20, openFiles: 256, idleMs: 10_000 }
+const defaults = { chunkSize: 1 << 20, openFiles: 256, idleMs: 10_000, stallTimeoutMs: 60_000 }
 
 /**
  * The origin web seed (BEP 19; DESIGN "Web-seed server"): `GET`/`HEAD /webseed/<release dir>/
@@ -70,11 +75,13 @@ export class WebSeed {
   private removed: TorrentCounters[] = []
   private readonly files: OpenFiles
   private readonly pool: BufferPool
+  private readonly stallTimeoutMs: number
   private requests = 0
   private bytesServed = 0
 
   constructor(options: WebSeedOptions) {
-    const { chunkSize, openFiles, idleMs } = { ...defaults, ...options }
+    const { chunkSize, openFiles, idleMs, stallTimeoutMs } = { ...defaults, ...options }
+    this.stallTimeoutMs = stallTimeoutMs
     this.pool = new BufferPool(chunkSize)
     this.files = new OpenFiles(options.root, openFiles, idleMs)
   }
@@ -226,6 +233,8 @@ export class WebSeed {
         return
       }
       streaming = true
+      // Once the response ends, node:http puts the socket back on its keep-alive timeout.
+      res.setTimeout(this.stallTimeoutMs, () => res.destroy())
       sendRange(
         fd,
         start,
