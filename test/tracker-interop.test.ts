@@ -102,7 +102,7 @@ beforeAll(async () => {
     const name = clientName(a.peerId)
     const ports = learned.get(name) ?? new Set<number>()
     for (let o = 0; o < reply.peers.length; o += 6)
-      ports.add(reply.peers.readUInt16BE?.(o + 4) ?? (reply.peers[o + 4] << 8) | reply.peers[o + 5])
+      ports.add((reply.peers[o + 4] << 8) | reply.peers[o + 5])
     learned.set(name, ports)
     return reply
   }
