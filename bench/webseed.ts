@@ -14,7 +14,7 @@
  * - aria2c downloading the whole file from each over one connection.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createReadStream } from 'node:fs'
+import { createReadStream, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
@@ -62,7 +62,13 @@ async function warm(): Promise<void> {
   for await (const _ of createReadStream(file, { highWaterMark: 4 << 20 })) void _
 }
 
-async function startOurs(openFiles: number): Promise<{ url: string; stop(): Promise<void> }> {
+interface Server {
+  url: string
+  /** The processes that serve (nginx: its workers), for their CPU time. */
+  pids: number[]
+}
+
+async function startOurs(openFiles: number): Promise<Server & { stop(): Promise<void> }> {
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', 'bench/webseed-server.ts', root, releaseDir, name, String(size)],
@@ -77,6 +83,7 @@ async function startOurs(openFiles: number): Promise<{ url: string; stop(): Prom
   })
   const { port } = JSON.parse(line) as { port: number }
   return {
+    pids: [child.pid!],
     url: `http://127.0.0.1:${port}/webseed/${releaseDir}/${name}`,
     async stop() {
       const gone = new Promise((r) => child.once('exit', r))
@@ -101,15 +108,30 @@ end
 `
 }
 
-/** MiB/s of range bodies, and requests per second. */
-async function wrk(
-  url: string,
-  chunk: number,
-  dir: string,
-): Promise<{ mibs: number; rps: number }> {
+/** CPU seconds (user + system) used so far by `pids`, from /proc (Linux). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    ticks += Number(fields[11]) + Number(fields[12]) // utime, stime
+  }
+  return ticks / 100 // USER_HZ is 100 on Linux
+}
+
+interface Rate {
+  mibs: number
+  /** Server CPU seconds per GiB served: what the machine pays, whatever else is running. */
+  cpuPerGib: number
+}
+
+/** MiB/s of range bodies and the server's CPU per GiB. */
+async function wrk(server: Server, chunk: number, dir: string): Promise<Rate> {
+  const url = server.url
   const u = new URL(url)
   const script = path.join(dir, `range-${chunk}.lua`)
   await writeFile(script, wrkScript(chunk, u.pathname))
+  const cpu = cpuSeconds(server.pids)
   const run = spawnSync(
     'wrk',
     ['-t1', '-c4', `-d${seconds}s`, '--timeout', '30s', '-s', script, `${u.origin}/`],
@@ -120,11 +142,14 @@ async function wrk(
   if (!rps || failed) {
     throw new Error(`wrk failed against ${url}:\n${run.stdout}${run.stderr}`)
   }
-  return { rps, mibs: (rps * chunk) / (1 << 20) }
+  const mibs = (rps * chunk) / (1 << 20)
+  return { mibs, cpuPerGib: (cpuSeconds(server.pids) - cpu) / ((mibs * seconds) / 1024) }
 }
 
-/** aria2c fetching the whole file over one connection; MiB/s. */
-function aria2c(url: string, dir: string): number {
+/** aria2c fetching the whole file over one connection. */
+function aria2c(server: Server, dir: string): Rate {
+  const url = server.url
+  const cpu = cpuSeconds(server.pids)
   const started = process.hrtime.bigint()
   const run = spawnSync(
     'aria2c',
@@ -146,11 +171,16 @@ function aria2c(url: string, dir: string): number {
   const secs = Number(process.hrtime.bigint() - started) / 1e9
   if (run.status !== 0) throw new Error(`aria2c failed against ${url}: ${run.stdout}${run.stderr}`)
   spawnSync('rm', ['-f', path.join(dir, 'out.iso')])
-  return sizeMb / secs
+  return { mibs: sizeMb / secs, cpuPerGib: (cpuSeconds(server.pids) - cpu) / (sizeMb / 1024) }
 }
 
-const fmt = (n: number) => n.toFixed(0).padStart(7)
+const fmt = (n: number) => n.toFixed(0).padStart(6)
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const summary = (rates: Rate[]) => ({
+  mibs: median(rates.map((r) => r.mibs)),
+  cpuPerGib: median(rates.map((r) => r.cpuPerGib)),
+})
+const cell = (r: Rate) => `${fmt(r.mibs)} ${r.cpuPerGib.toFixed(2).padStart(5)}`
 
 await ensureFile()
 await warm()
@@ -160,41 +190,46 @@ const sink = await mkdtemp(
   path.join(process.platform === 'linux' ? '/dev/shm' : os.tmpdir(), 'mirrorseed-aria2c-'),
 )
 const nginx = await startNginx(root)
+const nginxServer: Server = {
+  url: `${nginx.url}/${releaseDir}/${name}`,
+  pids: spawnSync('pgrep', ['-P', String(nginx.pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean)
+    .map(Number),
+}
 const ours = await startOurs(256)
 const perRequest = await startOurs(0)
-const nginxUrl = `${nginx.url}/${releaseDir}/${name}`
 try {
   console.log(
-    `web seed vs nginx: ${sizeMb} MiB file; wrk -t1 -c4, ${seconds}s random single ranges; ` +
-      `median of ${rounds} alternating rounds; MiB/s`,
+    `web seed vs nginx (sendfile): ${sizeMb} MiB file from the page cache; wrk -t1 -c4 ${seconds}s ` +
+      `of random single ranges, and aria2c; median of ${rounds} alternating rounds`,
   )
-  console.log('case                mirrorseed    nginx   ratio    fd per request')
-  for (const [label, chunk] of [
-    ['16 KiB ranges', 16 << 10],
-    ['1 MiB ranges', 1 << 20],
-    ['16 MiB ranges', 16 << 20],
-  ] as const) {
-    const a: number[] = []
-    const b: number[] = []
-    const c: number[] = []
+  console.log(
+    'MiB/s and server CPU seconds per GiB served (the machine is shared: rates are noisy)',
+  )
+  console.log(
+    'case                mirrorseed MiB/s cpu    nginx MiB/s cpu   ratio   fd per request',
+  )
+  const rows: Array<[string, (s: Server) => Promise<Rate> | Rate]> = [
+    ['16 KiB ranges', (s) => wrk(s, 16 << 10, scratch)],
+    ['1 MiB ranges', (s) => wrk(s, 1 << 20, scratch)],
+    ['16 MiB ranges', (s) => wrk(s, 16 << 20, scratch)],
+    ['aria2c whole file', (s) => aria2c(s, sink)],
+  ]
+  for (const [label, measure] of rows) {
+    const a: Rate[] = []
+    const b: Rate[] = []
+    const c: Rate[] = []
     for (let r = 0; r < rounds; r++) {
-      a.push((await wrk(ours.url, chunk, scratch)).mibs)
-      b.push((await wrk(nginxUrl, chunk, scratch)).mibs)
-      c.push((await wrk(perRequest.url, chunk, scratch)).mibs)
+      a.push(await measure(ours))
+      b.push(await measure(nginxServer))
+      c.push(await measure(perRequest))
     }
-    const [ma, mb, mc] = [median(a), median(b), median(c)]
+    const [ma, mb, mc] = [summary(a), summary(b), summary(c)]
     console.log(
-      `${label.padEnd(18)} ${fmt(ma)}  ${fmt(mb)}   ${(ma / mb).toFixed(2)}x  ${fmt(mc)} (${(mc / ma).toFixed(2)}x)`,
+      `${label.padEnd(18)} ${cell(ma)}      ${cell(mb)}   ${(ma.mibs / mb.mibs).toFixed(2)}x  ${cell(mc)}`,
     )
   }
-  const a: number[] = []
-  const b: number[] = []
-  for (let r = 0; r < rounds; r++) {
-    a.push(aria2c(ours.url, sink))
-    b.push(aria2c(nginxUrl, sink))
-  }
-  const [ma, mb] = [median(a), median(b)]
-  console.log(`${'aria2c whole file'.padEnd(18)} ${fmt(ma)}  ${fmt(mb)}   ${(ma / mb).toFixed(2)}x`)
 } finally {
   await ours.stop()
   await perRequest.stop()

@@ -17,6 +17,8 @@ import path from 'node:path'
  * try { … fetch(`${nginx.url}/releases/…`) … } finally { await nginx.stop() }
  */
 export interface Nginx {
+  /** The master process; its workers are its children. */
+  pid: number
   port: number
   url: string
   /** Lines of the access log so far (`$request $status $body_bytes_sent`). */
@@ -97,6 +99,7 @@ export async function startNginx(root: string): Promise<Nginx> {
     }
     if (!exited && (await answers(port))) {
       return {
+        pid: child.pid!,
         port,
         url: `http://127.0.0.1:${port}`,
         async accessLog() {
