@@ -52,6 +52,11 @@ export interface SwarmStats {
 const unknownTorrent = new TrackerError('unknown_torrent', 'torrent is not tracked here')
 const rateLimited = new TrackerError('rate_limited', 'too many announces, slow down', 1)
 
+/** Drizzle wraps driver errors in one that quotes the whole query: log what actually failed. */
+function rootCause(err: unknown): unknown {
+  return err instanceof Error && err.cause instanceof Error ? err.cause : err
+}
+
 function hexKey(infoHash: string | Uint8Array): string {
   if (typeof infoHash === 'string') {
     if (!/^[0-9a-fA-F]{40}$/.test(infoHash)) {
@@ -327,7 +332,7 @@ export class Tracker {
         swarm.downloaded += counts.get(swarm.infoHashHex) ?? 0
       return true
     } catch (err) {
-      log.warn('tracker counters not loaded, will retry', { error: err })
+      log.warn('tracker counters not loaded, will retry', { error: rootCause(err) })
       return false
     }
   }
@@ -349,7 +354,10 @@ export class Tracker {
         await this.store!.addCompleted(batch)
       } catch (err) {
         for (const [hex, n] of batch) this.pending.set(hex, (this.pending.get(hex) ?? 0) + n)
-        log.warn('tracker counters not written, will retry', { error: err, torrents: batch.size })
+        log.warn('tracker counters not written, will retry', {
+          error: rootCause(err),
+          torrents: batch.size,
+        })
       }
     })().finally(() => {
       this.flushing = null
