@@ -49,8 +49,8 @@ function open(file) {
 
 /**
  * The file behind `fd` must still be the one the main thread saw before hashing started: same
- * inode, size, mtime and ctime. Checked after every read (a microsecond beside ~150 µs of
- * hashing per window) so a file rsync is rewriting fails at once, not after the whole pass.
+ * inode, size, mtime and ctime. Checked at open, after each chunk (~3 ms of hashing) and at the
+ * file's end, so a file rsync is rewriting fails at once, not after the whole pass.
  */
 function checkUnchanged(file, fd) {
   const expected = files[file]
@@ -87,8 +87,10 @@ function readFully(file, view, at, length, position) {
     if (n === 0) throw new Stop('changed', `${files[file].path} got shorter while being hashed`)
     done += n
   }
-  checkUnchanged(file, fd)
-  if (position + length === files[file].length) close(file)
+  if (position + length === files[file].length) {
+    checkUnchanged(file, fd)
+    close(file)
+  }
 }
 
 /**
@@ -147,7 +149,10 @@ function hashChunk({ slot, start, end, segments }) {
   // Another thread may read the end of a file this one started: keep open only the file that
   // may go on into this thread's next chunk, so open files stay few whatever the file count.
   const going = segments[segments.length - 1].file
-  for (const file of [...fds.keys()]) if (file !== going) close(file)
+  for (const [file, fd] of [...fds]) {
+    checkUnchanged(file, fd)
+    if (file !== going) close(file)
+  }
   return {
     pieces,
     layers: layers.map((l) => ({ file: l.file, piece: l.piece, hashes: Buffer.concat(l.hashes) })),
