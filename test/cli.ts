@@ -37,6 +37,8 @@ export interface RunningServe {
   child: ChildProcess
   /** The HTTP port it listens on (read from its log, so `--http-port 0` works). */
   httpPort: number
+  udpPort?: number
+  peerPort?: number
   url: string
   /** Everything it printed on stderr so far. */
   log(): string
@@ -45,15 +47,24 @@ export interface RunningServe {
 }
 
 /**
- * Starts `mirrorseed serve <args>` and resolves once it logs the HTTP port it listens on.
- * Pass `--http-port 0` for an ephemeral port.
+ * Starts `mirrorseed serve <args>` and resolves once it logs the ports it listens on. Unless the
+ * arguments say otherwise, it listens on loopback on ephemeral ports (HTTP, UDP and peer).
  */
 export function startServe(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<RunningServe> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve', ...args], {
+    const defaults: Record<string, string> = {
+      '--http-port': '0',
+      '--udp-port': '0',
+      '--peer-port': '0',
+      '--host': '127.0.0.1',
+    }
+    const full = [...args]
+    for (const [flag, value] of Object.entries(defaults))
+      if (!args.includes(flag)) full.push(flag, value)
+    const child = spawn(process.execPath, [bin, 'serve', ...full], {
       env: { ...process.env, ...options.env },
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,13 +78,15 @@ export function startServe(
     child.stdout.resume()
     child.stderr.on('data', (d) => {
       stderr += d
-      const m = /listening http=\S*:(\d+)/.exec(stderr)
+      const m = /listening http=\S*:(\d+)(?: udp=(\d+))?(?: peer=(\d+))?/.exec(stderr)
       if (m) {
         clearTimeout(timer)
         const httpPort = Number(m[1])
         resolve({
           child,
           httpPort,
+          udpPort: m[2] ? Number(m[2]) : undefined,
+          peerPort: m[3] ? Number(m[3]) : undefined,
           url: `http://127.0.0.1:${httpPort}`,
           log: () => stderr,
           async stop(signal = 'SIGTERM') {
@@ -88,4 +101,24 @@ export function startServe(
       reject(new Error(`serve exited with ${code} before listening:\n${stderr}`))
     })
   })
+}
+
+/** Polls `probe` until it gives a value (not undefined or false), or fails after `ms`. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+/** Resolves once `serve` answers /readyz with 200 (first scan done). */
+export function ready(serve: RunningServe): Promise<true> {
+  return until('readiness', async () => (await fetch(`${serve.url}/readyz`)).ok)
 }

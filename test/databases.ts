@@ -28,8 +28,8 @@ if (!postgresUp && process.env.CI === 'true') {
 }
 
 export interface TestDatabase {
-  /** Opens (and migrates) a fresh, empty database of this kind; `close` drops it. */
-  open(): Promise<DatabaseHandle & { url?: string; dataDir: string }>
+  /** Opens a fresh database of this kind, migrated unless asked not to; `close` drops it. */
+  open(options?: { migrate?: boolean }): Promise<DatabaseHandle & { url?: string; dataDir: string }>
 }
 
 /**
@@ -43,10 +43,10 @@ export const databaseKinds: Array<[string, TestDatabase]> = [
   [
     'pglite',
     {
-      async open() {
+      async open({ migrate = true } = {}) {
         const dataDir = mkdtempSync(join(tmpdir(), 'mirrorseed-db-'))
         const handle = await openDatabase({ dataDir })
-        await handle.migrate()
+        if (migrate) await handle.migrate()
         return {
           ...handle,
           dataDir,
@@ -64,14 +64,14 @@ if (postgresUp) {
   databaseKinds.push([
     'postgres',
     {
-      async open() {
+      async open({ migrate = true } = {}) {
         const name = `mirrorseed_test_${randomBytes(6).toString('hex')}`
         const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} })
         await admin.unsafe(`create database ${name}`)
         const url = new URL(postgresUrl)
         url.pathname = `/${name}`
         const handle = await openDatabase({ url: url.toString(), dataDir: tmpdir() })
-        await handle.migrate()
+        if (migrate) await handle.migrate()
         return {
           ...handle,
           url: url.toString(),

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runCli, startServe, type RunningServe } from './cli.ts'
+import { ready, runCli, startServe, type RunningServe } from './cli.ts'
 import { databaseKinds } from './databases.ts'
 
 const running: RunningServe[] = []
@@ -22,49 +22,43 @@ afterEach(async () => {
 describe('mirrorseed serve', () => {
   it('serves /healthz and /readyz on the embedded database', async () => {
     const dataDir = folder()
-    const serve = await startServe(
-      ['--root', folder(), '--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'],
-      {
-        env: { DATABASE_URL: '' },
-      },
-    )
+    const serve = await startServe(['--root', folder(), '--data-dir', dataDir], {
+      env: { DATABASE_URL: '' },
+    })
     running.push(serve)
     const health = await fetch(`${serve.url}/healthz`)
     expect(health.status).toBe(200)
-    const ready = await fetch(`${serve.url}/readyz`)
-    expect(ready.status).toBe(200)
-    expect(await ready.json()).toMatchObject({ ready: true, database: 'ok' })
+    await ready(serve)
+    const state = await fetch(`${serve.url}/readyz`)
+    expect(await state.json()).toMatchObject({ ready: true, database: 'ok', waitingFor: [] })
   })
 
   it('refuses a second serve on the same data folder with a clear message', async () => {
     const dataDir = folder()
-    const first = await startServe(
-      ['--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'],
+    const first = await startServe(['--root', folder(), '--data-dir', dataDir], {
+      env: { DATABASE_URL: '' },
+    })
+    running.push(first)
+    const second = await runCli(
+      ['serve', '--root', folder(), '--data-dir', dataDir, '--http-port', '0'],
       {
         env: { DATABASE_URL: '' },
       },
     )
-    running.push(first)
-    const second = await runCli(['serve', '--data-dir', dataDir, '--http-port', '0'], {
-      env: { DATABASE_URL: '' },
-    })
     expect(second.code).toBe(2)
     expect(second.stderr).toMatch(
       /^mirrorseed: the data folder .* is in use by another mirrorseed \(pid \d+\)/m,
     )
     // The first one is unharmed.
-    expect((await fetch(`${first.url}/readyz`)).status).toBe(200)
+    await ready(first)
   })
 
   it('stops cleanly on SIGTERM and SIGINT and frees the data folder', async () => {
     const dataDir = folder()
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const serve = await startServe(
-        ['--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'],
-        {
-          env: { DATABASE_URL: '' },
-        },
-      )
+      const serve = await startServe(['--root', folder(), '--data-dir', dataDir], {
+        env: { DATABASE_URL: '' },
+      })
       expect(await serve.stop(signal)).toBe(0)
       expect(serve.log()).toContain('stopped')
     }
@@ -77,6 +71,14 @@ describe('mirrorseed serve', () => {
     expect(result.code).toBe(2)
     expect(result.stderr.trim()).toMatch(/^mirrorseed: config: udpPort: .*number/)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('asks for the mirror tree when none is given', async () => {
+    const result = await runCli(['serve', '--data-dir', folder()], { env: { MIRRORSEED_ROOT: '' } })
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim()).toBe(
+      'mirrorseed: config: root: the mirror tree is required (--root DIR, or MIRRORSEED_ROOT)',
+    )
   })
 
   it('rejects an unknown flag with one line', async () => {
@@ -101,20 +103,17 @@ describe.each(databaseKinds.filter(([name]) => name === 'postgres'))(
   'mirrorseed serve on %s',
   (_name, kind) => {
     it('migrates and becomes ready', async () => {
-      const database = await kind.open()
-      await database.close() // drop: serve must create the tables itself
-      const fresh = await kind.open()
+      // An empty database: serve creates the tables itself.
+      const fresh = await kind.open({ migrate: false })
       try {
-        // A fresh database with migrations applied by the test; serve must cope with that too.
-        const serve = await startServe(
-          ['--data-dir', folder(), '--http-port', '0', '--host', '127.0.0.1'],
-          {
-            env: { DATABASE_URL: fresh.url },
-          },
-        )
+        const serve = await startServe(['--root', folder(), '--data-dir', folder()], {
+          env: { DATABASE_URL: fresh.url },
+        })
         running.push(serve)
         expect(serve.log()).toContain('kind=postgres')
-        expect((await fetch(`${serve.url}/readyz`)).status).toBe(200)
+        await ready(serve)
+        const tables = await fresh.db.execute('select count(*)::int as n from torrents')
+        expect(tables).toBeDefined()
       } finally {
         for (const serve of running.splice(0)) await serve.stop()
         await fresh.close()

@@ -1,24 +1,35 @@
 import { Hono } from 'hono'
-import type { ResolvedConfig } from '../../lib/config/index.ts'
+import { apiRoutes, adminToken } from '../../lib/api/index.ts'
+import { ConfigError, type ResolvedConfig } from '../../lib/config/index.ts'
 import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
 import { log } from '../../lib/log/index.ts'
+import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
 import { closeGracefully, createHttpServer, listen, type FastRoute } from './http.ts'
 import { healthRoutes, Readiness } from './health.ts'
+import type { Role, RoleContext } from './roles/context.ts'
+import { generatorRole } from './roles/generator.ts'
+import { seederRole } from './roles/seeder.ts'
+import { trackerRole } from './roles/tracker.ts'
 
 /** A running appliance: what `serve` starts and stops. */
 export interface Appliance {
   config: ResolvedConfig
   database: DatabaseHandle
-  httpPort: number
+  ports: Record<string, number>
   close(): Promise<void>
 }
 
 /**
- * Starts every configured role in one process over one database. Roles plug in here: each adds
- * its routes to `app` (or a fast route), and pushes its own `close` onto `closers`, which run in
- * reverse order so nothing is closed while something started after it still uses it.
+ * Starts every configured role in one process over one database. Each role adds its routes and
+ * listens to the torrent feed, and returns its `close`; closing runs in reverse order, so nothing
+ * is closed while something started after it still uses it.
  */
 export async function startAppliance(config: ResolvedConfig): Promise<Appliance> {
+  if (!config.root) {
+    throw new ConfigError(
+      'config: root: the mirror tree is required (--root DIR, or MIRRORSEED_ROOT)',
+    )
+  }
   const closers: Array<() => Promise<void>> = []
   const closeAll = async () => {
     for (const close of closers.reverse()) {
@@ -38,20 +49,51 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       where: config.databaseUrl ? redact(config.databaseUrl) : `${config.dataDir}/db`,
     })
     const readiness = new Readiness(database)
-    readiness.require('migrations')
     await database.migrate()
-    readiness.done('migrations')
+
+    const feed = new TorrentFeed(database, config.root)
+    await feed.listen()
+    closers.push(() => feed.close())
 
     const app = new Hono()
-    const fastRoutes = new Map<string, FastRoute>()
+    const context: RoleContext = {
+      config: { ...config, root: config.root },
+      database,
+      app,
+      fastRoutes: new Map<string, FastRoute>(),
+      fastPrefixes: new Map<string, FastRoute>(),
+      readiness,
+      feed,
+      live: await liveTorrents(database, config.root),
+      ports: {},
+    }
     app.route('/', healthRoutes(readiness))
 
-    const server = createHttpServer(app, fastRoutes)
+    let rescan: ((path?: string) => Promise<ReconcileSummary>) | undefined
+    const roles: Array<[string, Role]> = [
+      // The seeder first: the tracker lists it in every swarm by the port it got.
+      ['seeder', seederRole],
+      ['tracker', trackerRole],
+      ['generator', generatorRole((r) => (rescan = r))],
+    ]
+    for (const [name, role] of roles) {
+      if (config.roles.includes(name as never)) closers.push(await role(context))
+    }
+    if (config.roles.includes('api')) {
+      app.route('/api', apiRoutes({ token: adminToken(config), rescan }))
+    }
+
+    const server = createHttpServer(app, context.fastRoutes, context.fastPrefixes)
     const httpPort = await listen(server, config.httpPort, config.host)
     closers.push(() => closeGracefully(server))
-    log.info('listening', { http: `${config.host}:${httpPort}`, public: config.publicUrl })
-
-    return { config, database, httpPort, close: closeAll }
+    const ports: Record<string, number> = { http: httpPort, ...context.ports }
+    log.info('listening', {
+      http: `${config.host}:${httpPort}`,
+      udp: ports.udp,
+      peer: ports.peer,
+      public: config.publicUrl,
+    })
+    return { config, database, ports, close: closeAll }
   } catch (err) {
     await closeAll()
     throw err

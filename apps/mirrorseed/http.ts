@@ -15,14 +15,20 @@ export type FastRoute = (req: IncomingMessage, res: ServerResponse) => void
  * are answered straight from `node:http`, before hono builds a Request object for them: they are
  * the hottest requests the appliance gets (see bench/tracker.ts). Everything else goes to hono.
  */
-export function createHttpServer(app: Hono, fastRoutes: Map<string, FastRoute>): Server {
+export function createHttpServer(
+  app: Hono,
+  fastRoutes: Map<string, FastRoute>,
+  fastPrefixes: Map<string, FastRoute> = new Map(),
+): Server {
   const honoListener: RequestListener = getRequestListener(app.fetch)
   const server = createServer((req, res) => {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const route = fastRoutes.get(q === -1 ? url : url.slice(0, q))
-    if (route) route(req, res)
-    else void honoListener(req, res)
+    if (route) return route(req, res)
+    for (const [prefix, handler] of fastPrefixes)
+      if (url.startsWith(prefix)) return handler(req, res)
+    void honoListener(req, res)
   })
   // Web-seed clients keep connections open between range requests (DESIGN: "keep the
   // connection alive"); the default 5 s would close them while a client reads a 16 MiB piece.

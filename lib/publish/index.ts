@@ -1,10 +1,13 @@
 /** Publishing releases: torrents and symlink folders written atomically, recorded, announced. */
 export {
   Publisher,
+  liveTorrents,
   trackerKey,
+  type PublishEvents,
   type LiveTorrent,
   type PublisherOptions,
   type ReconcileSummary,
 } from './publisher.ts'
 export { Outputs } from './outputs.ts'
 export { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
+export { TorrentFeed } from './feed.ts'

@@ -72,7 +72,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
       const publisher = new Publisher({
         config: configFor(tree.root, 'gentoo'),
         database,
-        onPublished: (t) => live.push(t),
+        events: { published: (t) => live.push(t) },
       })
       const summary = await publisher.reconcile()
       expect(summary.published.map((p) => p.name).sort()).toEqual(
@@ -198,7 +198,11 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
     try {
       const removed: string[] = []
       const config = configFor(tree.root, 'gentoo', { tracker: { graceSeconds: 0.5 } })
-      const publisher = new Publisher({ config, database, onRemoved: (h) => removed.push(h) })
+      const publisher = new Publisher({
+        config,
+        database,
+        events: { removed: (h) => removed.push(h) },
+      })
       const first = await publisher.reconcile()
       const release = tree.releases[0]
       const old = first.published.find((p) => p.name === release.name)!

@@ -34,6 +34,9 @@ export interface LiveTorrent {
   /** The tracker key, hex: v1 info-hash, or v2's truncated to 20 bytes. */
   infoHash: string
   releaseDir: string
+  /** False once superseded: still tracked through the grace period, no longer seeded. */
+  active: boolean
+  supersededAt: Date | null
   torrent: Torrent
   /** Absolute path on disk of each of `torrent.files`; null for pad files. */
   filePaths: Array<string | null>
@@ -60,13 +63,20 @@ export interface ReconcileSummary {
   seconds: number
 }
 
+/** What the rest of the appliance hears from the generator, each right after its commit. */
+export interface PublishEvents {
+  /** New: track it, seed it, serve it as a web seed. */
+  published(torrent: LiveTorrent): void
+  /** Replaced or gone from the tree: stop seeding; the tracker keeps it through the grace period. */
+  superseded(infoHash: string): void
+  /** Past its grace period: stop tracking it too. */
+  removed(infoHash: string): void
+}
+
 export interface PublisherOptions {
   config: ResolvedConfig
   database: DatabaseHandle
-  /** After the transaction commits: whitelist and seed it at once. */
-  onPublished?: (torrent: LiveTorrent) => void
-  /** After its grace period: stop tracking and seeding it. */
-  onRemoved?: (infoHash: string) => void
+  events?: Partial<PublishEvents>
   threads?: number
 }
 
@@ -87,6 +97,7 @@ export class Publisher {
   readonly outputs: Outputs
   private readonly config: ResolvedConfig
   private readonly database: DatabaseHandle
+  private readonly inFlight = new Set<Promise<ReconcileSummary>>()
 
   constructor(private readonly options: PublisherOptions) {
     this.config = options.config
@@ -97,15 +108,16 @@ export class Publisher {
 
   /** One pass over the tree, or over the folder `under` (relative to the root). */
   reconcile(options: { under?: string } = {}): Promise<ReconcileSummary> {
-    return this.database.exclusive(generatorLock, () => this.pass(options.under ?? ''))
+    const pass = this.database.exclusive(generatorLock, () => this.pass(options.under ?? ''))
+    this.inFlight.add(pass)
+    const settle = () => this.inFlight.delete(pass)
+    pass.then(settle, settle)
+    return pass
   }
 
-  /** Every torrent still tracked (active, and superseded within the grace period). */
-  async liveTorrents(): Promise<LiveTorrent[]> {
-    const tracked = await loadTracked(this.database.db)
-    return tracked.map((known) =>
-      this.live(known.id, known.releaseDir, parseTorrent(known.metainfo)),
-    )
+  /** Resolves when no pass is running: a shutdown waits for the one in flight to commit. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight])
   }
 
   private async pass(scope: string): Promise<ReconcileSummary> {
@@ -160,6 +172,7 @@ export class Publisher {
     for (const [key, known] of active) {
       if (seen.has(key) || !inScope(known)) continue
       await retire(db, known)
+      this.options.events?.superseded?.(known.infoHash)
       summary.retired.push({
         releaseDir: known.releaseDir,
         name: known.name,
@@ -255,7 +268,7 @@ export class Publisher {
         files.map((f) => path.posix.basename(f.path)),
       )
     }
-    const { id } = await recordPublished(db, {
+    const { id, superseded } = await recordPublished(db, {
       infoHash,
       infoHashV2: torrent.infoHashV2?.toString('hex') ?? null,
       name: release.name,
@@ -276,7 +289,14 @@ export class Publisher {
     const verified = verification.status === 'verified'
     summary.published.push({ ...outcome, infoHash, size, verified })
     log.info('published', { release: key, infoHash, verified })
-    this.options.onPublished?.(this.live(id, release.releaseDir, torrent))
+    for (const old of superseded) this.options.events?.superseded?.(old)
+    this.options.events?.published?.(
+      liveTorrent(
+        this.outputs.root,
+        { id, releaseDir: release.releaseDir, status: 'active', supersededAt: null },
+        torrent,
+      ),
+    )
   }
 
   /** Superseded torrents past their grace period leave the tracker, the seeder and the tree. */
@@ -293,21 +313,37 @@ export class Publisher {
       if (!activeKeys.has(`${t.releaseDir}/${t.name}`))
         await this.outputs.remove(t.releaseDir, t.name)
       await markRemoved(this.database.db, t)
-      this.options.onRemoved?.(t.infoHash)
+      this.options.events?.removed?.(t.infoHash)
       summary.removed.push({ releaseDir: t.releaseDir, name: t.name, infoHash: t.infoHash })
       log.info('removed', { release: `${t.releaseDir}/${t.name}`, infoHash: t.infoHash })
     }
   }
+}
 
-  private live(id: number, releaseDir: string, torrent: Torrent): LiveTorrent {
-    const root = this.outputs.root
-    return {
-      id,
-      infoHash: trackerKey(torrent),
-      releaseDir,
-      torrent,
-      filePaths: torrent.files.map((f) => (f.pad ? null : path.join(root, releaseDir, ...f.path))),
-    }
+/**
+ * Every torrent still tracked: active ones, and superseded ones within their grace period.
+ * `root` is where this node finds the files (each seeder node seeds its local copy).
+ */
+export async function liveTorrents(database: DatabaseHandle, root: string): Promise<LiveTorrent[]> {
+  const tracked = await loadTracked(database.db)
+  return tracked.map((known) => liveTorrent(root, known, parseTorrent(known.metainfo)))
+}
+
+export function liveTorrent(
+  root: string,
+  row: { id: number; releaseDir: string; status: string; supersededAt: Date | null },
+  torrent: Torrent,
+): LiveTorrent {
+  return {
+    id: row.id,
+    infoHash: trackerKey(torrent),
+    releaseDir: row.releaseDir,
+    active: row.status === 'active',
+    supersededAt: row.supersededAt,
+    torrent,
+    filePaths: torrent.files.map((f) =>
+      f.pad ? null : path.join(root, row.releaseDir, ...f.path),
+    ),
   }
 }
 

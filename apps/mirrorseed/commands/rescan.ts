@@ -1,0 +1,76 @@
+import { Command } from 'commander'
+import { readAdminToken } from '../../../lib/api/index.ts'
+import { loadConfig } from '../../../lib/config/index.ts'
+import { CliError } from '../errors.ts'
+
+/**
+ * Asks a running appliance for a pass now: what an rsync or ftpsync post-hook runs. It returns
+ * once the appliance has accepted the job (`--wait` to wait for its result).
+ */
+export function register(program: Command): void {
+  program
+    .command('rescan')
+    .description('ask a running appliance to rescan the tree, or one folder of it')
+    .argument('[path]', 'folder relative to the mirror root (default: the whole tree)')
+    .option('--config <file>', 'configuration file')
+    .option('--data-dir <dir>', 'data folder (where serve keeps the admin token)')
+    .option('--url <url>', 'the appliance (default: http://127.0.0.1:<httpPort>)')
+    .option('--wait', 'wait for the pass to finish and print its summary')
+    .option('--json', 'print the job as JSON')
+    .action(
+      async (
+        path: string | undefined,
+        options: {
+          config?: string
+          dataDir?: string
+          url?: string
+          wait?: boolean
+          json?: boolean
+        },
+      ) => {
+        const config = loadConfig({ file: options.config, overrides: { dataDir: options.dataDir } })
+        const token = readAdminToken(config)
+        if (!token) {
+          throw new CliError(
+            "no admin token: set MIRRORSEED_ADMIN_TOKEN, or --data-dir pointing at the appliance's data folder",
+          )
+        }
+        const base = (options.url ?? `http://127.0.0.1:${config.httpPort}`).replace(/\/+$/, '')
+        const call = async (method: string, route: string, body?: unknown) => {
+          let response: Response
+          try {
+            response = await fetch(`${base}/api${route}`, {
+              method,
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+              body: body === undefined ? undefined : JSON.stringify(body),
+            })
+          } catch (err) {
+            throw new CliError(
+              `cannot reach the appliance at ${base}: ${(err as Error).cause ?? (err as Error).message}`,
+              1,
+            )
+          }
+          const json = (await response.json().catch(() => ({}))) as any
+          if (!response.ok)
+            throw new CliError(`${base}: ${json.error?.message ?? response.statusText}`, 1)
+          return json
+        }
+        let { job } = await call('POST', '/rescan', path ? { path } : {})
+        while (options.wait && (job.status === 'queued' || job.status === 'running')) {
+          await new Promise((r) => setTimeout(r, 500))
+          ;({ job } = await call('GET', `/jobs/${job.id}`))
+        }
+        if (options.json) console.log(JSON.stringify(job))
+        else if (!options.wait)
+          console.log(`rescan of ${path ?? 'the whole tree'} accepted: job ${job.id}`)
+        else if (job.status === 'failed') throw new CliError(`rescan failed: ${job.error}`, 1)
+        else {
+          const s = job.result
+          console.log(
+            `${s.releases} releases: ${s.published.length} published, ${s.unchanged} unchanged, ${s.failed.length} failed, ${s.held.length} held`,
+          )
+        }
+        if (options.wait && job.result?.failed?.length) process.exitCode = 1
+      },
+    )
+}

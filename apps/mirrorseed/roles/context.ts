@@ -1,0 +1,25 @@
+import type { Hono } from 'hono'
+import type { ResolvedConfig } from '../../../lib/config/index.ts'
+import type { DatabaseHandle } from '../../../lib/db/index.ts'
+import type { LiveTorrent, TorrentFeed } from '../../../lib/publish/index.ts'
+import type { FastRoute } from '../http.ts'
+import type { Readiness } from '../health.ts'
+
+/** What every role is started with; each returns its own `close`. */
+export interface RoleContext {
+  config: ResolvedConfig & { root: string }
+  database: DatabaseHandle
+  app: Hono
+  /** Exact paths answered before hono (announce, scrape). */
+  fastRoutes: Map<string, FastRoute>
+  /** Path prefixes answered before hono (the web seed). */
+  fastPrefixes: Map<string, FastRoute>
+  readiness: Readiness
+  feed: TorrentFeed
+  /** The torrents in the database when the appliance started. */
+  live: LiveTorrent[]
+  /** What other roles' start-up reported, for the log line. */
+  ports: Record<string, number>
+}
+
+export type Role = (context: RoleContext) => Promise<() => Promise<void>>

@@ -1,0 +1,73 @@
+import { log } from '../../../lib/log/index.ts'
+import { Publisher, type ReconcileSummary } from '../../../lib/publish/index.ts'
+import { watchMirror, watchTimings } from '../../../lib/watch/index.ts'
+import type { Role, RoleContext } from './context.ts'
+
+/** A line per pass that changed something; the first pass always says what it found. */
+function logSummary(summary: ReconcileSummary, always = false): void {
+  const changed =
+    summary.published.length +
+    summary.failed.length +
+    summary.retired.length +
+    summary.removed.length
+  if (!changed && !always) return
+  log.info('reconciled', {
+    scope: summary.scope || '/',
+    releases: summary.releases,
+    published: summary.published.length,
+    unchanged: summary.unchanged,
+    failed: summary.failed.length,
+    held: summary.held.length,
+    seconds: summary.seconds.toFixed(2),
+  })
+}
+
+/**
+ * The generator: a first full pass at start (the appliance is ready once it is done), then
+ * the watcher's dirty folders, its periodic reconcile, and rescans asked through the API.
+ */
+export function generatorRole(
+  onRescan: (rescan: (path?: string) => Promise<ReconcileSummary>) => void,
+): Role {
+  return async ({ config, database, readiness, feed }: RoleContext) => {
+    const publisher = new Publisher({ config, database, events: feed })
+    const pass = async (under?: string, first = false) => {
+      const summary = await publisher.reconcile({ under })
+      logSummary(summary, first)
+      return summary
+    }
+    onRescan(pass)
+
+    readiness.require('first scan')
+    let closed = false
+    const first = pass(undefined, true)
+      .then(() => readiness.done('first scan'))
+      .catch((err) => log.error('first scan failed', { error: err }))
+
+    const watcher = config.watch.enabled
+      ? await watchMirror({
+          root: config.root,
+          outputDirs: [config.output.torrents, config.output.symlinks],
+          ...watchTimings(config.watch),
+          onDirty: async (dirs, context) => {
+            if (closed) return
+            await first
+            for (const dir of context.full ? [''] : dirs) {
+              try {
+                await pass(dir || undefined)
+              } catch (err) {
+                log.error('reconcile failed', { scope: dir || '/', error: err })
+              }
+            }
+          },
+        })
+      : undefined
+
+    return async () => {
+      closed = true
+      await watcher?.close()
+      // Let a pass in flight finish: its outputs are renamed into place and recorded together.
+      await publisher.idle()
+    }
+  }
+}

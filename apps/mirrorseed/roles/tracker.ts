@@ -1,0 +1,48 @@
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+import { Tracker } from '../../../lib/tracker/index.ts'
+import type { Role } from './context.ts'
+
+/** The seeder's address as the tracker hands it out: an IP, so a hostname is resolved once. */
+async function seederAddress(address: string): Promise<string> {
+  return isIP(address) ? address : (await lookup(address)).address
+}
+
+export const trackerRole: Role = async ({ config, fastRoutes, feed, live, ports }) => {
+  const tracker = new Tracker({
+    interval: config.tracker.interval,
+    minInterval: config.tracker.minInterval,
+    numWant: config.tracker.numwant,
+    maxNumWant: config.tracker.maxNumwant,
+    fullScrape: config.tracker.fullScrape,
+    trustedProxies: config.tracker.trustedProxies,
+    rateLimit: { announces: config.tracker.rateLimitPerMinute, windowSeconds: 60 },
+    selfPeer: config.roles.includes('seeder')
+      ? { ip: await seederAddress(config.publicAddress), port: ports.peer ?? config.peerPort }
+      : undefined,
+  })
+  const graceMs = config.tracker.graceSeconds * 1000
+  for (const t of live) {
+    tracker.allow(t.infoHash, t.supersededAt ? { until: t.supersededAt.getTime() + graceMs } : {})
+  }
+  feed.subscribe({
+    published: (t) => tracker.allow(t.infoHash),
+    superseded: (infoHash) => tracker.allow(infoHash, { until: Date.now() + graceMs }),
+    removed: (infoHash) => tracker.disallow(infoHash),
+  })
+  await tracker.start()
+  const answer = (
+    req: Parameters<typeof tracker.handleHttp>[0],
+    res: Parameters<typeof tracker.handleHttp>[1],
+  ) => {
+    tracker.handleHttp(req, res)
+  }
+  fastRoutes.set('/announce', answer)
+  fastRoutes.set('/scrape', answer)
+  const udp = await tracker.startUdp({ host: config.host, port: config.udpPort })
+  ports.udp = udp.port
+  return async () => {
+    await udp.close()
+    await tracker.close()
+  }
+}

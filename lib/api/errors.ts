@@ -1,0 +1,33 @@
+import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { log } from '../log/index.ts'
+
+export const errorCodes = {
+  unauthorized: 401,
+  bad_request: 400,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+} as const satisfies Record<string, ContentfulStatusCode>
+
+export type ErrorCode = keyof typeof errorCodes
+
+/** An API error: answered as `{ "error": { "code", "message" } }` with the code's status. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** The one place an error becomes a response; anything unexpected is logged, never shown. */
+export function onApiError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) {
+    return c.json({ error: { code: err.code, message: err.message } }, errorCodes[err.code])
+  }
+  log.error('api request failed', { method: c.req.method, path: c.req.path, error: err })
+  return c.json({ error: { code: 'internal', message: 'internal error' } }, 500)
+}
