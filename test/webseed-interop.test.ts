@@ -7,8 +7,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { loadConfig } from '../lib/config/index.ts'
 import { mirrors } from '../lib/db/index.ts'
-import { encodeTorrent, parseTorrent, type Torrent } from '../lib/metainfo/index.ts'
-import { Publisher, type LiveTorrent } from '../lib/publish/index.ts'
+import { createTorrent, encodeTorrent, parseTorrent, type Torrent } from '../lib/metainfo/index.ts'
+import { Publisher, trackerKey, type LiveTorrent } from '../lib/publish/index.ts'
 import { WebSeed, webSeedPrefix } from '../lib/webseed/index.ts'
 import { databaseKinds } from './databases.ts'
 import { buildGentooTree, fixtureMinSize, type FixtureTree } from './fixtures/mirror-tree.ts'
@@ -284,6 +284,48 @@ describe.skipIf(!aria2c.found || !nginxTool.found)(
           await expectSameFiles(dir, live)
         }
         expect(webSeed.current!.stats().bytesServed - before).toBeGreaterThan(0)
+      },
+      150_000,
+    )
+
+    it.skipIf(!lt.found)(
+      `libtorrent downloads a hybrid torrent, pad files and all, from the web seed alone ${lt.reason}`,
+      async () => {
+        // BEP 47 pads sit between the files of a hybrid torrent; libtorrent must not ask for them
+        // (we would 404), and must still get every real file right.
+        const live = published[0]
+        const url = `${ours}/webseed/${live.releaseDir.split('/').map(encodeURIComponent).join('/')}/`
+        const real = live.torrent.files.flatMap((f, i) =>
+          f.pad ? [] : [{ f, source: live.filePaths[i]! }],
+        )
+        const created = await createTorrent({
+          name: live.torrent.name,
+          format: 'hybrid',
+          pieceLength: 64 * 1024,
+          files: real.map(({ f, source }) => ({ path: f.path, source })),
+          webSeeds: [url],
+        })
+        expect(created.torrent.files.some((f) => f.pad)).toBe(true)
+        const hybrid: LiveTorrent = {
+          ...live,
+          infoHash: trackerKey(created.torrent),
+          torrent: created.torrent,
+          filePaths: created.torrent.files.map((f) =>
+            f.pad ? null : path.join(tree.root, live.releaseDir, ...f.path),
+          ),
+        }
+        webSeed.current!.add(hybrid)
+        const torrentPath = path.join(work, 'hybrid.torrent')
+        await writeFile(torrentPath, created.bytes)
+        const dir = await mkdtemp(path.join(work, 'libtorrent-hybrid-'))
+        const result = await libtorrentDownload(torrentPath, dir, '-', { timeoutSec: 60 })
+        expect(result.ok, JSON.stringify(result)).toBe(true)
+        await expectSameFiles(dir, hybrid)
+        const counters = webSeed
+          .current!.stats()
+          .torrents.find((t) => t.infoHash === hybrid.infoHash)
+        const realBytes = real.reduce((sum, { f }) => sum + f.length, 0)
+        expect(counters!.bytesServed).toBeGreaterThanOrEqual(realBytes)
       },
       150_000,
     )

@@ -23,6 +23,7 @@ export interface ServedFile {
   fd: number
   users: number
   retired: boolean
+  openedAt: number
   lastUsed: number
   /** `Last-Modified` text for `lastModifiedMs`, so a request does not format a date. */
   lastModified: string
@@ -38,6 +39,7 @@ export function servedFile(key: string, filePath: string, counters: TorrentCount
     fd: -1,
     users: 0,
     retired: false,
+    openedAt: 0,
     lastUsed: 0,
     lastModified: '',
     lastModifiedMs: -1,
@@ -113,6 +115,7 @@ export class OpenFiles {
         closeFd(fd)
       } else {
         file.fd = fd
+        file.openedAt = Date.now()
       }
       this.touch(file)
       return file.fd
@@ -185,10 +188,17 @@ export class OpenFiles {
     file.fd = -1
   }
 
+  /**
+   * Closes descriptors unused for `idleMs`, and any open for six times that even if busy, so a
+   * file rsync replaced (a new inode under the same name) is reopened and the old one's disk
+   * space freed within a minute or so.
+   */
   private closeIdle(): void {
-    const before = Date.now() - this.idleMs
+    const now = Date.now()
     for (const file of [...this.lru.keys()]) {
-      if (file.users === 0 && file.lastUsed < before) this.drop(file)
+      if (file.users > 0) continue
+      if (file.lastUsed < now - this.idleMs || file.openedAt < now - 6 * this.idleMs)
+        this.drop(file)
     }
   }
 }

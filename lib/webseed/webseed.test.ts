@@ -4,6 +4,7 @@ import {
   mkdir,
   mkdtemp,
   readFile,
+  rename,
   rm,
   symlink,
   truncate,
@@ -475,6 +476,50 @@ describe('a client that stops reading', () => {
       req.destroy()
       expect(cutAt - started).toBeLessThan(10_000)
       expect(webSeed.stats().bytesServed).toBeLessThan(256 << 20)
+      webSeed.close()
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await rm(base, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('a kept descriptor', () => {
+  it('is reopened after its maximum age, so a file rsync renamed over is served fresh', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-webseed-renamed-'))
+    const server = http.createServer()
+    try {
+      await mkdir(path.join(base, 'rel'), { recursive: true })
+      const file = path.join(base, 'rel', 'x.iso')
+      await writeFile(file, pseudoRandom(4096, 1))
+      const webSeed = new WebSeed({ root: base, idleMs: 50 })
+      webSeed.add({
+        infoHash: 'dd'.repeat(20),
+        releaseDir: 'rel',
+        torrent: { name: 'x.iso', multiFile: false, files: [{ path: ['x.iso'], pad: false }] },
+        filePaths: [file],
+      })
+      server.on('request', webSeed.handle)
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const { port } = server.address() as AddressInfo
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+      const first = await request(port, '/webseed/rel/x.iso', { agent })
+      expect(first.body.equals(pseudoRandom(4096, 1))).toBe(true)
+      // What rsync does: write a temporary file, rename it over the old name.
+      await writeFile(path.join(base, 'rel', '.x.iso.tmp'), pseudoRandom(4096, 2))
+      await rename(path.join(base, 'rel', '.x.iso.tmp'), file)
+      // Busy all along (never idle for 50 ms), the descriptor still ages out after 6 x 50 ms.
+      const deadline = Date.now() + 3000
+      let fresh = false
+      while (!fresh && Date.now() < deadline) {
+        const reply = await request(port, '/webseed/rel/x.iso', { agent })
+        fresh = reply.body.equals(pseudoRandom(4096, 2))
+        if (!fresh) expect(reply.body.equals(pseudoRandom(4096, 1))).toBe(true)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      expect(fresh).toBe(true)
+      agent.destroy()
       webSeed.close()
     } finally {
       server.closeAllConnections()

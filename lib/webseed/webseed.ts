@@ -66,8 +66,9 @@ const defaults = { chunkSize: 1 << 20, openFiles: 256, idleMs: 10_000, stallTime
  *
  * @example
  * const webSeed = new WebSeed({ root: config.root })
- * publisher options: onPublished: (t) => webSeed.add(t), onRemoved: (h) => webSeed.remove(h)
- * http: if (req.url.startsWith(webSeedPrefix)) return webSeed.handle(req, res)
+ * for (const t of await liveTorrents(database, config.root)) webSeed.add(t)
+ * // publisher events: published: (t) => webSeed.add(t), removed: (h) => webSeed.remove(h)
+ * fastPrefixes.set(webSeedPrefix, webSeed.handle) // every path under /webseed/, before hono
  */
 export class WebSeed {
   private readonly byPath = new Map<string, ServedFile>()
@@ -126,12 +127,16 @@ export class WebSeed {
   }
 
   stats(): WebSeedStats {
-    const torrents = [...this.removed, ...[...this.torrents.values()].map((p) => p.counters)]
+    // A Set: a torrent removed and added again since the last call is listed once.
+    const torrents = new Set([
+      ...this.removed,
+      ...[...this.torrents.values()].map((p) => p.counters),
+    ])
     this.removed = []
     return {
       requests: this.requests,
       bytesServed: this.bytesServed,
-      torrents: torrents.map((c) => ({ ...c })),
+      torrents: [...torrents].map((c) => ({ ...c })),
     }
   }
 
