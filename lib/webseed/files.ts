@@ -68,8 +68,8 @@ function closeFd(fd: number): void {
 /**
  * Descriptors of served files. With `max > 0` a descriptor stays open between requests (an LRU of
  * at most `max`, closed after `idleMs` unused), which saves an open, a realpath check and a close
- * per request: `npm run bench:webseed` measures both ways. A kept descriptor also goes on serving
- * the inode the torrent was made from when rsync renames a new file over it, until it is closed.
+ * per request: `npm run bench:webseed` measures both ways. A kept descriptor goes on serving the
+ * inode the torrent was made from when rsync renames a new file over it, until it ages out.
  *
  * The symlink rule (DESIGN, "Web-seed server"): a path is served only if its `realpath` is inside
  * the mirror root's. The check is cached per file; the resolved path is then opened with
@@ -157,7 +157,10 @@ export class OpenFiles {
   }
 
   private async check(filePath: string): Promise<string> {
-    this.realRoot ??= realpath(this.root)
+    this.realRoot ??= realpath(this.root).catch(() => {
+      this.realRoot = null // not mounted yet, say: look again next time
+      throw new Unservable(`the mirror root ${this.root} does not exist`)
+    })
     const [root, real] = await Promise.all([
       this.realRoot,
       realpath(filePath).catch(() => {

@@ -485,6 +485,37 @@ describe('a client that stops reading', () => {
   })
 })
 
+describe('a mirror root that is not there yet', () => {
+  it('gives 404 until it appears, then serves', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-webseed-late-'))
+    const root = path.join(base, 'mirror')
+    const server = http.createServer()
+    try {
+      const webSeed = new WebSeed({ root })
+      webSeed.add({
+        infoHash: 'ee'.repeat(20),
+        releaseDir: 'rel',
+        torrent: { name: 'x.iso', multiFile: false, files: [{ path: ['x.iso'], pad: false }] },
+        filePaths: [path.join(root, 'rel', 'x.iso')],
+      })
+      server.on('request', webSeed.handle)
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const { port } = server.address() as AddressInfo
+      expect((await request(port, '/webseed/rel/x.iso')).status).toBe(404)
+      await mkdir(path.join(root, 'rel'), { recursive: true })
+      await writeFile(path.join(root, 'rel', 'x.iso'), pseudoRandom(100, 4))
+      const reply = await request(port, '/webseed/rel/x.iso')
+      expect(reply.status).toBe(200)
+      expect(reply.body.equals(pseudoRandom(100, 4))).toBe(true)
+      webSeed.close()
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await rm(base, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('a kept descriptor', () => {
   it('is reopened after its maximum age, so a file rsync renamed over is served fresh', async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-webseed-renamed-'))
