@@ -85,10 +85,8 @@ export async function hashFiles(request: HashRequest): Promise<HashResult> {
         bytesDone += chunk.bytes
         request.onProgress?.(bytesDone, layout.bytesTotal)
       },
-      onDigests: (file, values) => {
-        results[file]!.digests = Object.fromEntries(
-          Object.entries(values).map(([algorithm, digest]) => [algorithm, Buffer.from(digest)]),
-        )
+      onDigest: (file, algorithm, digest) => {
+        results[file]!.digests[algorithm] = Buffer.from(digest)
       },
     })
   }

@@ -29,7 +29,7 @@ export interface Schedule {
   threads: number
   signal?: AbortSignal
   onChunk: (chunk: Chunk, hashes: ChunkHashes) => void
-  onDigests: (file: number, digests: Record<string, Uint8Array>) => void
+  onDigest: (file: number, algorithm: DigestAlgorithm, digest: Uint8Array) => void
 }
 
 // Messages (main → worker): chunk {id, slot, start, end, segments}, digest {id, slot, parts},
@@ -39,7 +39,7 @@ type FromWorker =
   | {
       type: 'digest'
       id: number
-      done: Array<{ file: number; digests: Record<string, Uint8Array> }>
+      done: Array<{ file: number; algorithm: DigestAlgorithm; digest: Uint8Array }>
     }
   | { type: 'error'; id: number; code: 'changed' | 'io'; message: string }
 
@@ -48,7 +48,7 @@ interface Thread {
   exited: Promise<void>
   /** tasks sent and not answered: new chunks go to the least busy thread */
   queued: number
-  /** bytes of whole-file digests this thread owns, to spread files over threads */
+  /** bytes of whole-file digests this thread owns, to spread them over threads */
   digestBytes: number
 }
 
@@ -63,6 +63,10 @@ interface InFlight {
 // main thread between chunks even when a busy machine schedules the main thread late.
 const QUEUE_DEPTH = 3
 const SLOT_MEMORY = 64 << 20
+
+// Relative cost per byte (SHA-NI makes SHA-256 as fast as SHA-1; SHA-512 and BLAKE2b run at
+// about half that speed), to give each thread a fair share of the digests.
+const DIGEST_COST: Record<DigestAlgorithm, number> = { sha256: 1, sha512: 2, blake2b512: 2 }
 
 /**
  * Runs every chunk of the layout on worker threads, each chunk read once by the thread hashing it.
@@ -94,7 +98,6 @@ export function runWorkers(schedule: Schedule): Promise<void> {
     pieceLength: layout.pieceLength,
     v1: schedule.v1,
     v2: schedule.v2,
-    digests,
     slots,
     control,
   }
@@ -109,7 +112,9 @@ export function runWorkers(schedule: Schedule): Promise<void> {
     // here until every earlier one is hashed too.
     const hashed = new Map<number, InFlight>()
     let nextToDigest = 0
-    const digestOwner = new Map<number, Thread>()
+    // Each (file, algorithm) digest belongs to one thread: a release's SHA-512 and SHA-256 of
+    // one big artifact then run on two cores instead of one after the other.
+    const digestOwner = new Map<string, Thread>()
     let finished = false
 
     const finish = (error?: unknown) => {
@@ -147,23 +152,30 @@ export function runWorkers(schedule: Schedule): Promise<void> {
         task = hashed.get(nextToDigest)
       ) {
         hashed.delete(nextToDigest)
-        const byThread = new Map<
-          Thread,
-          Array<{ file: number; at: number; length: number; last: boolean }>
-        >()
+        type Part = {
+          file: number
+          algorithm: DigestAlgorithm
+          at: number
+          length: number
+          last: boolean
+        }
+        const byThread = new Map<Thread, Part[]>()
         for (const s of task.chunk.segments) {
           if (s.pad) continue
-          let owner = digestOwner.get(s.file)
-          if (owner === undefined) {
-            owner = threads.reduce((a, b) => (b.digestBytes < a.digestBytes ? b : a))
-            owner.digestBytes += files[s.file]!.length
-            digestOwner.set(s.file, owner)
-          }
           const last = s.fileOffset + s.length === files[s.file]!.length
-          if (last) digestOwner.delete(s.file)
-          const parts = byThread.get(owner) ?? []
-          parts.push({ file: s.file, at: s.at, length: s.length, last })
-          byThread.set(owner, parts)
+          for (const algorithm of digests) {
+            const key = `${s.file}/${algorithm}`
+            let owner = digestOwner.get(key)
+            if (owner === undefined) {
+              owner = threads.reduce((a, b) => (b.digestBytes < a.digestBytes ? b : a))
+              owner.digestBytes += files[s.file]!.length * DIGEST_COST[algorithm]
+              digestOwner.set(key, owner)
+            }
+            if (last) digestOwner.delete(key)
+            const parts = byThread.get(owner) ?? []
+            parts.push({ file: s.file, algorithm, at: s.at, length: s.length, last })
+            byThread.set(owner, parts)
+          }
         }
         for (const [thread, parts] of byThread) {
           thread.queued++
@@ -193,7 +205,8 @@ export function runWorkers(schedule: Schedule): Promise<void> {
           sendDigests()
         }
       } else {
-        for (const { file, digests: values } of message.done) schedule.onDigests(file, values)
+        for (const { file, algorithm, digest } of message.done)
+          schedule.onDigest(file, algorithm, digest)
         if (--task.digestReplies === 0) release(message.id, task)
       }
       pump()

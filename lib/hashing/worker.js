@@ -8,8 +8,8 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { blockHashes, pieceHashV2 } from './kernel.js'
 
-/** @type {{ files: Array<{ path: string, length: number, dev: bigint, ino: bigint, mtimeNs: bigint, ctimeNs: bigint } | null>, pieceLength: number, v1: boolean, v2: boolean, digests: string[], slots: SharedArrayBuffer[], control: SharedArrayBuffer }} */
-const { files, pieceLength, v1, v2, digests, slots, control } = workerData
+/** @type {{ files: Array<{ path: string, length: number, dev: bigint, ino: bigint, mtimeNs: bigint, ctimeNs: bigint } | null>, pieceLength: number, v1: boolean, v2: boolean, slots: SharedArrayBuffer[], control: SharedArrayBuffer }} */
+const { files, pieceLength, v1, v2, slots, control } = workerData
 const aborted = new Int32Array(control)
 
 // Bytes read then hashed at once: small enough to stay in L2 between the read and the hash,
@@ -19,7 +19,7 @@ const scratch = new Uint8Array(WINDOW)
 
 /** @type {Map<number, number>} open file descriptors by file index */
 const fds = new Map()
-/** @type {Map<number, import('node:crypto').Hash[]>} running whole-file digests by file index */
+/** @type {Map<string, import('node:crypto').Hash>} running whole-file digests by `file/algorithm` */
 const digestStates = new Map()
 
 class Stop extends Error {
@@ -159,23 +159,23 @@ function hashChunk({ slot, start, end, segments }) {
   }
 }
 
-/** Feeds a chunk's bytes to the running whole-file digests, in order; returns finished ones. */
+/**
+ * Feeds a chunk's bytes to the running whole-file digests this thread owns, in order; returns
+ * the finished ones.
+ */
 function digestChunk({ slot, parts }) {
   const done = []
-  for (const { file, at, length, last } of parts) {
-    let states = digestStates.get(file)
-    if (states === undefined) {
-      states = digests.map((algorithm) => createHash(algorithm))
-      digestStates.set(file, states)
+  for (const { file, algorithm, at, length, last } of parts) {
+    const key = `${file}/${algorithm}`
+    let state = digestStates.get(key)
+    if (state === undefined) {
+      state = createHash(algorithm)
+      digestStates.set(key, state)
     }
-    const bytes = new Uint8Array(slots[slot], at, length)
-    for (const state of states) state.update(bytes)
+    state.update(new Uint8Array(slots[slot], at, length))
     if (last) {
-      digestStates.delete(file)
-      done.push({
-        file,
-        digests: Object.fromEntries(states.map((s, i) => [digests[i], s.digest()])),
-      })
+      digestStates.delete(key)
+      done.push({ file, algorithm, digest: state.digest() })
     }
   }
   return done
