@@ -181,6 +181,24 @@ describe('hashFiles v1', () => {
     }
   })
 
+  it('computes digests alone, with no pieces asked', async () => {
+    const a = await file(5 * 1024 * 1024 + 1)
+    const b = await file(777)
+    const result = await hashFiles({
+      files: [a.input, { pad: 100 }, b.input],
+      pieceLength: 16384,
+      digests: ['blake2b512', 'sha256'],
+    })
+    expect(result.pieces).toBeUndefined()
+    for (const [i, f] of [[0, a] as const, [2, b] as const]) {
+      expect(result.files[i]!.piecesRoot).toBeUndefined()
+      for (const algorithm of ['blake2b512', 'sha256'] as const) {
+        const expected = createHash(algorithm).update(f.data).digest()
+        expect(result.files[i]!.digests[algorithm]!.equals(expected)).toBe(true)
+      }
+    }
+  })
+
   it('reports progress up to the total of the real files', async () => {
     const a = await file(5 * 1024 * 1024)
     const b = await file(1000)
