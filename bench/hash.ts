@@ -68,6 +68,8 @@ interface Run {
   /** the hashing alone, when the process reports it */
   inner?: number
   peakRssMB?: number
+  /** user + system CPU seconds of the whole process, all threads */
+  cpu?: number
 }
 
 type Format = 'v1' | 'hybrid'
@@ -156,6 +158,8 @@ async function main() {
     Math.min(...runs.get(name)!.map((r) => r[key] ?? Infinity))
   const mbps = (seconds: number) => sizeMB / seconds
   const peak = (name: string) => Math.max(...runs.get(name)!.map((r) => r.peakRssMB ?? 0))
+  const cpu = (name: string) => Math.min(...runs.get(name)!.map((r) => r.cpu ?? NaN))
+  const pressure = cpuPressure()
   console.log(
     `hash: ${sizeMB} MiB file in page cache, piece length ${pieceLength / 1024} KiB, ${threads} threads, ` +
       `best of ${rounds} rounds, MB/s of the whole process (of the hashing alone)` +
@@ -165,7 +169,8 @@ async function main() {
     const inner = best(name, 'inner')
     const alone = Number.isFinite(inner) ? ` (${mbps(inner).toFixed(0)})` : ''
     console.log(
-      `  ${name.padEnd(17)} ${mbps(best(name, 'seconds')).toFixed(0).padStart(5)} MB/s${alone.padEnd(7)}  peak RSS ${peak(name).toFixed(0)} MB`,
+      `  ${name.padEnd(17)} ${mbps(best(name, 'seconds')).toFixed(0).padStart(5)} MB/s${alone.padEnd(7)}` +
+        `  peak RSS ${peak(name).toFixed(0).padStart(4)} MB  CPU ${cpu(name).toFixed(2)} s`,
     )
   }
   const ratio = (ours: string, reference: string, goal: number) => {
@@ -192,12 +197,30 @@ async function main() {
     ([name, rs]) => `${name}: ${rs.map((r) => r.seconds.toFixed(2)).join(' ')}`,
   )
   console.log(`  every round (s): ${all.join('; ')}`)
+  if (pressure !== undefined && pressure > 20) {
+    // With autogroup scheduling a busy machine gives this session about one core whatever its
+    // thread count: a single-threaded tool then loses nothing and a multi-core one its edge.
+    console.log(
+      `  warning: other processes kept the CPU busy (${pressure.toFixed(0)}% of the last minute stalled on CPU): ` +
+        'multi-core ratios are understated; CPU seconds still compare',
+    )
+  }
+}
+
+/** Linux PSI: share of the last minute some task waited for a CPU. */
+function cpuPressure(): number | undefined {
+  try {
+    const avg60 = /avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1]
+    return avg60 === undefined ? undefined : Number(avg60)
+  } catch {
+    return undefined
+  }
 }
 
 /** Runs a command to completion; wall time from here, peak RSS from /usr/bin/time when present. */
 function measure(command: string[]): Run {
   const rssFile = join(tmpdir(), `mirrorseed-bench-rss-${process.pid}`)
-  const withTime = existsSync(time) ? [time, '-f', '%M', '-o', rssFile, ...command] : command
+  const withTime = existsSync(time) ? [time, '-f', '%M %U %S', '-o', rssFile, ...command] : command
   const started = performance.now()
   const run = spawnSync(withTime[0], withTime.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -207,11 +230,14 @@ function measure(command: string[]): Run {
   if (run.status !== 0) throw new Error(`${command.join(' ')} failed: ${run.stderr}`)
   const inner = /seconds=([\d.]+)/.exec(run.stdout)?.[1]
   let peakRssMB: number | undefined
+  let cpu: number | undefined
   if (existsSync(rssFile)) {
-    peakRssMB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024
+    const [rss, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)!.split(' ')
+    peakRssMB = Number(rss) / 1024
+    cpu = Number(user) + Number(system)
     rmSync(rssFile)
   }
-  return { seconds, inner: inner === undefined ? undefined : Number(inner), peakRssMB }
+  return { seconds, inner: inner === undefined ? undefined : Number(inner), peakRssMB, cpu }
 }
 
 function makeFile(path: string, sizeMB: number) {
