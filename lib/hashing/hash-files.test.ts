@@ -187,7 +187,7 @@ describe('hashFiles v1', () => {
     const result = await hashFiles({
       files: [a.input, { pad: 100 }, b.input],
       pieceLength: 16384,
-      digests: ['blake2b512', 'sha256'],
+      digests: ['blake2b512', 'sha256', 'sha256'],
     })
     expect(result.pieces).toBeUndefined()
     for (const [i, f] of [[0, a] as const, [2, b] as const]) {

@@ -29,7 +29,7 @@ export async function hashFiles(request: HashRequest): Promise<HashResult> {
   const { files, pieceLength, signal } = request
   const v1 = request.v1 ?? false
   const v2 = request.v2 ?? false
-  const digests = request.digests ?? []
+  const digests = [...new Set(request.digests ?? [])]
   for (const algorithm of digests) {
     if (!DIGEST_ALGORITHMS.includes(algorithm))
       throw new RangeError(`unknown digest algorithm: ${algorithm}`)
