@@ -8,64 +8,74 @@ import type { Tracker } from './tracker.ts'
 
 const address = new Uint8Array(16)
 
+/** Which tracker path a request target names, or null for anything else. */
+export function trackerPath(target: string): 'announce' | 'scrape' | null {
+  const mark = target.indexOf('?')
+  const path = mark < 0 ? target : target.slice(0, mark)
+  return path === '/announce' ? 'announce' : path === '/scrape' ? 'scrape' : null
+}
+
 /**
  * The peer's address: the socket's, unless the socket is a trusted proxy, in which case the `ip`
  * parameter or else the last `X-Forwarded-For` entry (the one the proxy itself added).
  */
-function peerAddress(tracker: Tracker, req: IncomingMessage, ip: string | undefined): 4 | 6 {
-  const remote = req.socket.remoteAddress ?? ''
+function peerAddress(
+  tracker: Tracker,
+  remote: string,
+  forwardedFor: () => string | undefined,
+  ip: string | undefined,
+): 4 | 6 {
   const family = parseAddress(remote, address)
   if (family === 0) throw new TrackerError('bad_request', 'no peer address')
   if (tracker.trustedProxies.size === 0) return family
   const key = Buffer.from(address.subarray(0, family === 4 ? 4 : 16)).toString('hex')
   if (!tracker.trustedProxies.has(key)) return family
-  let claimed = ip
-  if (claimed === undefined) {
-    const forwarded = req.headers['x-forwarded-for']
-    const last = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? ''))
-      .split(',')
-      .pop()
-    claimed = last?.trim() || undefined
-  }
-  if (claimed === undefined) return family
+  const claimed = ip ?? (forwardedFor() ?? '').split(',').pop()?.trim()
+  if (!claimed) return family
   const claimedFamily = parseAddress(claimed, address)
   if (claimedFamily === 0) throw new TrackerError('bad_request', 'ip is not an IP address')
   return claimedFamily
 }
 
-function send(res: ServerResponse, body: Buffer): void {
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length })
-  res.end(body)
-}
-
-/** See {@link Tracker.handleHttp}. Every refusal becomes a bencoded failure here, and only here. */
-export function handleHttp(tracker: Tracker, req: IncomingMessage, res: ServerResponse): boolean {
-  const url = req.url ?? ''
-  const mark = url.indexOf('?')
-  const path = mark < 0 ? url : url.slice(0, mark)
-  const isAnnounce = path === '/announce'
-  if (!isAnnounce && path !== '/scrape') return false
-  const query = mark < 0 ? '' : url.slice(mark + 1)
-  let body: Buffer
+/**
+ * The bencoded body answering `target` (`/announce?…` or `/scrape?…`) from `remote`. Every
+ * refusal becomes a `failure reason` here, and only here. `forwardedFor` is asked for the
+ * X-Forwarded-For header only when `remote` is a trusted proxy.
+ */
+export function answer(
+  tracker: Tracker,
+  target: string,
+  remote: string,
+  forwardedFor: () => string | undefined,
+): Buffer {
+  const mark = target.indexOf('?')
+  const query = mark < 0 ? '' : target.slice(mark + 1)
   try {
-    if (url.length > MAX_SCRAPE_QUERY + 16) {
+    if (target.length > MAX_SCRAPE_QUERY + 16) {
       throw new TrackerError('too_large', 'request line is too long')
     }
-    if (isAnnounce) {
+    if (trackerPath(target) === 'announce') {
       const announce = parseAnnounceQuery(query)
-      const family = peerAddress(tracker, req, announce.ip)
-      body = announceReply(tracker.announce(announce, address, family, true), announce.compact)
-    } else {
-      body = scrapeReply(tracker.scrape(parseScrapeQuery(query)))
+      const family = peerAddress(tracker, remote, forwardedFor, announce.ip)
+      return announceReply(tracker.announce(announce, address, family, true), announce.compact)
     }
+    return scrapeReply(tracker.scrape(parseScrapeQuery(query)))
   } catch (err) {
-    if (err instanceof TrackerError) {
-      body = failureReply(err.message, err.retryIn)
-    } else {
-      log.error('tracker request failed', { error: err, path })
-      body = failureReply('internal tracker error', 5)
-    }
+    if (err instanceof TrackerError) return failureReply(err.message, err.retryIn)
+    log.error('tracker request failed', { error: err, target: target.slice(0, 100) })
+    return failureReply('internal tracker error', 5)
   }
-  send(res, body)
+}
+
+/** See {@link Tracker.handleHttp}. */
+export function handleHttp(tracker: Tracker, req: IncomingMessage, res: ServerResponse): boolean {
+  const target = req.url ?? ''
+  if (trackerPath(target) === null) return false
+  const body = answer(tracker, target, req.socket.remoteAddress ?? '', () => {
+    const header = req.headers['x-forwarded-for']
+    return Array.isArray(header) ? header.join(',') : header
+  })
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length })
+  res.end(body)
   return true
 }
