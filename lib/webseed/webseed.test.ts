@@ -369,6 +369,39 @@ describe.each([
     }
   })
 
+  it('serves many concurrent ranges over shared descriptors and reused buffers, every byte right', async () => {
+    const file = path.join(s.root, 'releases/shrink/big.bin')
+    const bytes = await readFile(file)
+    const target = urlOf('releases/shrink', s.shrinking, ['big.bin'])
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
+    let seed = 12345
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      return seed % n
+    }
+    try {
+      // Bounded: 64 requests of up to 512 KiB each, 8 connections at a time.
+      const ranges = Array.from({ length: 64 }, () => {
+        const start = random(bytes.length)
+        return [start, Math.min(bytes.length - 1, start + random(512 * 1024))] as const
+      })
+      const replies = await Promise.all(
+        ranges.map(([start, end]) =>
+          request(port, target, { agent, headers: { range: `bytes=${start}-${end}` } }),
+        ),
+      )
+      replies.forEach((reply, i) => {
+        const [start, end] = ranges[i]
+        expect(reply.status).toBe(206)
+        expect(reply.body.equals(bytes.subarray(start, end + 1)), `bytes=${start}-${end}`).toBe(
+          true,
+        )
+      })
+    } finally {
+      agent.destroy()
+    }
+  })
+
   it('counts bytes served per torrent', async () => {
     const before = webSeed.stats().torrents.find((t) => t.name === s.weird.name)!
     await request(port, urlOf('releases/extra dir', s.weird, ['plain.bin']), {
