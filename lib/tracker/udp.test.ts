@@ -130,6 +130,40 @@ describe('UDP tracker (BEP 15) over a real socket', () => {
     s.close()
   })
 
+  it('serves IPv6 clients with 18-byte peers, kept to one datagram', async () => {
+    const v6 = await tracker.startUdp({ host: '::1', port: 0 })
+    try {
+      const sockets: Socket[] = []
+      for (let i = 0; i < 100; i++) {
+        const s = createSocket('udp6')
+        s.bind(0, '::1')
+        await once(s, 'listening')
+        sockets.push(s)
+      }
+      const ask6 = async (s: Socket, packet: Buffer) => {
+        const reply = once(s, 'message') as Promise<[Buffer]>
+        s.send(packet, v6.port, '::1')
+        return (await reply)[0]
+      }
+      let last: Buffer | undefined
+      for (const [i, s] of sockets.entries()) {
+        const id = (await ask6(s, connectPacket(i))).subarray(8, 16)
+        const p = announcePacket(id, 9000 + i, 5)
+        p.writeInt32BE(200, 92)
+        last = await ask6(s, p)
+      }
+      expect(last!.readUInt32BE(0)).toBe(1)
+      expect((last!.length - 20) % 18).toBe(0)
+      expect((last!.length - 20) / 18).toBe(76)
+      expect(
+        last!.subarray(20, 36).equals(Buffer.from('00000000000000000000000000000001', 'hex')),
+      ).toBe(true)
+      for (const s of sockets) s.close()
+    } finally {
+      await v6.close()
+    }
+  })
+
   it('stays silent for a bad connection id, junk and runt packets', async () => {
     const s = await client()
     expect(await ask(s, announcePacket(Buffer.alloc(8, 1), 7004, 5))).toBeNull()

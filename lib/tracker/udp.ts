@@ -16,6 +16,12 @@ import {
 } from './udp-packet.ts'
 
 const source = new Uint8Array(18)
+/**
+ * Keep an announce reply inside one unfragmented datagram on a 1500-byte path (IPv6 and UDP
+ * headers take 48): 20 + 18 x 76 bytes for IPv6 peers. IPv4 replies stay under it anyway
+ * (20 + 6 x 200).
+ */
+const MAX_IPV6_PEERS = 76
 const connectionId = Buffer.alloc(8)
 
 /**
@@ -51,7 +57,12 @@ export function handleUdpPacket(
         tracker.connectionIds.issue(client, connectionId, 0)
         return connectReply(request.transactionId, connectionId)
       case ACTION_ANNOUNCE: {
-        const reply = tracker.announce(request.announce, source, family, false)
+        const announce = request.announce
+        if (family === 6) {
+          const want = announce.numWant < 0 ? tracker.numWant : announce.numWant
+          announce.numWant = Math.min(want, MAX_IPV6_PEERS)
+        }
+        const reply = tracker.announce(announce, source, family, false)
         return udpAnnounceReply(
           request.transactionId,
           reply.interval,
