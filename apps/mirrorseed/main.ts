@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
 import { ConfigError } from '../../lib/config/index.ts'
-import { DatabaseError } from '../../lib/db/index.ts'
+// The error class alone: the database drivers load only for the commands that use them.
+import { DatabaseError } from '../../lib/db/errors.ts'
 import { CliError } from './errors.ts'
-import * as commands from './commands/index.ts'
+import { registerCommands } from './commands/index.ts'
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
@@ -15,8 +16,6 @@ const program = new Command('mirrorseed')
     outputError: (text, write) => write(text.replace(/^error: /, 'mirrorseed: ')),
   })
   .exitOverride()
-
-for (const command of Object.values(commands)) command.register(program)
 
 /** Bad input exits 2, a failure 1; the user sees one line, a stack only when debugging. */
 function fail(err: unknown): never {
@@ -32,6 +31,7 @@ function fail(err: unknown): never {
 }
 
 try {
+  await registerCommands(program, process.argv)
   await program.parseAsync(process.argv)
 } catch (err) {
   fail(err)
