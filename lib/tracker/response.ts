@@ -5,7 +5,8 @@ import { formatAddress } from './address.ts'
  * The announce reply is the hottest code in the project: a generic encoder builds a dict object,
  * sorts its keys and concatenates buffers on every request, where this writes fixed key bytes
  * and digits in place: `npm run bench:tracker` prints both for a 50-peer reply, about 8x apart
- * (710,000 vs 87,000 replies/s on the 2-core CI box). Keys are written in the sorted order BEP 3 requires of a bencoded dict.
+ * (710,000 vs 87,000 replies/s on the 2-core dev box). Keys are written in the sorted order
+ * BEP 3 requires of a bencoded dict.
  */
 
 /** 200 peers non-compact (IPv6 text up to 39 bytes each) plus the fixed keys fit easily. */
