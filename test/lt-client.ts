@@ -41,27 +41,36 @@ if mode == 'seed':
   sys.exit(0)
 start = time.time()
 done = [None] * count
+def report(ok):
+  each = [h.status().total_payload_download for h in handles]
+  total = sum(each)
+  s = handles[0].status()
+  print(json.dumps({'ok': ok, 'seconds': done, 'bytes': total, 'each': each, 'elapsed': time.time() - start,
+    'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers}), flush=True)
 while time.time() - start < timeout:
   for i, h in enumerate(handles):
-    s = h.status()
-    if done[i] is None and s.is_seeding:
+    if done[i] is None and h.status().is_seeding:
       done[i] = time.time() - start
   if all(d is not None for d in done):
-    print(json.dumps({'ok': True, 'seconds': done}), flush=True)
+    report(True)
     sys.exit(0)
   for i, h in enumerate(handles):
     if done[i] is None and h.status().num_peers == 0 and peer != '-':
       host, port = peer.rsplit(':', 1)
       h.connect_peer((host, int(port)))
   time.sleep(0.05)
-s = handles[0].status()
-print(json.dumps({'ok': False, 'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers, 'errc': s.errc.message()}), flush=True)
+report(False)
 sys.exit(1)
 `
 
 export interface LibtorrentResult {
+  /** Every session finished within the time limit. */
   ok: boolean
-  seconds?: number[]
+  /** Per session, seconds to finish (null if it did not). */
+  seconds: Array<number | null>
+  /** Payload bytes received by all sessions together. */
+  bytes: number
+  elapsed: number
   [key: string]: unknown
 }
 

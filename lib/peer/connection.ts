@@ -287,33 +287,48 @@ export class PeerConnection implements ChokePeer {
 
   /**
    * Serves queued requests while the socket drains and the rate limit allows. Hot path (see
-   * `npm run bench:seed`): blocks come from the shared chunk cache as views and go out as a
-   * 13-byte header plus the block in one corked write, never copied.
+   * `npm run bench:seed`): blocks already in the shared chunk cache are written synchronously,
+   * as a 13-byte header plus a view of the chunk, many per corked write (one writev); only cache
+   * misses go through a promise and the disk.
    */
   private pump(): void {
     if (this.waitingForDrain || this.waitingForTokens) return
     const seeded = this.seeded
     if (!seeded) return
-    while (!this.choked && this.queue.length > 0 && this.inflight < MAX_INFLIGHT) {
+    const { cache, bucket } = this.ctx
+    const { pieceLength } = seeded.torrent
+    this.socket.cork()
+    while (!this.choked && this.queue.length > 0) {
       if (this.socket.writableLength >= HIGH_WATER) {
         this.waitingForDrain = true
-        return
+        break
       }
       const ref = this.queue[0]
-      if (this.ctx.bucket) {
-        const wait = this.ctx.bucket.take(ref.length)
+      const hit = cache.peek(seeded.key, ref.index * pieceLength + ref.begin, ref.length)
+      if (!hit && this.inflight >= MAX_INFLIGHT) break
+      if (bucket) {
+        const wait = bucket.take(ref.length)
         if (wait > 0) {
           this.waitingForTokens = true
           setTimeout(() => {
             this.waitingForTokens = false
             this.pump()
           }, wait).unref()
-          return
+          break
         }
       }
       this.queue.shift()
-      this.serve(seeded, ref)
+      if (hit) this.writeBlock(seeded, ref, hit)
+      else this.serve(seeded, ref)
     }
+    this.socket.uncork()
+  }
+
+  private writeBlock(seeded: Seeded, ref: BlockRef, block: Buffer): void {
+    this.send(encodePieceHeader(ref.index, ref.begin, ref.length))
+    this.socket.write(block)
+    this.uploaded += ref.length
+    seeded.uploaded += ref.length
   }
 
   private serve(seeded: Seeded, ref: BlockRef): void {
@@ -328,11 +343,10 @@ export class PeerConnection implements ChokePeer {
           if (this.fast) this.send(encodeReject(ref))
         } else {
           this.socket.cork()
-          this.send(encodePieceHeader(ref.index, ref.begin, ref.length))
-          this.socket.write(block)
+          this.writeBlock(seeded, ref, block)
+          this.pump()
           this.socket.uncork()
-          this.uploaded += ref.length
-          seeded.uploaded += ref.length
+          return
         }
         this.pump()
       },

@@ -170,13 +170,33 @@ export class TorrentStorage {
  * read serves many requests.
  */
 export class ChunkCache {
-  private chunks = new Map<string, { data: Promise<Buffer>; length: number }>()
+  private chunks = new Map<
+    string,
+    { data: Promise<Buffer>; length: number; loaded: Buffer | null }
+  >()
   private bytes = 0
 
   constructor(
     readonly chunkSize = 256 * 1024,
     private readonly maxBytes = 64 * 1024 * 1024,
   ) {}
+
+  /**
+   * The block at `offset` if its chunk is already in memory, without a promise: the serving loop
+   * writes cache hits synchronously, many per corked write.
+   */
+  peek(key: string, offset: number, length: number): Buffer | null {
+    const size = this.chunkSize
+    const index = Math.floor(offset / size)
+    const start = index * size
+    if (offset + length > start + size) return null
+    const id = key + index
+    const chunk = this.chunks.get(id)
+    if (!chunk?.loaded) return null
+    this.chunks.delete(id)
+    this.chunks.set(id, chunk)
+    return chunk.loaded.subarray(offset - start, offset - start + length)
+  }
 
   /** The block at `offset`, a view into a cached chunk when it lies inside one. */
   async block(
@@ -196,12 +216,19 @@ export class ChunkCache {
       this.chunks.set(id, chunk)
     } else {
       const chunkLength = Math.min(size, storage.torrent.length - start)
-      const entry = { data: storage.read(start, chunkLength), length: chunkLength }
+      const entry = {
+        data: storage.read(start, chunkLength),
+        length: chunkLength,
+        loaded: null as Buffer | null,
+      }
       chunk = entry
       this.chunks.set(id, entry)
       this.bytes += entry.length
-      // A failed read is not cached: the next request tries the disk again.
-      entry.data.catch(() => this.chunks.get(id) === entry && this.delete(id))
+      entry.data.then(
+        (buf) => (entry.loaded = buf),
+        // A failed read is not cached: the next request tries the disk again.
+        () => this.chunks.get(id) === entry && this.delete(id),
+      )
       while (this.bytes > this.maxBytes && this.chunks.size > 1)
         this.delete(this.chunks.keys().next().value!)
     }
