@@ -277,9 +277,17 @@ const memory = spawnSync(
   ],
   { encoding: 'utf8' },
 )
-const figure = JSON.parse(memory.stdout) as { peers: number; rss: number; baseline: number }
+const figure = JSON.parse(memory.stdout) as {
+  peers: number
+  rss: number
+  baseline: number
+  heapUsed: number
+  arrayBuffers: number
+}
+const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`
 console.log(
-  `memory: ${figure.peers} peers over 10000 torrents, RSS ${(figure.rss / 1048576).toFixed(0)} MB ` +
-    `(process at start ${(figure.baseline / 1048576).toFixed(0)} MB; goal under 300 MB)`,
+  `memory: ${figure.peers} peers over 10000 torrents, RSS ${mb(figure.rss)} (goal under 300 MB): ` +
+    `${mb(figure.rss - figure.baseline)} over the process at start (${mb(figure.baseline)}, ` +
+    `Node + tsx); live: JS heap ${mb(figure.heapUsed)}, typed arrays ${mb(figure.arrayBuffers)}`,
 )
 rmSync(dir, { recursive: true, force: true })
