@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { apiRoutes, adminToken } from '../../lib/api/index.ts'
-import { ConfigError, type ResolvedConfig } from '../../lib/config/index.ts'
+import { ConfigError, withPorts, type ResolvedConfig } from '../../lib/config/index.ts'
 import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
 import { log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
@@ -10,6 +10,7 @@ import type { Role, RoleContext } from './roles/context.ts'
 import { generatorRole } from './roles/generator.ts'
 import { seederRole } from './roles/seeder.ts'
 import { trackerRole } from './roles/tracker.ts'
+import { webSeedRole } from './roles/webseed.ts'
 
 /** A running appliance: what `serve` starts and stops. */
 export interface Appliance {
@@ -55,45 +56,58 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     await feed.listen()
     closers.push(() => feed.close())
 
+    // Every hono route is in place before the port opens (hono freezes its router on the first
+    // request); the roles then add their fast routes, and learn the ports actually bound.
     const app = new Hono()
+    const fastRoutes = new Map<string, FastRoute>()
+    const fastPrefixes = new Map<string, FastRoute>()
+    app.route('/', healthRoutes(readiness))
+    let rescan: ((path?: string) => Promise<ReconcileSummary>) | undefined
+    if (config.roles.includes('api')) {
+      app.route(
+        '/api',
+        apiRoutes({
+          token: adminToken(config),
+          rescan: config.roles.includes('generator') ? (path) => rescan!(path) : undefined,
+        }),
+      )
+    }
+    const server = createHttpServer(app, fastRoutes, fastPrefixes)
+    const httpPort = await listen(server, config.httpPort, config.host)
+    closers.push(() => closeGracefully(server))
+
     const context: RoleContext = {
-      config: { ...config, root: config.root },
+      config: { ...withPorts(config, { http: httpPort }), root: config.root },
       database,
       app,
-      fastRoutes: new Map<string, FastRoute>(),
-      fastPrefixes: new Map<string, FastRoute>(),
+      fastRoutes,
+      fastPrefixes,
       readiness,
       feed,
       live: await liveTorrents(database, config.root),
-      ports: {},
+      ports: { http: httpPort },
     }
-    app.route('/', healthRoutes(readiness))
-
-    let rescan: ((path?: string) => Promise<ReconcileSummary>) | undefined
     const roles: Array<[string, Role]> = [
-      // The seeder first: the tracker lists it in every swarm by the port it got.
+      // The seeder first, the tracker next: the tracker lists the seeder by the port it got, and
+      // the generator writes both into every torrent.
       ['seeder', seederRole],
       ['tracker', trackerRole],
+      ['webseed', webSeedRole],
       ['generator', generatorRole((r) => (rescan = r))],
     ]
     for (const [name, role] of roles) {
-      if (config.roles.includes(name as never)) closers.push(await role(context))
+      if (!config.roles.includes(name as never)) continue
+      closers.push(await role(context))
+      context.config = { ...withPorts(context.config, context.ports), root: config.root }
     }
-    if (config.roles.includes('api')) {
-      app.route('/api', apiRoutes({ token: adminToken(config), rescan }))
-    }
-
-    const server = createHttpServer(app, context.fastRoutes, context.fastPrefixes)
-    const httpPort = await listen(server, config.httpPort, config.host)
-    closers.push(() => closeGracefully(server))
-    const ports: Record<string, number> = { http: httpPort, ...context.ports }
+    const ports = context.ports
     log.info('listening', {
       http: `${config.host}:${httpPort}`,
       udp: ports.udp,
       peer: ports.peer,
-      public: config.publicUrl,
+      public: context.config.publicUrl,
     })
-    return { config, database, ports, close: closeAll }
+    return { config: context.config, database, ports, close: closeAll }
   } catch (err) {
     await closeAll()
     throw err

@@ -1,4 +1,10 @@
-export { loadConfig, ConfigError, type ResolvedConfig, type ConfigOverrides } from './load.ts'
+export {
+  loadConfig,
+  withPorts,
+  ConfigError,
+  type ResolvedConfig,
+  type ConfigOverrides,
+} from './load.ts'
 export {
   configSchema,
   roles,

@@ -8,7 +8,12 @@ export class ConfigError extends Error {
   readonly code = 'config'
 }
 
-export type ResolvedConfig = Config & { publicUrl: string; publicAddress: string }
+export type ResolvedConfig = Config & {
+  publicUrl: string
+  publicAddress: string
+  /** True when publicUrl was not configured but derived from host and port (see withPorts). */
+  publicUrlDerived: boolean
+}
 
 /** Overrides from the command line, in the config's own shape (`--min-size` → release.minSize). */
 export type ConfigOverrides = Partial<Omit<Config, 'release'>> & {
@@ -119,8 +124,32 @@ export function loadConfig(
   const parsed = configSchema.safeParse(merge(...layers))
   if (!parsed.success) throw new ConfigError(`config: ${describe(parsed.error)}`)
   const config = parsed.data
+  return withPorts(
+    { ...config, publicUrlDerived: config.publicUrl === undefined } as ResolvedConfig,
+    {},
+  )
+}
+
+/**
+ * The configuration with the ports actually bound (port 0 asks the kernel for one): the derived
+ * public URL and the seeder's address follow them, so torrents never announce `:0`.
+ */
+export function withPorts(
+  config: Omit<ResolvedConfig, 'publicUrl' | 'publicAddress'> & Partial<ResolvedConfig>,
+  ports: { http?: number; udp?: number; peer?: number },
+): ResolvedConfig {
+  const httpPort = ports.http ?? config.httpPort
   const host = wildcard.has(config.host) ? '127.0.0.1' : config.host
-  const publicUrl = (config.publicUrl ?? `http://${host}:${config.httpPort}`).replace(/\/+$/, '')
+  const publicUrl = config.publicUrlDerived
+    ? `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`
+    : config.publicUrl!.replace(/\/+$/, '')
   const publicAddress = config.publicAddress ?? new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')
-  return { ...config, publicUrl, publicAddress }
+  return {
+    ...config,
+    httpPort,
+    udpPort: ports.udp ?? config.udpPort,
+    peerPort: ports.peer ?? config.peerPort,
+    publicUrl,
+    publicAddress,
+  } as ResolvedConfig
 }

@@ -20,14 +20,13 @@ export function webSeeds(
   release: { releaseDir: string; multiFile: boolean },
   mirrors: readonly WebSeedMirror[],
 ): string[] {
-  const dir = encodePath(release.releaseDir)
-  const seeds = [`${config.publicUrl}/webseed/${dir}/`]
+  // A release at the top of the tree has no folder of its own: no empty segment in the URL.
+  const dir = release.releaseDir ? `${encodePath(release.releaseDir)}/` : ''
+  const seeds = [`${config.publicUrl}/webseed/${dir}`]
   for (const mirror of mirrors) {
     const base = mirror.baseUrl.replace(/\/+$/, '')
     seeds.push(
-      release.multiFile
-        ? `${base}/${encodePath(config.output.symlinks)}/${dir}/`
-        : `${base}/${dir}/`,
+      release.multiFile ? `${base}/${encodePath(config.output.symlinks)}/${dir}` : `${base}/${dir}`,
     )
   }
   return seeds

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-import { Tracker } from '../../../lib/tracker/index.ts'
+import { DbCounterStore, Tracker } from '../../../lib/tracker/index.ts'
 import type { Role } from './context.ts'
 
 /** The seeder's address as the tracker hands it out: an IP, so a hostname is resolved once. */
@@ -8,7 +8,7 @@ async function seederAddress(address: string): Promise<string> {
   return isIP(address) ? address : (await lookup(address)).address
 }
 
-export const trackerRole: Role = async ({ config, fastRoutes, feed, live, ports }) => {
+export const trackerRole: Role = async ({ config, database, fastRoutes, feed, live, ports }) => {
   const tracker = new Tracker({
     interval: config.tracker.interval,
     minInterval: config.tracker.minInterval,
@@ -20,6 +20,8 @@ export const trackerRole: Role = async ({ config, fastRoutes, feed, live, ports 
     selfPeer: config.roles.includes('seeder')
       ? { ip: await seederAddress(config.publicAddress), port: ports.peer ?? config.peerPort }
       : undefined,
+    // `downloaded` survives restarts and database outages: flushed in batches, never awaited.
+    counterStore: new DbCounterStore(database.db),
   })
   const graceMs = config.tracker.graceSeconds * 1000
   for (const t of live) {
