@@ -64,12 +64,11 @@ function announceUrl(base: string, infoHash: string): string {
   return `${base}/announce?info_hash=${hash}&peer_id=-AR1360-abcdefghijkl&port=6999&uploaded=0&downloaded=0&left=1&compact=1`
 }
 
-const fastWatch = 'watch:\n  quietSeconds: 0.3\n  maxWaitSeconds: 5\n  stableSeconds: 0.5\n'
-
-describe('the appliance', () => {
-  it('publishes the tree at start, tracks only what it published, and lists its seeder', async () => {
-    const tree = await gentoo()
-    const serve = await startServe([
+/** A Gentoo-like fixture tree, and `serve` on it, ready (first scan done). */
+async function serveGentoo(args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const tree = await gentoo()
+  const serve = await startServe(
+    [
       '--root',
       tree.root,
       '--profile',
@@ -78,9 +77,20 @@ describe('the appliance', () => {
       String(fixtureMinSize),
       '--data-dir',
       scratch(),
-    ])
-    running.push(serve)
-    await ready(serve)
+      ...args,
+    ],
+    { env },
+  )
+  running.push(serve)
+  await ready(serve)
+  return { tree, serve }
+}
+
+const fastWatch = 'watch:\n  quietSeconds: 0.3\n  maxWaitSeconds: 5\n  stableSeconds: 0.5\n'
+
+describe('the appliance', () => {
+  it('publishes the tree at start, tracks only what it published, and lists its seeder', async () => {
+    const { tree, serve } = await serveGentoo()
     for (const release of tree.releases) {
       const file = path.join(tree.root, 'torrents', release.releaseDir, `${release.name}.torrent`)
       const torrent = parseTorrent(readFileSync(file))
@@ -106,25 +116,9 @@ describe('the appliance', () => {
   })
 
   it('rescans on request from the command line, with the admin token', async () => {
-    const tree = await gentoo()
     const dataDir = scratch()
-    const serve = await startServe(
-      [
-        '--root',
-        tree.root,
-        '--profile',
-        'gentoo',
-        '--min-size',
-        String(fixtureMinSize),
-        '--data-dir',
-        dataDir,
-      ],
-      {
-        env: { MIRRORSEED_ADMIN_TOKEN: '' },
-      },
-    )
-    running.push(serve)
-    await ready(serve)
+    // The last --data-dir wins: this test needs to know where the token was written.
+    const { serve } = await serveGentoo(['--data-dir', dataDir], { MIRRORSEED_ADMIN_TOKEN: '' })
     const url = serve.url
     const denied = await runCli(['rescan', '--url', url, '--data-dir', scratch()], {
       env: { MIRRORSEED_ADMIN_TOKEN: '' },
@@ -151,19 +145,7 @@ describe.skipIf(!aria2c.found)(`a download from the appliance alone ${aria2c.rea
     ['tracker and seeder', ['--bt-enable-lpd=false', '--enable-dht=false']],
     ['web seed only', ['--bt-tracker-connect-timeout=1', '--bt-stop-timeout=60']],
   ])('by aria2c through the %s is correct to the byte', async (_how, extra) => {
-    const tree = await gentoo()
-    const serve = await startServe([
-      '--root',
-      tree.root,
-      '--profile',
-      'gentoo',
-      '--min-size',
-      String(fixtureMinSize),
-      '--data-dir',
-      scratch(),
-    ])
-    running.push(serve)
-    await ready(serve)
+    const { tree, serve } = await serveGentoo()
     const release = tree.releases[0]
     let file = path.join(tree.root, 'torrents', release.releaseDir, `${release.name}.torrent`)
     if (_how === 'web seed only') {
