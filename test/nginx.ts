@@ -15,6 +15,9 @@ import path from 'node:path'
  * @example
  * const nginx = await startNginx(tree.root)
  * try { … fetch(`${nginx.url}/releases/…`) … } finally { await nginx.stop() }
+ *
+ * `options.server` replaces the body of the `server { }` block after `listen` (a snippet a
+ * mirror admin would include, say).
  */
 export interface Nginx {
   /** The master process; its workers are its children. */
@@ -48,7 +51,7 @@ function answers(port: number): Promise<boolean> {
   })
 }
 
-function config(dir: string, root: string, port: number): string {
+function config(dir: string, root: string, port: number, server?: string): string {
   const at = (name: string) => path.join(dir, name)
   return `${process.getuid?.() === 0 ? 'user root;\n' : ''}daemon off;
 worker_processes 1;
@@ -69,22 +72,20 @@ http {
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:${port};
-    root ${root};
-    disable_symlinks off;
-    location / { }
+    ${server ?? `root ${root};\n    disable_symlinks off;\n    location / { }`}
   }
 }
 `
 }
 
-export async function startNginx(root: string): Promise<Nginx> {
+export async function startNginx(root: string, options: { server?: string } = {}): Promise<Nginx> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-nginx-'))
   let lastError = ''
   // The port is picked free, then handed to nginx: another process may take it in between, so
   // try a few.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort()
-    await writeFile(path.join(dir, 'nginx.conf'), config(dir, root, port))
+    await writeFile(path.join(dir, 'nginx.conf'), config(dir, root, port, options.server))
     const child: ChildProcess = spawn(
       'nginx',
       ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf')],
