@@ -73,6 +73,15 @@ const watchSchema = z.strictObject({
   stableSeconds: seconds.default(2),
 })
 
+const mirrorsSchema = z.strictObject({
+  /** Seconds between two health checks of every mirror. */
+  checkSeconds: seconds.default(300),
+  /** A mirror that has not answered a check request within this long is down. */
+  timeoutSeconds: seconds.default(15),
+  /** Mirrors checked at the same time. */
+  concurrency: z.number().int().min(1).default(4),
+})
+
 const outputSchema = z.strictObject({
   torrents: z.string().default('torrents'),
   symlinks: z.string().default('torrent-symlinks'),
@@ -107,6 +116,7 @@ export const configSchema = z.strictObject({
   watch: watchSchema.default(watchSchema.parse({})),
   tracker: trackerSchema.default(trackerSchema.parse({})),
   seeder: seederSchema.default(seederSchema.parse({})),
+  mirrors: mirrorsSchema.default(mirrorsSchema.parse({})),
 })
 
 export type Config = z.infer<typeof configSchema>

@@ -1,6 +1,7 @@
 /** Publishing releases: torrents and symlink folders written atomically, recorded, announced. */
 export {
   Publisher,
+  generatorLock,
   liveTorrents,
   trackerKey,
   type PublishEvents,
@@ -11,3 +12,4 @@ export {
 export { Outputs } from './outputs.ts'
 export { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
 export { TorrentFeed } from './feed.ts'
+export { webSeedMirrors } from './store.ts'

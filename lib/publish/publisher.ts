@@ -80,7 +80,8 @@ export interface PublisherOptions {
   threads?: number
 }
 
-const generatorLock = 'mirrorseed:generator'
+/** The advisory lock a reconcile holds; whatever else rewrites torrents takes it too. */
+export const generatorLock = 'mirrorseed:generator'
 
 /**
  * The generator: turns the mirror tree into published torrents. A reconcile scans (stat only),

@@ -74,12 +74,16 @@ export async function loadTracked(db: Database): Promise<KnownTorrent[]> {
   }))
 }
 
-/** Enabled mirrors that are not known to be down: the web seeds a new torrent lists. */
+/**
+ * Enabled mirrors whose last health check passed: the web seeds a torrent lists. A mirror never
+ * checked is left out, since clients pause a web seed that fails them (Transmission after a few
+ * failures) and a bad one costs every downloader time.
+ */
 export async function webSeedMirrors(db: Database): Promise<Array<{ baseUrl: string }>> {
   return db
     .select({ baseUrl: mirrors.baseUrl })
     .from(mirrors)
-    .where(and(eq(mirrors.enabled, true), ne(mirrors.status, 'down')))
+    .where(and(eq(mirrors.enabled, true), eq(mirrors.status, 'up')))
     .orderBy(mirrors.name)
 }
 

@@ -1,0 +1,145 @@
+import { asc, eq } from 'drizzle-orm'
+import { z } from 'zod'
+import { events, mirrors, type Database, type MirrorRow } from '../db/index.ts'
+import { MirrorError } from './errors.ts'
+
+/** A mirror's name: what the CLI and the API address it by, so nothing a URL path must escape. */
+export const mirrorName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+    'must be 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+  )
+
+/**
+ * A mirror's base URL: http or https, no query or fragment (a client appends paths to it, BEP
+ * 19), kept without a trailing `/` so web-seed URLs are built one way.
+ */
+export const mirrorUrl = z
+  .string()
+  .max(2048)
+  .refine((text) => {
+    try {
+      const url = new URL(text)
+      return (
+        (url.protocol === 'http:' || url.protocol === 'https:') &&
+        !url.search &&
+        !url.hash &&
+        !url.username &&
+        !url.password
+      )
+    } catch {
+      return false
+    }
+  }, 'must be an http:// or https:// URL without query, fragment or credentials')
+  .transform((text) => new URL(text).toString().replace(/\/+$/, ''))
+
+export interface MirrorChange {
+  baseUrl?: string
+  enabled?: boolean
+}
+
+export function listMirrors(db: Database): Promise<MirrorRow[]> {
+  return db.select().from(mirrors).orderBy(asc(mirrors.name))
+}
+
+export async function getMirror(db: Database, name: string): Promise<MirrorRow> {
+  const [row] = await db.select().from(mirrors).where(eq(mirrors.name, name))
+  if (!row) throw new MirrorError('not-found', `no mirror named ${JSON.stringify(name)}`)
+  return row
+}
+
+/** A new mirror starts `unknown`: it is a web seed only once a check has seen it serve. */
+export async function addMirror(
+  db: Database,
+  mirror: { name: string; baseUrl: string; enabled?: boolean },
+): Promise<MirrorRow> {
+  const name = mirrorName.safeParse(mirror.name)
+  if (!name.success)
+    throw new MirrorError('bad-input', `mirror name: ${name.error.issues[0].message}`)
+  const baseUrl = mirrorUrl.safeParse(mirror.baseUrl)
+  if (!baseUrl.success)
+    throw new MirrorError('bad-input', `mirror URL: ${baseUrl.error.issues[0].message}`)
+  const [row] = await db
+    .insert(mirrors)
+    .values({ name: name.data, baseUrl: baseUrl.data, enabled: mirror.enabled ?? true })
+    .onConflictDoNothing({ target: mirrors.name })
+    .returning()
+  if (!row) throw new MirrorError('exists', `a mirror named ${JSON.stringify(mirror.name)} exists`)
+  return row
+}
+
+/** A new base URL is a new mirror as far as health goes: its status goes back to `unknown`. */
+export async function updateMirror(
+  db: Database,
+  name: string,
+  change: MirrorChange,
+): Promise<MirrorRow> {
+  const current = await getMirror(db, name)
+  const set: Partial<MirrorRow> = { updatedAt: new Date() }
+  if (change.enabled !== undefined) set.enabled = change.enabled
+  if (change.baseUrl !== undefined) {
+    const baseUrl = mirrorUrl.safeParse(change.baseUrl)
+    if (!baseUrl.success)
+      throw new MirrorError('bad-input', `mirror URL: ${baseUrl.error.issues[0].message}`)
+    if (baseUrl.data !== current.baseUrl) {
+      Object.assign(set, { baseUrl: baseUrl.data, status: 'unknown', latencyMs: null })
+    }
+  }
+  const [row] = await db.update(mirrors).set(set).where(eq(mirrors.id, current.id)).returning()
+  return row
+}
+
+export async function removeMirror(db: Database, name: string): Promise<void> {
+  const gone = await db.delete(mirrors).where(eq(mirrors.name, name)).returning({ id: mirrors.id })
+  if (gone.length === 0)
+    throw new MirrorError('not-found', `no mirror named ${JSON.stringify(name)}`)
+}
+
+export interface CheckOutcome {
+  status: 'up' | 'down'
+  latencyMs: number | null
+  error: string | null
+}
+
+/**
+ * Records a check; a change of status (from `unknown` too) is also an event, in the same
+ * transaction. Returns the status before.
+ */
+export async function recordCheck(
+  db: Database,
+  mirror: MirrorRow,
+  outcome: CheckOutcome,
+): Promise<MirrorRow['status']> {
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ status: mirrors.status })
+      .from(mirrors)
+      .where(eq(mirrors.id, mirror.id))
+    if (!before) return outcome.status // removed while it was being checked
+    const now = new Date()
+    await tx
+      .update(mirrors)
+      .set({
+        status: outcome.status,
+        latencyMs: outcome.latencyMs,
+        lastError: outcome.error,
+        lastCheckAt: now,
+        updatedAt: now,
+      })
+      .where(eq(mirrors.id, mirror.id))
+    if (before.status !== outcome.status) {
+      await tx.insert(events).values({
+        kind: outcome.status === 'up' ? 'mirror_up' : 'mirror_down',
+        mirrorId: mirror.id,
+        subject: mirror.name,
+        message:
+          outcome.status === 'up'
+            ? `mirror ${mirror.name} is up (${outcome.latencyMs} ms)`
+            : `mirror ${mirror.name} is down: ${outcome.error}`,
+        detail: { baseUrl: mirror.baseUrl, before: before.status },
+      })
+    }
+    return before.status
+  })
+}
