@@ -1,0 +1,94 @@
+import { and, asc, count, desc, eq } from 'drizzle-orm'
+import {
+  mirrors,
+  torrentFiles,
+  torrents,
+  torrentStats,
+  type DatabaseHandle,
+  type MirrorRow,
+} from '../db/index.ts'
+
+/** An active torrent as the public pages show it. */
+export interface CatalogTorrent {
+  id: number
+  infoHash: string
+  name: string
+  releaseDir: string
+  format: 'v1' | 'v2' | 'hybrid'
+  size: number
+  files: number
+  /** Completions recorded in the database (the tracker flushes them in batches). */
+  completed: number
+  createdAt: Date
+  metainfo: Buffer
+}
+
+/** Active torrents, newest first. */
+export async function activeTorrents(database: DatabaseHandle): Promise<CatalogTorrent[]> {
+  const fileCounts = database.db
+    .select({ torrentId: torrentFiles.torrentId, files: count().as('files') })
+    .from(torrentFiles)
+    .groupBy(torrentFiles.torrentId)
+    .as('file_counts')
+  const rows = await database.db
+    .select({
+      id: torrents.id,
+      infoHash: torrents.infoHash,
+      name: torrents.name,
+      releaseDir: torrents.releaseDir,
+      format: torrents.format,
+      size: torrents.size,
+      files: fileCounts.files,
+      completed: torrentStats.completed,
+      createdAt: torrents.createdAt,
+      metainfo: torrents.metainfo,
+    })
+    .from(torrents)
+    .leftJoin(fileCounts, eq(fileCounts.torrentId, torrents.id))
+    .leftJoin(torrentStats, eq(torrentStats.torrentId, torrents.id))
+    .where(eq(torrents.status, 'active'))
+    .orderBy(desc(torrents.createdAt), desc(torrents.id))
+  return rows.map((r) => ({ ...r, files: Number(r.files ?? 0), completed: r.completed ?? 0 }))
+}
+
+/** The active torrent published as `<releaseDir>/<name>`, if any. */
+export async function activeTorrent(
+  database: DatabaseHandle,
+  releaseDir: string,
+  name: string,
+): Promise<{ id: number; infoHash: string; metainfo: Buffer; createdAt: Date } | undefined> {
+  const [row] = await database.db
+    .select({
+      id: torrents.id,
+      infoHash: torrents.infoHash,
+      metainfo: torrents.metainfo,
+      createdAt: torrents.createdAt,
+    })
+    .from(torrents)
+    .where(
+      and(
+        eq(torrents.status, 'active'),
+        eq(torrents.releaseDir, releaseDir),
+        eq(torrents.name, name),
+      ),
+    )
+    .orderBy(desc(torrents.id))
+    .limit(1)
+  return row
+}
+
+/** Whole-file SHA-256 of each file of a torrent, by path relative to the mirror root. */
+export async function fileDigests(
+  database: DatabaseHandle,
+  torrentId: number,
+): Promise<Map<string, string | null>> {
+  const rows = await database.db
+    .select({ path: torrentFiles.path, sha256: torrentFiles.sha256 })
+    .from(torrentFiles)
+    .where(eq(torrentFiles.torrentId, torrentId))
+  return new Map(rows.map((r) => [r.path, r.sha256]))
+}
+
+export async function mirrorHealth(database: DatabaseHandle): Promise<MirrorRow[]> {
+  return database.db.select().from(mirrors).orderBy(asc(mirrors.name))
+}

@@ -1,0 +1,4 @@
+/** Public pages: the index, `.torrent` files, the RSS feed, metalinks, /metrics, daily stats. */
+export { webRoutes, type WebOptions, type SwarmCounts } from './routes.tsx'
+export { renderFeed, type FeedChannel, type FeedItem } from './feed.ts'
+export { renderMetalink, type MetalinkInput } from './metalink.ts'

@@ -1,0 +1,223 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createHash } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { eq } from 'drizzle-orm'
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
+import { loadConfig } from '../config/index.ts'
+import { mirrors, torrents } from '../db/index.ts'
+import { parseTorrent } from '../metainfo/index.ts'
+import { Publisher } from '../publish/index.ts'
+import { databaseKinds } from '../../test/databases.ts'
+import {
+  buildGentooTree,
+  fixtureMinSize,
+  type FixtureTree,
+} from '../../test/fixtures/mirror-tree.ts'
+import { webRoutes } from './index.ts'
+
+const publicUrl = 'http://seed.example:6969'
+const trees: FixtureTree[] = []
+afterEach(async () => {
+  for (const tree of trees.splice(0)) await tree.remove()
+})
+
+const xml = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  isArray: (name) => ['item', 'file', 'url'].includes(name),
+})
+
+function parseXml(text: string) {
+  // A real parser: malformed XML (bad escaping, unclosed tags) fails here, not in a reader.
+  expect(XMLValidator.validate(text)).toBe(true)
+  return xml.parse(text)
+}
+
+describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
+  async function published() {
+    const tree = await buildGentooTree()
+    trees.push(tree)
+    const database = await kind.open()
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        root: tree.root,
+        profile: 'gentoo',
+        publicUrl,
+        release: { minSize: fixtureMinSize },
+      } as never,
+    })
+    await new Publisher({ config, database }).reconcile()
+    const rows = await database.db.select().from(torrents)
+    const torrentFile = (releaseDir: string, name: string) =>
+      path.join(tree.root, 'torrents', releaseDir, `${name}.torrent`)
+    return { tree, database, rows, torrentFile }
+  }
+
+  it('lists every active torrent under its release dir, with live swarm counts and links', async () => {
+    const { tree, database, rows } = await published()
+    try {
+      await database.db.insert(mirrors).values([
+        {
+          name: 'osuosl',
+          baseUrl: 'https://gentoo.osuosl.org',
+          status: 'up',
+          lastCheckAt: new Date(),
+        },
+        {
+          name: 'slowmirror',
+          baseUrl: 'https://slow.example',
+          status: 'down',
+          lastError: 'timeout',
+        },
+      ])
+      const [iso] = rows.filter((r) => r.name.startsWith('install'))
+      const app = webRoutes({
+        database,
+        publicUrl,
+        swarmStats: (h) =>
+          h === iso!.infoHash ? { complete: 7, incomplete: 3, downloaded: 42 } : undefined,
+      })
+      const res = await app.request('/')
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/)
+      const html = await res.text()
+      expect(html.startsWith('<!doctype html>')).toBe(true)
+      expect(html).toContain(`<h2>${tree.releases[0]!.releaseDir}</h2>`)
+      for (const release of tree.releases) {
+        expect(html).toContain(`<h3>${release.name}</h3>`)
+        expect(html).toContain(`href="/torrents/${release.releaseDir}/${release.name}.torrent"`)
+      }
+      const card = html.slice(html.indexOf(`data-infohash="${iso!.infoHash}"`))
+      expect(card).toMatch(/<dt>Seeds<\/dt><dd>7<\/dd>/)
+      expect(card).toMatch(/<dt>Peers<\/dt><dd>3<\/dd>/)
+      expect(card).toMatch(/<dt>Completed<\/dt><dd>42<\/dd>/)
+      expect(card).toMatch(/<dt>Files<\/dt><dd>5<\/dd>/)
+      expect(html).toContain(`magnet:?xt=urn:btih:${iso!.infoHash}`)
+      expect(html).toMatch(/<td>osuosl<\/td><td class="up"[^>]*>up<\/td>/)
+      expect(html).toMatch(
+        /<td>slowmirror<\/td><td class="down" title="timeout">down<\/td><td>never<\/td>/,
+      )
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('serves each .torrent as published, and nothing else', async () => {
+    const { database, rows, torrentFile } = await published()
+    try {
+      const app = webRoutes({ database, publicUrl })
+      for (const row of rows) {
+        const res = await app.request(`/torrents/${row.releaseDir}/${row.name}.torrent`)
+        expect(res.status).toBe(200)
+        expect(res.headers.get('content-type')).toBe('application/x-bittorrent')
+        const body = Buffer.from(await res.arrayBuffer())
+        expect(body.equals(readFileSync(torrentFile(row.releaseDir, row.name)))).toBe(true)
+      }
+      const row = rows[0]!
+      for (const bad of [
+        `/torrents/${row.releaseDir}/${row.name}`,
+        `/torrents/${row.releaseDir}/nope.torrent`,
+        `/torrents/${row.name}.torrent`,
+        `/torrents/${row.releaseDir}/%2e%2e/${row.name}.torrent`,
+        `/torrents/${row.releaseDir.replaceAll('/', '%2F')}/${row.name}.torrent`,
+        `/torrents/${row.releaseDir}//${row.name}.torrent`,
+        `/torrents/${row.releaseDir}/${row.name}.torrent/`,
+      ]) {
+        expect((await app.request(bad)).status, bad).toBe(404)
+      }
+      // A superseded torrent is still tracked for a while, but no longer handed out.
+      await database.db
+        .update(torrents)
+        .set({ status: 'superseded' })
+        .where(eq(torrents.id, row.id))
+      expect((await app.request(`/torrents/${row.releaseDir}/${row.name}.torrent`)).status).toBe(
+        404,
+      )
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('publishes an RSS 2.0 feed, newest first, with .torrent enclosures', async () => {
+    const { database, rows, torrentFile } = await published()
+    try {
+      const [older, newer] = rows
+      await database.db
+        .update(torrents)
+        .set({ createdAt: new Date('2026-11-01T00:00:00Z') })
+        .where(eq(torrents.id, older!.id))
+      await database.db
+        .update(torrents)
+        .set({ createdAt: new Date('2026-11-02T00:00:00Z') })
+        .where(eq(torrents.id, newer!.id))
+      const res = await webRoutes({ database, publicUrl }).request('/feed.xml')
+      expect(res.headers.get('content-type')).toMatch(/^application\/rss\+xml/)
+      const doc = parseXml(await res.text())
+      expect(doc.rss['@version']).toBe('2.0')
+      const items = doc.rss.channel.item
+      expect(items.map((i: { title: string }) => i.title)).toEqual([newer!.name, older!.name])
+      for (const [item, row] of [
+        [items[0], newer!],
+        [items[1], older!],
+      ] as const) {
+        expect(item.guid['#text']).toBe(row.infoHash)
+        expect(item.guid['@isPermaLink']).toBe('false')
+        const file = torrentFile(row.releaseDir, row.name)
+        expect(item.enclosure).toEqual({
+          '@url': `${publicUrl}/torrents/${row.releaseDir}/${row.name}.torrent`,
+          '@length': String(statSync(file).size),
+          '@type': 'application/x-bittorrent',
+        })
+        expect(new Date(item.pubDate).toISOString()).toBe(
+          row.id === older!.id ? '2026-11-01T00:00:00.000Z' : '2026-11-02T00:00:00.000Z',
+        )
+      }
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('describes each release as a Metalink 4 document with sizes, SHA-256 and web seeds', async () => {
+    const { tree, database, rows } = await published()
+    try {
+      const app = webRoutes({ database, publicUrl })
+      const release = tree.releases[0]!
+      const row = rows.find((r) => r.name === release.name)!
+      const res = await app.request(`/metalink/${row.releaseDir}/${row.name}.meta4`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toMatch(/^application\/metalink4\+xml/)
+      const doc = parseXml(await res.text())
+      expect(doc.metalink['@xmlns']).toBe('urn:ietf:params:xml:ns:metalink')
+      const files = doc.metalink.file
+      const onDisk = [release.artifact, ...release.companions]
+      expect(files.map((f: { '@name': string }) => f['@name']).sort()).toEqual(
+        onDisk.map((p) => `${release.name}/${path.posix.basename(p)}`).sort(),
+      )
+      for (const file of files) {
+        const rel = `${release.releaseDir}/${path.posix.basename(file['@name'])}`
+        const bytes = readFileSync(path.join(tree.root, rel))
+        expect(Number(file.size)).toBe(bytes.length)
+        expect(file.hash['@type']).toBe('sha-256')
+        expect(file.hash['#text']).toBe(createHash('sha256').update(bytes).digest('hex'))
+        expect(file.url.map((u: { '#text': string }) => u['#text'])).toEqual([
+          `${publicUrl}/webseed/${release.releaseDir}/${file['@name']}`,
+        ])
+        expect(file.metaurl['@mediatype']).toBe('torrent')
+        expect(file.metaurl['#text']).toBe(
+          `${publicUrl}/torrents/${row.releaseDir}/${row.name}.torrent`,
+        )
+      }
+      // The artifact's digest is the one the release itself published.
+      const artifact = files.find((f: { '@name': string }) =>
+        f['@name'].endsWith(path.posix.basename(release.artifact)),
+      )
+      expect(artifact.hash['#text']).toBe(release.digests.sha256)
+      expect((await app.request(`/metalink/${row.releaseDir}/nope.meta4`)).status).toBe(404)
+      expect(parseTorrent(row.metainfo).urlList).toHaveLength(1)
+    } finally {
+      await database.close()
+    }
+  })
+})

@@ -1,0 +1,188 @@
+import { Hono } from 'hono'
+import type { DatabaseHandle } from '../db/index.ts'
+import { log } from '../log/index.ts'
+import { magnetLink, parseTorrent } from '../metainfo/index.ts'
+import { activeTorrent, activeTorrents, fileDigests, mirrorHealth } from './catalog.ts'
+import { renderFeed } from './feed.ts'
+import { IndexPage, type IndexView, type TorrentView } from './index-page.tsx'
+import { renderMetalink } from './metalink.ts'
+import { parseReleasePath } from './paths.ts'
+import { encodeSegments } from './xml.ts'
+
+/** What the tracker knows of one swarm (the shape of `Tracker.stats`). */
+export interface SwarmCounts {
+  /** Seeders, our own seeder included. */
+  complete: number
+  incomplete: number
+  downloaded: number
+}
+
+export interface WebOptions {
+  database: DatabaseHandle
+  /**
+   * Base URL clients reach this node at, no trailing `/`. A function when it is known only once
+   * the HTTP port is bound (`--http-port 0`); it is read per request.
+   */
+  publicUrl: string | (() => string)
+  /** Live swarm counts when this node runs the tracker; seeds and peers show as "–" without. */
+  swarmStats?: (infoHash: string) => SwarmCounts | undefined
+  /** Items in `/feed.xml`. */
+  feedItems?: number
+}
+
+/**
+ * The public pages: `GET /` (index), `GET /torrents/<release dir>/<name>.torrent`,
+ * `GET /feed.xml` (RSS 2.0) and `GET /metalink/<release dir>/<name>.meta4` (RFC 5854). Every
+ * answer is server-rendered from the database; nothing needs JavaScript.
+ *
+ * @example
+ * app.route('/', webRoutes({ database, publicUrl: () => config.publicUrl, swarmStats: (h) => tracker?.stats(h) }))
+ */
+export function webRoutes(options: WebOptions): Hono {
+  const { database } = options
+  const publicUrl = () =>
+    (typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl).replace(
+      /\/+$/,
+      '',
+    )
+  const magnets = new MagnetCache()
+
+  const app = new Hono()
+  app.onError((err, c) => {
+    // A database outage must not show a stack trace to the public: say what is wrong, briefly.
+    log.warn('public page failed', { path: c.req.path, error: err })
+    return c.text('temporarily unavailable: the database did not answer\n', 503, {
+      'Retry-After': '30',
+    })
+  })
+
+  app.get('/', async (c) => {
+    const [torrents, mirrors] = await Promise.all([
+      activeTorrents(database),
+      mirrorHealth(database),
+    ])
+    const byDir = new Map<string, TorrentView[]>()
+    const ordered = [...torrents].sort(
+      (a, b) => compare(a.releaseDir, b.releaseDir) || compare(a.name, b.name),
+    )
+    for (const t of ordered) {
+      const swarm = options.swarmStats?.(t.infoHash)
+      const view: TorrentView = {
+        infoHash: t.infoHash,
+        name: t.name,
+        size: t.size,
+        files: t.files,
+        seeds: swarm ? swarm.complete : null,
+        peers: swarm ? swarm.incomplete : null,
+        // The tracker counts completions at once and flushes them in batches: the larger wins.
+        completed: Math.max(t.completed, swarm?.downloaded ?? 0),
+        torrentHref: `/torrents/${encodeSegments(t.releaseDir, `${t.name}.torrent`)}`,
+        metalinkHref: `/metalink/${encodeSegments(t.releaseDir, `${t.name}.meta4`)}`,
+        magnet: magnets.get(t.infoHash, t.metainfo),
+      }
+      const group = byDir.get(t.releaseDir) ?? []
+      group.push(view)
+      byDir.set(t.releaseDir, group)
+    }
+    const view: IndexView = {
+      groups: [...byDir].map(([releaseDir, torrents]) => ({ releaseDir, torrents })),
+      mirrors,
+    }
+    c.header('Cache-Control', 'no-cache')
+    return c.html(`<!doctype html>${(<IndexPage view={view} />).toString()}`)
+  })
+
+  app.get('/torrents/*', async (c) => {
+    const where = parseReleasePath(rawPath(c.req.url), '/torrents', '.torrent')
+    const row = where && (await activeTorrent(database, where.releaseDir, where.name))
+    if (!where || !row) return c.text('not found\n', 404)
+    return c.body(new Uint8Array(row.metainfo), 200, {
+      'Content-Type': 'application/x-bittorrent',
+      'Content-Disposition': attachment(`${where.name}.torrent`),
+      'Cache-Control': 'no-cache',
+    })
+  })
+
+  app.get('/metalink/*', async (c) => {
+    const where = parseReleasePath(rawPath(c.req.url), '/metalink', '.meta4')
+    const row = where && (await activeTorrent(database, where.releaseDir, where.name))
+    if (!where || !row) return c.text('not found\n', 404)
+    const base = publicUrl()
+    const body = renderMetalink({
+      torrent: parseTorrent(row.metainfo),
+      releaseDir: where.releaseDir,
+      sha256: await fileDigests(database, row.id),
+      torrentUrl: `${base}/torrents/${encodeSegments(where.releaseDir, `${where.name}.torrent`)}`,
+      selfUrl: `${base}/metalink/${encodeSegments(where.releaseDir, `${where.name}.meta4`)}`,
+      published: row.createdAt,
+    })
+    // RFC 5854 section 7: the media type of Metalink 4 documents.
+    return c.body(body, 200, {
+      'Content-Type': 'application/metalink4+xml; charset=utf-8',
+      'Content-Disposition': attachment(`${where.name}.meta4`),
+    })
+  })
+
+  app.get('/feed.xml', async (c) => {
+    const base = publicUrl()
+    const torrents = (await activeTorrents(database)).slice(0, options.feedItems ?? 100)
+    const body = renderFeed(
+      {
+        title: 'mirrorseed: new release torrents',
+        link: `${base}/`,
+        selfUrl: `${base}/feed.xml`,
+        description: 'Torrents of release artifacts, newest first, as they are published.',
+      },
+      torrents.map((t) => ({
+        infoHash: t.infoHash,
+        name: t.name,
+        releaseDir: t.releaseDir,
+        size: t.size,
+        torrentUrl: `${base}/torrents/${encodeSegments(t.releaseDir, `${t.name}.torrent`)}`,
+        torrentLength: t.metainfo.length,
+        magnet: magnets.get(t.infoHash, t.metainfo),
+        published: t.createdAt,
+      })),
+    )
+    return c.body(body, 200, {
+      'Content-Type': 'application/rss+xml; charset=utf-8',
+      'Cache-Control': 'no-cache',
+    })
+  })
+
+  return app
+}
+
+/** The path as the client sent it, before any decoding: `parseReleasePath` decodes it once. */
+function rawPath(url: string): string {
+  const start = url.indexOf('/', url.indexOf('://') + 3)
+  const end = url.search(/[?#]/)
+  return start === -1 ? '/' : url.slice(start, end === -1 ? undefined : end)
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** RFC 6266: an ASCII fallback name and the exact one in RFC 5987 encoding. */
+function attachment(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_')
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
+}
+
+/**
+ * Magnet links by info-hash, rebuilt only when the stored `.torrent` changes (a new `url-list`
+ * after a mirror comes or goes), so the index does not parse every torrent on every request.
+ */
+class MagnetCache {
+  private readonly entries = new Map<string, { metainfo: Buffer; magnet: string }>()
+
+  get(infoHash: string, metainfo: Buffer): string {
+    const hit = this.entries.get(infoHash)
+    if (hit && hit.metainfo.equals(metainfo)) return hit.magnet
+    const magnet = magnetLink(parseTorrent(metainfo))
+    if (this.entries.size > 10_000) this.entries.clear()
+    this.entries.set(infoHash, { metainfo, magnet })
+    return magnet
+  }
+}
