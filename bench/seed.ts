@@ -7,7 +7,8 @@
  * 3. Our seeder's peak RSS over the whole run (goal: < 300 MB).
  *
  * BENCH_SIZE_MB (default 2048) sizes the release, generated once under .bench/;
- * BENCH_SWARM_SECONDS (default 20) is the leecher window. Our seeder runs in its own process
+ * BENCH_SWARM_SECONDS (default 20) is the leecher window; BENCH_ROUNDS (default 3) how many
+ * alternating rounds; BENCH_ONLY=aria2c|swarm runs one part. Our seeder runs in its own process
  * (`--serve`) so its RSS is its own. 2 shared cores: expect noise, run it more than once.
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -16,6 +17,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, rm, stat, writeFile, open } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
@@ -89,7 +91,10 @@ async function tracker(port: number): Promise<{ url: string; close(): void }> {
   }
 }
 
-async function aria2cRate(seederPort: number, label: string): Promise<number> {
+async function aria2cRate(
+  seederPort: number,
+  label: string,
+): Promise<{ rate: number; mb: number }> {
   const t = await tracker(seederPort)
   const out = path.join(benchDir, `out-aria2c-${label}`)
   await rm(out, { recursive: true, force: true })
@@ -129,10 +134,10 @@ async function aria2cRate(seederPort: number, label: string): Promise<number> {
   t.close()
   await rm(out, { recursive: true, force: true })
   if (code !== 0) throw new Error(`aria2c from ${label} exited ${code}`)
-  return bytes / seconds / 1e6
+  return { rate: bytes / seconds / 1e6, mb: bytes / 1e6 }
 }
 
-async function swarmRate(seederPort: number, label: string): Promise<number> {
+async function swarmRate(seederPort: number, label: string): Promise<{ rate: number; mb: number }> {
   const out = path.join(benchDir, `out-swarm-${label}`)
   await rm(out, { recursive: true, force: true })
   const r = await libtorrentDownload(torrentPath, out, `127.0.0.1:${seederPort}`, {
@@ -140,7 +145,42 @@ async function swarmRate(seederPort: number, label: string): Promise<number> {
     timeoutSec: swarmSeconds,
   }).catch((err) => ({ bytes: 0, elapsed: 1, error: String(err) }))
   await rm(out, { recursive: true, force: true })
-  return r.bytes / r.elapsed / 1e6
+  return { rate: r.bytes / r.elapsed / 1e6, mb: r.bytes / 1e6 }
+}
+
+interface Seed {
+  label: string
+  port: number
+  pid: number
+}
+
+/** Run `measure` against each seeder, alternating who goes first, and keep each one's median. */
+async function rounds(
+  seeds: Seed[],
+  count: number,
+  measure: (seed: Seed) => Promise<{ rate: number; mb: number }>,
+): Promise<Array<{ rate: number; cpuPerGb: number }>> {
+  const rates: number[][] = seeds.map(() => [])
+  const cpu: number[][] = seeds.map(() => [])
+  for (let r = 0; r < count; r++) {
+    const order = r % 2 === 0 ? seeds : [...seeds].reverse()
+    for (const seed of order) {
+      const i = seeds.indexOf(seed)
+      const before = cpuSeconds(seed.pid)
+      const { rate, mb } = await measure(seed)
+      rates[i].push(rate)
+      // CPU seconds the seeder spent per GB sent: much less noisy than rates on a shared machine.
+      cpu[i].push((cpuSeconds(seed.pid) - before) / (mb / 1000))
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
+  return seeds.map((_, i) => ({ rate: median(rates[i]), cpuPerGb: median(cpu[i]) }))
+}
+
+/** User + system CPU seconds of a process, all threads (utime, stime in /proc/<pid>/stat). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 async function main(): Promise<void> {
@@ -148,36 +188,48 @@ async function main(): Promise<void> {
   const ours = spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', torrentPath, dataDir],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      cwd: root,
-    },
+    { stdio: ['pipe', 'pipe', 'inherit'], cwd: root },
   )
   const [line] = (await once(ours.stdout, 'data')) as [Buffer]
-  const ourPort = JSON.parse(line.toString()).port as number
   const theirs = await libtorrentSeed(torrentPath, dataDir, { slots })
+  const seeds: Seed[] = [
+    { label: 'mirrorseed', port: JSON.parse(line.toString()).port, pid: ours.pid! },
+    { label: 'libtorrent', port: theirs.port, pid: theirs.pid },
+  ]
+  const count = Number(process.env.BENCH_ROUNDS ?? 3)
   try {
     console.log(
-      `release: ${sizeMb} MB; seeders: mirrorseed :${ourPort}, libtorrent :${theirs.port}; ${slots} unchoke slots each`,
+      `release: ${sizeMb} MB; ${slots} unchoke slots each; ${count} rounds, alternating, medians shown; ` +
+        `load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
     )
     // Warm the page cache so neither side pays for the first disk read.
-    spawnSync('cat', [path.join(dataDir, name, `${name}.iso`)], {
-      stdio: ['ignore', 'ignore', 'ignore'],
-    })
-    const ariaUs = await aria2cRate(ourPort, 'mirrorseed')
-    const ariaLt = await aria2cRate(theirs.port, 'libtorrent')
+    spawnSync('cat', [path.join(dataDir, name, `${name}.iso`)], { stdio: 'ignore' })
+    const show = (
+      what: string,
+      goal: string,
+      [us, lt]: Array<{ rate: number; cpuPerGb: number }>,
+    ) =>
+      console.log(
+        `${what}: mirrorseed ${us.rate.toFixed(0)} MB/s, libtorrent ${lt.rate.toFixed(0)} MB/s, ` +
+          `ratio ${(us.rate / lt.rate).toFixed(2)} (goal ${goal}); seeder CPU per GB: ` +
+          `mirrorseed ${us.cpuPerGb.toFixed(2)} s, libtorrent ${lt.cpuPerGb.toFixed(2)} s`,
+      )
+    const only = process.env.BENCH_ONLY // 'aria2c' or 'swarm' while tuning one of them
+    if (only !== 'swarm')
+      show(
+        'aria2c, one download',
+        '≥ 1.5',
+        await rounds(seeds, count, (s) => aria2cRate(s.port, s.label)),
+      )
+    if (only !== 'aria2c')
+      show(
+        `${leechers} leechers, ${swarmSeconds} s`,
+        '≥ 1',
+        await rounds(seeds, Math.max(1, count - 1), (s) => swarmRate(s.port, s.label)),
+      )
     console.log(
-      `aria2c, one download:   mirrorseed ${ariaUs.toFixed(0)} MB/s, libtorrent ${ariaLt.toFixed(0)} MB/s, ratio ${(ariaUs / ariaLt).toFixed(2)} (goal ≥ 1.5)`,
-    )
-    const swarmUs = await swarmRate(ourPort, 'mirrorseed')
-    const swarmLt = await swarmRate(theirs.port, 'libtorrent')
-    console.log(
-      `${leechers} leechers, ${swarmSeconds} s: mirrorseed ${swarmUs.toFixed(0)} MB/s, libtorrent ${swarmLt.toFixed(0)} MB/s aggregate, ratio ${(swarmUs / swarmLt).toFixed(2)} (goal ≥ 1)`,
-    )
-    const rssUs = peakRssMb(ours.pid!)
-    const rssLt = peakRssMb(theirs.pid)
-    console.log(
-      `peak RSS:               mirrorseed ${rssUs.toFixed(0)} MB (goal < 300), libtorrent ${rssLt.toFixed(0)} MB`,
+      `peak RSS: mirrorseed ${peakRssMb(ours.pid!).toFixed(0)} MB (goal < 300), ` +
+        `libtorrent ${peakRssMb(theirs.pid).toFixed(0)} MB (its files are mmapped)`,
     )
   } finally {
     ours.stdin!.end()

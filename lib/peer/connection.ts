@@ -34,8 +34,9 @@ import {
 export interface Seeded {
   torrent: SeedTorrent
   storage: TorrentStorage
-  /** Prefix for this torrent's chunks in the shared cache. */
+  /** Prefix for this torrent's chunks in the shared cache, and their size. */
   key: string
+  chunk: number
   bitfield: Buffer
   fileTree(piecesRoot: Buffer): FileTree | null
   uploaded: number
@@ -87,6 +88,7 @@ export class PeerConnection implements ChokePeer {
   private chokeEpoch = 0
   private waitingForDrain = false
   private waitingForTokens = false
+  private corked = false
   private closed = false
 
   constructor(
@@ -297,14 +299,19 @@ export class PeerConnection implements ChokePeer {
     if (!seeded) return
     const { cache, bucket } = this.ctx
     const { pieceLength } = seeded.torrent
-    this.socket.cork()
+    this.batch()
     while (!this.choked && this.queue.length > 0) {
       if (this.socket.writableLength >= HIGH_WATER) {
         this.waitingForDrain = true
         break
       }
       const ref = this.queue[0]
-      const hit = cache.peek(seeded.key, ref.index * pieceLength + ref.begin, ref.length)
+      const hit = cache.peek(
+        seeded.key,
+        seeded.chunk,
+        ref.index * pieceLength + ref.begin,
+        ref.length,
+      )
       if (!hit && this.inflight >= MAX_INFLIGHT) break
       if (bucket) {
         const wait = bucket.take(ref.length)
@@ -321,7 +328,21 @@ export class PeerConnection implements ChokePeer {
       if (hit) this.writeBlock(seeded, ref, hit)
       else this.serve(seeded, ref)
     }
-    this.socket.uncork()
+  }
+
+  /**
+   * Corks the socket until the end of this event-loop turn, so every block produced in it (from
+   * all the requests that arrived, and all the disk reads that completed) leaves in one writev.
+   * Fewer, larger syscalls are most of what it costs to push bytes through the kernel.
+   */
+  private batch(): void {
+    if (this.corked) return
+    this.corked = true
+    this.socket.cork()
+    setImmediate(() => {
+      this.corked = false
+      this.socket.uncork()
+    })
   }
 
   private writeBlock(seeded: Seeded, ref: BlockRef, block: Buffer): void {
@@ -335,17 +356,16 @@ export class PeerConnection implements ChokePeer {
     const epoch = this.chokeEpoch
     const offset = ref.index * seeded.torrent.pieceLength + ref.begin
     this.inflight++
-    this.ctx.cache.block(seeded.key, seeded.storage, offset, ref.length).then(
+    this.ctx.cache.block(seeded.key, seeded.chunk, seeded.storage, offset, ref.length).then(
       (block) => {
         this.inflight--
         if (this.closed) return
         if (epoch !== this.chokeEpoch) {
           if (this.fast) this.send(encodeReject(ref))
         } else {
-          this.socket.cork()
+          this.batch()
           this.writeBlock(seeded, ref, block)
           this.pump()
-          this.socket.uncork()
           return
         }
         this.pump()

@@ -88,7 +88,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
   const peerId = makePeerId()
   const handles = new FileHandles(options.openFiles ?? 128)
-  const cache = new ChunkCache(256 * 1024, options.cacheBytes ?? 64 * 1024 * 1024)
+  const cache = new ChunkCache(options.cacheBytes ?? 64 * 1024 * 1024)
   const bucket = options.uploadRate ? new TokenBucket(options.uploadRate) : null
   const choker = new Choker(options.uploadSlots ?? 8)
   const byHash = new Map<string, Seeded>()
@@ -161,6 +161,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         torrent,
         storage,
         key,
+        chunk: ChunkCache.chunkSize(torrent.pieceLength),
         bitfield: encodeFullBitfield(torrent.pieceCount),
         uploaded: 0,
         peers: new Set(),

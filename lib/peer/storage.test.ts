@@ -75,13 +75,13 @@ describe('TorrentStorage', () => {
   })
 
   it('serves blocks from a bounded chunk cache', async () => {
-    const cache = new ChunkCache(32768, 65536)
+    const cache = new ChunkCache(65536)
     const storage = new TorrentStorage(torrent, paths, new FileHandles(4))
     const whole = expected()
     for (let off = 0; off < torrent.length; off += 16384) {
       const len = Math.min(16384, torrent.length - off)
       expect(
-        (await cache.block('t:', storage, off, len)).equals(whole.subarray(off, off + len)),
+        (await cache.block('t:', 32768, storage, off, len)).equals(whole.subarray(off, off + len)),
       ).toBe(true)
       expect(cache.size).toBeLessThanOrEqual(65536)
     }

@@ -176,17 +176,21 @@ export class ChunkCache {
   >()
   private bytes = 0
 
-  constructor(
-    readonly chunkSize = 256 * 1024,
-    private readonly maxBytes = 64 * 1024 * 1024,
-  ) {}
+  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+
+  /**
+   * A torrent's chunk: one piece, kept between 256 KiB and 1 MiB. Downloaders ask for whole
+   * pieces, so a piece-sized read is used in full; fewer, larger reads cost less per byte.
+   */
+  static chunkSize(pieceLength: number): number {
+    return Math.min(Math.max(pieceLength, 256 * 1024), 1024 * 1024)
+  }
 
   /**
    * The block at `offset` if its chunk is already in memory, without a promise: the serving loop
    * writes cache hits synchronously, many per corked write.
    */
-  peek(key: string, offset: number, length: number): Buffer | null {
-    const size = this.chunkSize
+  peek(key: string, size: number, offset: number, length: number): Buffer | null {
     const index = Math.floor(offset / size)
     const start = index * size
     if (offset + length > start + size) return null
@@ -201,11 +205,11 @@ export class ChunkCache {
   /** The block at `offset`, a view into a cached chunk when it lies inside one. */
   async block(
     key: string,
+    size: number,
     storage: TorrentStorage,
     offset: number,
     length: number,
   ): Promise<Buffer> {
-    const size = this.chunkSize
     const index = Math.floor(offset / size)
     const start = index * size
     if (offset + length > start + size) return storage.read(offset, length)
