@@ -2,3 +2,11 @@
 export { webRoutes, type WebOptions, type SwarmCounts } from './routes.tsx'
 export { renderFeed, type FeedChannel, type FeedItem } from './feed.ts'
 export { renderMetalink, type MetalinkInput } from './metalink.ts'
+export {
+  applianceMetrics,
+  metricsRoutes,
+  MetricsRegistry,
+  ScanTally,
+  type MetricsSources,
+  type Sample,
+} from './metrics.ts'
