@@ -10,3 +10,4 @@ export {
   type MetricsSources,
   type Sample,
 } from './metrics.ts'
+export { rollupDaily, dailyStats, utcDay } from './rollup.ts'
