@@ -306,16 +306,13 @@ export class PeerConnection implements ChokePeer {
         break
       }
       const ref = this.queue[0]
-      const hit = cache.peek(
-        seeded.key,
-        seeded.chunk,
-        ref.index * pieceLength + ref.begin,
-        ref.length,
-      )
+      const offset = ref.index * pieceLength + ref.begin
+      const hit = cache.peek(seeded.key, seeded.chunk, offset, ref.length)
       if (!hit && this.inflight >= MAX_INFLIGHT) break
       if (bucket) {
         const wait = bucket.take(ref.length)
         if (wait > 0) {
+          hit?.release()
           this.waitingForTokens = true
           setTimeout(() => {
             this.waitingForTokens = false
@@ -325,8 +322,12 @@ export class PeerConnection implements ChokePeer {
         }
       }
       this.queue.shift()
-      if (hit) this.writeBlock(seeded, ref, hit)
-      else this.serve(seeded, ref)
+      if (hit) {
+        const at = offset - hit.start
+        this.writeBlock(seeded, ref, hit.loaded!.subarray(at, at + ref.length), hit.release)
+      } else {
+        this.serve(seeded, ref)
+      }
     }
   }
 
@@ -345,9 +346,10 @@ export class PeerConnection implements ChokePeer {
     })
   }
 
-  private writeBlock(seeded: Seeded, ref: BlockRef, block: Buffer): void {
+  /** `release` hands the chunk back once the socket has flushed the block. */
+  private writeBlock(seeded: Seeded, ref: BlockRef, block: Buffer, release: () => void): void {
     this.send(encodePieceHeader(ref.index, ref.begin, ref.length))
-    this.socket.write(block)
+    this.socket.write(block, release)
     this.uploaded += ref.length
     seeded.uploaded += ref.length
   }
@@ -357,16 +359,15 @@ export class PeerConnection implements ChokePeer {
     const offset = ref.index * seeded.torrent.pieceLength + ref.begin
     this.inflight++
     this.ctx.cache.block(seeded.key, seeded.chunk, seeded.storage, offset, ref.length).then(
-      (block) => {
+      ({ view, release }) => {
         this.inflight--
-        if (this.closed) return
+        if (this.closed) return release()
         if (epoch !== this.chokeEpoch) {
+          release()
           if (this.fast) this.send(encodeReject(ref))
         } else {
           this.batch()
-          this.writeBlock(seeded, ref, block)
-          this.pump()
-          return
+          this.writeBlock(seeded, ref, view, release)
         }
         this.pump()
       },

@@ -81,9 +81,25 @@ describe('TorrentStorage', () => {
     for (let off = 0; off < torrent.length; off += 16384) {
       const len = Math.min(16384, torrent.length - off)
       expect(
-        (await cache.block('t:', 32768, storage, off, len)).equals(whole.subarray(off, off + len)),
+        (await cache.block('t:', 32768, storage, off, len)).view.equals(
+          whole.subarray(off, off + len),
+        ),
       ).toBe(true)
       expect(cache.size).toBeLessThanOrEqual(65536)
     }
+  })
+
+  it('never reuses a chunk buffer while a socket still holds a block of it', async () => {
+    const cache = new ChunkCache(32768) // room for one 32 KiB chunk
+    const storage = new TorrentStorage(torrent, paths, new FileHandles(4))
+    const whole = expected()
+    const lent = await cache.block('t:', 32768, storage, 0, 16384) // not released: a slow socket
+    for (let off = 32768; off + 16384 <= torrent.length; off += 32768) {
+      const b = await cache.block('t:', 32768, storage, off, 16384)
+      expect(b.view.equals(whole.subarray(off, off + 16384))).toBe(true)
+      b.release()
+    }
+    expect(lent.view.equals(whole.subarray(0, 16384))).toBe(true)
+    lent.release()
   })
 })

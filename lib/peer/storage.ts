@@ -165,16 +165,41 @@ export class TorrentStorage {
 }
 
 /**
- * A byte-bounded LRU of aligned chunks of torrent data shared by all connections: a downloader
- * asks for a piece as 16 KiB blocks in a row, and 20 leechers often want the same pieces, so one
- * read serves many requests.
+ * A piece-sized run of torrent data in memory. Views of it are lent to sockets: `refs` counts
+ * the writes not yet flushed, and `release` (passed as the write callback) gives one back. Its
+ * buffer is reused for another chunk only once it has left the cache and every write is done, so
+ * a slow peer can never be sent bytes of a later chunk.
+ */
+export class Chunk {
+  /** The chunk's bytes once read; null while the read is in flight. */
+  loaded: Buffer | null = null
+  refs = 0
+  evicted = false
+  readonly release = (): void => {
+    if (--this.refs === 0 && this.evicted) this.cache.recycle(this)
+  }
+
+  constructor(
+    readonly start: number,
+    readonly length: number,
+    readonly slab: Buffer,
+    readonly data: Promise<Buffer>,
+    private readonly cache: ChunkCache,
+  ) {}
+}
+
+const noop = (): void => {}
+
+/**
+ * A byte-bounded LRU of piece-aligned chunks shared by all connections: a downloader asks for a
+ * piece as 16 KiB blocks in a row, and many leechers often want the same pieces, so one read
+ * serves many requests. Chunk buffers are recycled rather than left to the garbage collector:
+ * fresh 1 MiB buffers cost page faults, zeroing and GC pauses on every read (`bench:seed`).
  */
 export class ChunkCache {
-  private chunks = new Map<
-    string,
-    { data: Promise<Buffer>; length: number; loaded: Buffer | null }
-  >()
+  private chunks = new Map<string, Chunk>()
   private bytes = 0
+  private pool = new Map<number, Buffer[]>()
 
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
@@ -187,57 +212,56 @@ export class ChunkCache {
   }
 
   /**
-   * The block at `offset` if its chunk is already in memory, without a promise: the serving loop
-   * writes cache hits synchronously, many per corked write.
+   * The loaded chunk holding the block at `offset`, without a promise, with one ref taken for
+   * the caller (give it back with `chunk.release`): the serving loop writes cache hits
+   * synchronously, many per corked write.
    */
-  peek(key: string, size: number, offset: number, length: number): Buffer | null {
+  peek(key: string, size: number, offset: number, length: number): Chunk | null {
     const index = Math.floor(offset / size)
-    const start = index * size
-    if (offset + length > start + size) return null
+    if (offset + length > (index + 1) * size) return null
     const id = key + index
     const chunk = this.chunks.get(id)
     if (!chunk?.loaded) return null
     this.chunks.delete(id)
     this.chunks.set(id, chunk)
-    return chunk.loaded.subarray(offset - start, offset - start + length)
+    chunk.refs++
+    return chunk
   }
 
-  /** The block at `offset`, a view into a cached chunk when it lies inside one. */
+  /** The block at `offset` and the function that gives it back once written. */
   async block(
     key: string,
     size: number,
     storage: TorrentStorage,
     offset: number,
     length: number,
-  ): Promise<Buffer> {
+  ): Promise<{ view: Buffer; release: () => void }> {
     const index = Math.floor(offset / size)
     const start = index * size
-    if (offset + length > start + size) return storage.read(offset, length)
+    if (offset + length > start + size) {
+      // Straddles two chunks: only an unaligned request does that; read it on its own.
+      return { view: await storage.read(offset, length), release: noop }
+    }
     const id = key + index
     let chunk = this.chunks.get(id)
     if (chunk) {
       this.chunks.delete(id)
       this.chunks.set(id, chunk)
     } else {
-      const chunkLength = Math.min(size, storage.torrent.length - start)
-      const entry = {
-        data: storage.read(start, chunkLength),
-        length: chunkLength,
-        loaded: null as Buffer | null,
-      }
-      chunk = entry
-      this.chunks.set(id, entry)
-      this.bytes += entry.length
-      entry.data.then(
-        (buf) => (entry.loaded = buf),
-        // A failed read is not cached: the next request tries the disk again.
-        () => this.chunks.get(id) === entry && this.delete(id),
-      )
-      while (this.bytes > this.maxBytes && this.chunks.size > 1)
-        this.delete(this.chunks.keys().next().value!)
+      chunk = this.load(id, storage, start, Math.min(size, storage.torrent.length - start), size)
     }
-    const data = await chunk.data
-    return data.subarray(offset - start, offset - start + length)
+    // Taken before awaiting, so the buffer cannot be recycled while we wait for it.
+    chunk.refs++
+    try {
+      const data = await chunk.data
+      return {
+        view: data.subarray(offset - start, offset - start + length),
+        release: chunk.release,
+      }
+    } catch (err) {
+      chunk.release()
+      throw err
+    }
   }
 
   get size(): number {
@@ -246,13 +270,45 @@ export class ChunkCache {
 
   /** Forget a torrent's chunks (on remove). */
   drop(key: string): void {
-    for (const id of [...this.chunks.keys()]) if (id.startsWith(key)) this.delete(id)
+    for (const id of [...this.chunks.keys()]) if (id.startsWith(key)) this.evict(id)
   }
 
-  private delete(id: string): void {
-    const entry = this.chunks.get(id)
-    if (!entry) return
+  /** Called by a chunk once it is out of the cache and no write holds it. */
+  recycle(chunk: Chunk): void {
+    const free = this.pool.get(chunk.slab.length) ?? []
+    if (free.length < 8) free.push(chunk.slab)
+    this.pool.set(chunk.slab.length, free)
+  }
+
+  private load(
+    id: string,
+    storage: TorrentStorage,
+    start: number,
+    length: number,
+    size: number,
+  ): Chunk {
+    const slab = this.pool.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size)
+    const data = storage.read(start, length, slab).then((buf) => buf.subarray(0, length))
+    const chunk = new Chunk(start, length, slab, data, this)
+    data.then(
+      (view) => (chunk.loaded = view),
+      // A failed read is not cached: the next request tries the disk again.
+      () => this.chunks.get(id) === chunk && this.evict(id),
+    )
+    this.chunks.set(id, chunk)
+    this.bytes += length
+    while (this.bytes > this.maxBytes && this.chunks.size > 1)
+      this.evict(this.chunks.keys().next().value!)
+    return chunk
+  }
+
+  private evict(id: string): void {
+    const chunk = this.chunks.get(id)
+    if (!chunk) return
     this.chunks.delete(id)
-    this.bytes -= entry.length
+    this.bytes -= chunk.length
+    chunk.evicted = true
+    // Still being read, or lent to a socket: the last release recycles it (or the GC takes it).
+    if (chunk.refs === 0 && chunk.loaded) this.recycle(chunk)
   }
 }
