@@ -1,7 +1,7 @@
-import { Hono } from 'hono'
 import { z } from 'zod'
 import { ApiError } from './errors.ts'
 import type { Jobs } from './jobs.ts'
+import { endpoint, type Endpoint } from './route.ts'
 
 const rescanBody = z.strictObject({
   /** A folder of the tree, relative to the root; the whole tree when absent. */
@@ -12,34 +12,58 @@ const rescanBody = z.strictObject({
       (p) => !p.split('/').some((s) => s === '..') && !p.includes('\0'),
       'must stay inside the mirror root',
     )
-    .optional(),
+    .optional()
+    .describe('a folder of the tree, relative to the mirror root; the whole tree when absent'),
 })
 
-/** `POST /rescan` (202 and a job) and `GET /jobs/:id`. */
-export function rescanRoutes(jobs: Jobs, rescan: (path?: string) => Promise<unknown>): Hono {
-  return new Hono()
-    .post('/rescan', async (c) => {
-      const text = await c.req.text()
-      let json: unknown = {}
-      if (text.trim()) {
-        try {
-          json = JSON.parse(text)
-        } catch {
-          throw new ApiError('bad_request', 'the body is not valid JSON')
-        }
-      }
-      const body = rescanBody.safeParse(json)
-      if (!body.success) {
-        const issue = body.error.issues[0]
-        throw new ApiError('bad_request', `${issue.path.join('.') || 'body'}: ${issue.message}`)
-      }
-      const path = body.data.path?.replace(/^\/+|\/+$/g, '') || undefined
-      const job = jobs.start('rescan', () => rescan(path))
-      return c.json({ job: { id: job.id, status: job.status } }, 202)
-    })
-    .get('/jobs/:id', (c) => {
-      const job = jobs.get(c.req.param('id'))
-      if (!job) throw new ApiError('not_found', 'no such job')
-      return c.json({ job })
-    })
+export const jobJson = z.object({
+  id: z.string(),
+  kind: z.string(),
+  status: z.enum(['queued', 'running', 'done', 'failed']),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  /** The reconcile summary once done. */
+  result: z.unknown(),
+  error: z.string().nullable(),
+})
+
+/** `POST /rescan` (202 and a job) and `GET /jobs/{id}`. */
+export function rescanEndpoints(
+  jobs: Jobs,
+  rescan: (path?: string) => Promise<unknown>,
+): Endpoint[] {
+  return [
+    endpoint({
+      method: 'post',
+      path: '/rescan',
+      summary: 'Reconcile the tree, or one folder of it, in the background',
+      body: rescanBody,
+      responses: {
+        202: {
+          description: 'accepted; poll the job',
+          schema: z.object({ job: jobJson.pick({ id: true, status: true }) }),
+        },
+      },
+      handler: ({ body }, c) => {
+        const path = body.path?.replace(/^\/+|\/+$/g, '') || undefined
+        const job = jobs.start('rescan', () => rescan(path))
+        return c.json({ job: { id: job.id, status: job.status } }, 202)
+      },
+    }),
+    endpoint({
+      method: 'get',
+      path: '/jobs/{id}',
+      summary: 'A job the API accepted, with its result once done',
+      params: z.object({ id: z.string().max(64) }),
+      responses: {
+        200: { description: 'the job', schema: z.object({ job: jobJson }) },
+        404: { description: 'no such job (or it is too old to be kept)' },
+      },
+      handler: ({ params }, c) => {
+        const job = jobs.get(params.id)
+        if (!job) throw new ApiError('not_found', 'no such job')
+        return c.json({ job })
+      },
+    }),
+  ]
 }

@@ -105,7 +105,10 @@ export async function checkMirrors(options: CheckOptions): Promise<MirrorCheckRe
   await Promise.all(
     Array.from({ length: Math.min(config.mirrors.concurrency, chosen.length) }, worker),
   )
-  if (results.some((r) => r.before !== r.status)) await refreshWebSeeds({ config, database })
+  // Only a node with the tree rewrites torrents; the others' changes reach it at its next round.
+  if (config.root && results.some((r) => r.before !== r.status)) {
+    await refreshWebSeeds({ config, database })
+  }
   return results.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
@@ -130,7 +133,7 @@ export function startMirrorChecks(options: { config: ResolvedConfig; database: D
         // The torrents may have been published while no check ran (mirrors changed by hand in
         // the database, a node restarted): the url-lists follow the recorded health.
         await checkMirrors(options)
-        await refreshWebSeeds(options)
+        if (options.config.root) await refreshWebSeeds(options)
       } catch (err) {
         log.error('mirror check failed', { error: err })
       }
