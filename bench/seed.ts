@@ -8,7 +8,8 @@
  *
  * BENCH_SIZE_MB (default 2048) sizes the release, generated once under .bench/;
  * BENCH_SWARM_SECONDS (default 20) is the leecher window; BENCH_ROUNDS (default 3) how many
- * alternating rounds; BENCH_ONLY=aria2c|swarm runs one part. Our seeder runs in its own process
+ * alternating rounds; BENCH_ONLY=aria2c|swarm runs one part; BENCH_SLOTS (default 8) sets both
+ * seeders' unchoke slots. Our seeder runs in its own process
  * (`--serve`) so its RSS is its own. 2 shared cores: expect noise, run it more than once.
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -29,7 +30,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const sizeMb = Number(process.env.BENCH_SIZE_MB ?? 2048)
 const swarmSeconds = Number(process.env.BENCH_SWARM_SECONDS ?? 20)
 const leechers = 20
-const slots = 8 // libtorrent's default unchoke_slots_limit; ours is the same
+// Unchoke slots for both seeders: libtorrent's default unchoke_slots_limit is 8, ours too.
+const slots = Number(process.env.BENCH_SLOTS ?? 8)
 const name = `install-amd64-minimal-bench-${sizeMb}M`
 const benchDir = path.join(root, '.bench', 'seed')
 const dataDir = path.join(benchDir, 'data')

@@ -59,6 +59,8 @@ export interface ConnectionContext {
 export const MAX_QUEUE = 500
 /** Disk reads in flight per peer; enough to keep a loopback socket full. */
 const MAX_INFLIGHT = 8
+/** Distinct chunks ahead in a peer's queue to start reading before they are due. */
+const READ_AHEAD = 2
 /**
  * Back-pressure: stop serving once this much is waiting in the socket's buffer, resume on
  * 'drain'. Stop reading from the peer at twice that (rejects and hashes answers pile up too).
@@ -328,6 +330,25 @@ export class PeerConnection implements ChokePeer {
       } else {
         this.serve(seeded, ref)
       }
+    }
+    this.readAhead(seeded)
+  }
+
+  /**
+   * Starts the disk reads for the next chunks this peer has asked for, so they are in memory
+   * by the time the socket has room: a read overlaps with sending the chunk before it.
+   */
+  private readAhead(seeded: Seeded): void {
+    const { pieceLength } = seeded.torrent
+    let last = -1
+    let started = 0
+    for (let i = 0; i < this.queue.length && i < 256 && started < READ_AHEAD; i++) {
+      const ref = this.queue[i]
+      const chunk = Math.floor((ref.index * pieceLength + ref.begin) / seeded.chunk)
+      if (chunk === last) continue
+      last = chunk
+      started++
+      this.ctx.cache.prefetch(seeded.key, seeded.chunk, seeded.storage, chunk * seeded.chunk)
     }
   }
 

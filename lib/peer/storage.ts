@@ -264,6 +264,15 @@ export class ChunkCache {
     }
   }
 
+  /** Start reading the chunk holding `offset` if it is not in memory yet; takes no ref. */
+  prefetch(key: string, size: number, storage: TorrentStorage, offset: number): void {
+    const index = Math.floor(offset / size)
+    const id = key + index
+    if (this.chunks.has(id)) return
+    const start = index * size
+    this.load(id, storage, start, Math.min(size, storage.torrent.length - start), size)
+  }
+
   get size(): number {
     return this.bytes
   }
