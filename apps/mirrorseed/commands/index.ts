@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<{ register(program: Command): void 
   info: () => import('./info.ts'),
   verify: () => import('./verify.ts'),
   migrate: () => import('./migrate.ts'),
+  mirrors: () => import('./mirrors.ts'),
 }
 
 /** Registers the command named in `argv`, or all of them (for `--help` and errors). */
