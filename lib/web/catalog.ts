@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm'
 import {
   mirrors,
   torrentFiles,
@@ -20,10 +20,16 @@ export interface CatalogTorrent {
   /** Completions recorded in the database (the tracker flushes them in batches). */
   completed: number
   createdAt: Date
-  metainfo: Buffer
+  /** Bytes of the stored `.torrent`, and an MD5 of them that changes when it is rewritten. */
+  metainfoLength: number
+  metainfoVersion: string
 }
 
-/** Active torrents, newest first. */
+/**
+ * Active torrents, newest first. The `.torrent` bytes stay in the database: a page needs them
+ * only for a magnet link it has not built yet (see `metainfoOf`), and a 4 GiB ISO's metainfo is
+ * tens of KiB, so hundreds of torrents would be megabytes per page view.
+ */
 export async function activeTorrents(database: DatabaseHandle): Promise<CatalogTorrent[]> {
   const fileCounts = database.db
     .select({ torrentId: torrentFiles.torrentId, files: count().as('files') })
@@ -41,14 +47,33 @@ export async function activeTorrents(database: DatabaseHandle): Promise<CatalogT
       files: fileCounts.files,
       completed: torrentStats.completed,
       createdAt: torrents.createdAt,
-      metainfo: torrents.metainfo,
+      metainfoLength: sql<number>`octet_length(${torrents.metainfo})`,
+      metainfoVersion: sql<string>`md5(${torrents.metainfo})`,
     })
     .from(torrents)
     .leftJoin(fileCounts, eq(fileCounts.torrentId, torrents.id))
     .leftJoin(torrentStats, eq(torrentStats.torrentId, torrents.id))
     .where(eq(torrents.status, 'active'))
     .orderBy(desc(torrents.createdAt), desc(torrents.id))
-  return rows.map((r) => ({ ...r, files: Number(r.files ?? 0), completed: r.completed ?? 0 }))
+  return rows.map((r) => ({
+    ...r,
+    files: Number(r.files ?? 0),
+    completed: r.completed ?? 0,
+    metainfoLength: Number(r.metainfoLength),
+  }))
+}
+
+/** The stored `.torrent` of each of `ids`. */
+export async function metainfoOf(
+  database: DatabaseHandle,
+  ids: readonly number[],
+): Promise<Map<number, Buffer>> {
+  if (ids.length === 0) return new Map()
+  const rows = await database.db
+    .select({ id: torrents.id, metainfo: torrents.metainfo })
+    .from(torrents)
+    .where(inArray(torrents.id, [...ids]))
+  return new Map(rows.map((r) => [r.id, r.metainfo]))
 }
 
 /** The active torrent published as `<releaseDir>/<name>`, if any. */

@@ -77,7 +77,7 @@ function Torrent({ t }: { t: TorrentView }) {
         <a href={t.torrentHref} type="application/x-bittorrent">
           .torrent
         </a>
-        <a href={t.magnet}>magnet</a>
+        {t.magnet && <a href={t.magnet}>magnet</a>}
         <a href={t.metalinkHref} type="application/metalink4+xml">
           metalink
         </a>

@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { loadConfig } from '../config/index.ts'
 import { mirrors, torrents } from '../db/index.ts'
+import { decode, encode } from '../bencode/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { Publisher } from '../publish/index.ts'
 import { databaseKinds } from '../../test/databases.ts'
@@ -98,6 +99,30 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
       expect(html).toMatch(/<td>osuosl<\/td><td class="up"[^>]*>up<\/td>/)
       expect(html).toMatch(
         /<td>slowmirror<\/td><td class="down" title="timeout">down<\/td><td>never<\/td>/,
+      )
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('rebuilds a magnet link when the .torrent is rewritten with new web seeds', async () => {
+    const { database, rows } = await published()
+    try {
+      const app = webRoutes({ database, publicUrl })
+      const row = rows[0]!
+      const before = await (await app.request('/')).text()
+      expect(before).not.toContain(encodeURIComponent('https://mirror.example/'))
+      // What the mirrors role does when a mirror turns healthy: same info, longer url-list.
+      const meta = decode(row.metainfo) as Record<string, unknown>
+      meta['url-list'] = [...parseTorrent(row.metainfo).urlList, 'https://mirror.example/']
+      await database.db
+        .update(torrents)
+        .set({ metainfo: encode(meta as never) })
+        .where(eq(torrents.id, row.id))
+      const after = await (await app.request('/')).text()
+      const card = after.slice(after.indexOf(`data-infohash="${row.infoHash}"`))
+      expect(card.slice(0, card.indexOf('</li>'))).toContain(
+        `ws=${encodeURIComponent('https://mirror.example/')}`.replaceAll('&', '&amp;'),
       )
     } finally {
       await database.close()

@@ -2,7 +2,14 @@ import { Hono } from 'hono'
 import type { DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
 import { magnetLink, parseTorrent } from '../metainfo/index.ts'
-import { activeTorrent, activeTorrents, fileDigests, mirrorHealth } from './catalog.ts'
+import {
+  activeTorrent,
+  activeTorrents,
+  fileDigests,
+  metainfoOf,
+  mirrorHealth,
+  type CatalogTorrent,
+} from './catalog.ts'
 import { renderFeed } from './feed.ts'
 import { IndexPage, type IndexView, type TorrentView } from './index-page.tsx'
 import { renderMetalink } from './metalink.ts'
@@ -45,7 +52,7 @@ export function webRoutes(options: WebOptions): Hono {
       /\/+$/,
       '',
     )
-  const magnets = new MagnetCache()
+  const magnets = new MagnetCache(database)
 
   const app = new Hono()
   app.onError((err, c) => {
@@ -61,6 +68,7 @@ export function webRoutes(options: WebOptions): Hono {
       activeTorrents(database),
       mirrorHealth(database),
     ])
+    const magnet = await magnets.of(torrents)
     const byDir = new Map<string, TorrentView[]>()
     const ordered = [...torrents].sort(
       (a, b) => compare(a.releaseDir, b.releaseDir) || compare(a.name, b.name),
@@ -78,7 +86,7 @@ export function webRoutes(options: WebOptions): Hono {
         completed: Math.max(t.completed, swarm?.downloaded ?? 0),
         torrentHref: `/torrents/${encodeSegments(t.releaseDir, `${t.name}.torrent`)}`,
         metalinkHref: `/metalink/${encodeSegments(t.releaseDir, `${t.name}.meta4`)}`,
-        magnet: magnets.get(t.infoHash, t.metainfo),
+        magnet: magnet.get(t.id) ?? '',
       }
       const group = byDir.get(t.releaseDir) ?? []
       group.push(view)
@@ -126,6 +134,7 @@ export function webRoutes(options: WebOptions): Hono {
   app.get('/feed.xml', async (c) => {
     const base = publicUrl()
     const torrents = (await activeTorrents(database)).slice(0, options.feedItems ?? 100)
+    const magnet = await magnets.of(torrents)
     const body = renderFeed(
       {
         title: 'mirrorseed: new release torrents',
@@ -139,8 +148,8 @@ export function webRoutes(options: WebOptions): Hono {
         releaseDir: t.releaseDir,
         size: t.size,
         torrentUrl: `${base}/torrents/${encodeSegments(t.releaseDir, `${t.name}.torrent`)}`,
-        torrentLength: t.metainfo.length,
-        magnet: magnets.get(t.infoHash, t.metainfo),
+        torrentLength: t.metainfoLength,
+        magnet: magnet.get(t.id) ?? '',
         published: t.createdAt,
       })),
     )
@@ -171,18 +180,37 @@ function attachment(filename: string): string {
 }
 
 /**
- * Magnet links by info-hash, rebuilt only when the stored `.torrent` changes (a new `url-list`
- * after a mirror comes or goes), so the index does not parse every torrent on every request.
+ * Magnet links by torrent, rebuilt only when the stored `.torrent` changes (a new `url-list`
+ * after a mirror comes or goes), so a page view neither reads nor parses every torrent again.
  */
 class MagnetCache {
-  private readonly entries = new Map<string, { metainfo: Buffer; magnet: string }>()
+  private readonly entries = new Map<number, { version: string; magnet: string }>()
 
-  get(infoHash: string, metainfo: Buffer): string {
-    const hit = this.entries.get(infoHash)
-    if (hit && hit.metainfo.equals(metainfo)) return hit.magnet
-    const magnet = magnetLink(parseTorrent(metainfo))
-    if (this.entries.size > 10_000) this.entries.clear()
-    this.entries.set(infoHash, { metainfo, magnet })
-    return magnet
+  constructor(private readonly database: DatabaseHandle) {}
+
+  async of(torrents: readonly CatalogTorrent[]): Promise<Map<number, string>> {
+    const stale = torrents.filter((t) => this.entries.get(t.id)?.version !== t.metainfoVersion)
+    if (stale.length > 0) {
+      const metainfo = await metainfoOf(
+        this.database,
+        stale.map((t) => t.id),
+      )
+      if (this.entries.size + stale.length > 10_000) this.entries.clear()
+      for (const t of stale) {
+        const bytes = metainfo.get(t.id)
+        if (!bytes) continue
+        this.entries.set(t.id, {
+          version: t.metainfoVersion,
+          magnet: magnetLink(parseTorrent(bytes)),
+        })
+      }
+    }
+    const out = new Map<number, string>()
+    for (const t of torrents) {
+      // A row rewritten between the two queries keeps the magnet of either version: both work.
+      const entry = this.entries.get(t.id)
+      if (entry) out.set(t.id, entry.magnet)
+    }
+    return out
   }
 }
