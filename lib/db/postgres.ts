@@ -13,6 +13,20 @@ export async function openPostgres(url: string): Promise<DatabaseHandle> {
     connect_timeout: 10,
   })
   const db = drizzle({ client, schema })
+  /** A session lock lives on one connection: reserve one for the whole critical section. */
+  const exclusive: DatabaseHandle['exclusive'] = async (name, fn) => {
+    const connection = await client.reserve()
+    try {
+      await connection`select pg_advisory_lock(hashtext(${name}))`
+      try {
+        return await fn()
+      } finally {
+        await connection`select pg_advisory_unlock(hashtext(${name}))`
+      }
+    } finally {
+      connection.release()
+    }
+  }
   return {
     kind: 'postgres',
     db,
@@ -20,7 +34,9 @@ export async function openPostgres(url: string): Promise<DatabaseHandle> {
       await client`select 1`
     },
     async migrate() {
-      await migrate(db, { migrationsFolder })
+      // Several nodes may start at once on one database: one migrates, the others wait and
+      // then find nothing left to do.
+      await exclusive('mirrorseed:migrate', () => migrate(db, { migrationsFolder }))
     },
     async listen(channel, onPayload) {
       const { unlisten } = await client.listen(channel, onPayload)
@@ -29,20 +45,7 @@ export async function openPostgres(url: string): Promise<DatabaseHandle> {
     async notify(channel, payload) {
       await client.notify(channel, payload)
     },
-    async exclusive(name, fn) {
-      // A session lock lives on one connection: reserve one for the whole critical section.
-      const connection = await client.reserve()
-      try {
-        await connection`select pg_advisory_lock(hashtext(${name}))`
-        try {
-          return await fn()
-        } finally {
-          await connection`select pg_advisory_unlock(hashtext(${name}))`
-        }
-      } finally {
-        connection.release()
-      }
-    },
+    exclusive,
     async close() {
       await client.end({ timeout: 5 })
     },

@@ -1,4 +1,4 @@
-import { startSeeder } from '../../../lib/peer/index.ts'
+import { Announcer, startSeeder } from '../../../lib/peer/index.ts'
 import type { LiveTorrent } from '../../../lib/publish/index.ts'
 import type { Role } from './context.ts'
 
@@ -13,16 +13,32 @@ export const seederRole: Role = async ({ config, feed, live, ports }) => {
     openFiles: config.seeder.openFiles,
   })
   ports.peer = seeder.port
+  // Our own tracker lists a seeder in the same process by itself; a seeder node without the
+  // tracker role announces to it like any peer (and always to the torrent's extra trackers).
+  const ownTracker = `${config.publicUrl}/announce`
+  const announcer = new Announcer({
+    peerId: seeder.peerId,
+    port: seeder.port,
+    uploaded: (infoHash) =>
+      seeder.stats().torrents.find((t) => t.infoHash === infoHash.toString('hex'))?.uploaded ?? 0,
+    exclude: config.roles.includes('tracker') ? (url) => url === ownTracker : undefined,
+  })
   // Only active torrents are seeded: a superseded one's files may already hold the new bytes.
   const seeded = new Map<string, LiveTorrent>()
   const add = (t: LiveTorrent) => {
     seeded.set(t.infoHash, t)
     seeder.add(t.torrent, t.filePaths)
+    announcer.add(t.torrent)
   }
   const drop = (infoHash: string) => {
-    if (seeded.delete(infoHash)) seeder.remove(Buffer.from(infoHash, 'hex'))
+    if (!seeded.delete(infoHash)) return
+    seeder.remove(Buffer.from(infoHash, 'hex'))
+    void announcer.remove(Buffer.from(infoHash, 'hex'))
   }
   for (const t of live) if (t.active) add(t)
   feed.subscribe({ published: add, superseded: drop, removed: drop })
-  return () => seeder.close()
+  return async () => {
+    await announcer.close()
+    await seeder.close()
+  }
 }

@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { decode, encode } from '../lib/bencode/index.ts'
+import { ready, startServe, until, type RunningServe } from './cli.ts'
+import { databaseKinds } from './databases.ts'
+import { buildGentooTree, fixtureMinSize, type FixtureTree } from './fixtures/mirror-tree.ts'
+import { tool } from './tools.ts'
+
+// Scaling out on one machine (DESIGN, "Scaling out"): two `serve` processes over one Postgres,
+// one generating and tracking, one seeding; they learn of each other's work only through the
+// database (LISTEN/NOTIFY) and the tracker, as two hosts would.
+
+const cleanups: Array<() => unknown> = []
+afterEach(async () => {
+  for (const clean of cleanups.splice(0).reverse()) await clean()
+})
+
+function scratch(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mirrorseed-scale-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<RunningServe> {
+  const node = await startServe(args, { env })
+  cleanups.push(() => node.stop())
+  return node
+}
+
+function peersOf(reply: Record<string, unknown>): string[] {
+  const peers = reply.peers as Buffer
+  const out: string[] = []
+  for (let i = 0; i + 6 <= peers.length; i += 6) {
+    out.push(`${peers.subarray(i, i + 4).join('.')}:${peers.readUInt16BE(i + 4)}`)
+  }
+  return out
+}
+
+const aria2c = tool('aria2c')
+describe.each(databaseKinds.filter(([name]) => name === 'postgres'))(
+  'two nodes on one %s',
+  (_name, kind) => {
+    it.skipIf(!aria2c.found)(
+      `seed on the second node what the first one publishes ${aria2c.reason}`,
+      async () => {
+        const database = await kind.open({ migrate: false })
+        cleanups.push(() => database.close())
+        const env = {
+          DATABASE_URL: database.url,
+          MIRRORSEED_ADMIN_TOKEN: 'a-long-enough-test-token',
+        }
+        const tree: FixtureTree = await buildGentooTree()
+        cleanups.push(() => tree.remove())
+        const common = [
+          '--root',
+          tree.root,
+          '--profile',
+          'gentoo',
+          '--min-size',
+          String(fixtureMinSize),
+        ]
+
+        // The seeder node first, on an empty database: it can only learn of torrents later.
+        const seeder = await serve([...common, '--data-dir', scratch()], {
+          ...env,
+          MIRRORSEED_ROLES: 'seeder,webseed',
+        })
+        await ready(seeder)
+        const generator = await serve([...common, '--data-dir', scratch()], {
+          ...env,
+          MIRRORSEED_ROLES: 'generator,tracker,api,web',
+        })
+        await ready(generator)
+
+        const release = tree.releases[0]
+        const file = path.join(tree.root, 'torrents', release.releaseDir, `${release.name}.torrent`)
+        const meta = decode(readFileSync(file)) as Record<string, unknown>
+        const infoHash = (await import('node:crypto'))
+          .createHash('sha1')
+          .update(encode(meta.info as never))
+          .digest('hex')
+        const announce = `${generator.url}/announce?info_hash=${infoHash.replace(/../g, (b) => `%${b}`)}&peer_id=-XX0001-000000000000&port=7001&uploaded=0&downloaded=0&left=1&compact=1`
+
+        // The generator's tracker learns of the other node's seeder from its announce.
+        const listed = await until('the seeder node in the swarm', async () => {
+          const reply = decode(Buffer.from(await (await fetch(announce)).arrayBuffer())) as Record<
+            string,
+            unknown
+          >
+          const peers = peersOf(reply)
+          return peers.includes(`127.0.0.1:${seeder.peerPort}`) ? peers : undefined
+        })
+        expect(listed).toEqual([`127.0.0.1:${seeder.peerPort}`])
+
+        // The seeder node's web seed serves the release too.
+        const artifact = path.posix.basename(release.artifact)
+        const range = await fetch(
+          `${seeder.url}/webseed/${release.releaseDir}/${release.name}/${artifact}`,
+          {
+            headers: { range: 'bytes=0-99' },
+          },
+        )
+        expect(range.status).toBe(206)
+
+        // A real client downloads it through the first node's tracker from the second node alone.
+        delete meta['url-list']
+        const peerOnly = path.join(scratch(), 'peer-only.torrent')
+        writeFileSync(peerOnly, encode(meta as never))
+        const out = scratch()
+        const run = spawnSync(
+          'aria2c',
+          [
+            '--dir',
+            out,
+            '--seed-time=0',
+            '--enable-dht=false',
+            '--bt-enable-lpd=false',
+            '--file-allocation=none',
+            `--listen-port=${20000 + Math.floor(Math.random() * 40000)}`,
+            '--console-log-level=warn',
+            '--summary-interval=0',
+            peerOnly,
+          ],
+          { encoding: 'utf8', timeout: 90_000 },
+        )
+        expect(run.status, run.stdout + run.stderr).toBe(0)
+        for (const p of [release.artifact, ...release.companions]) {
+          const got = readFileSync(path.join(out, release.name, path.posix.basename(p)))
+          expect(got.equals(readFileSync(path.join(tree.root, p)))).toBe(true)
+        }
+      },
+    )
+  },
+)
