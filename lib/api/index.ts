@@ -27,9 +27,10 @@ export interface ApiOptions {
   /**
    * Mirror checks (`POST /mirrors/{name}/check`) and the `url-list` rewrite after a mirror
    * change (when `config.root` is set): the configuration with the ports actually bound, since
-   * our own web-seed URL is built from `publicUrl`.
+   * our own web-seed URL is built from `publicUrl`. A function when those are known only after
+   * the routes are built (serve binds its port after mounting them).
    */
-  config?: ResolvedConfig
+  config?: ResolvedConfig | (() => ResolvedConfig)
 }
 
 /** The endpoints `options` allow, `openapi.json` included. */

@@ -86,11 +86,13 @@ const notFound = { description: 'no mirror of that name' }
  */
 export function mirrorEndpoints(options: {
   database: DatabaseHandle
-  config?: ResolvedConfig
+  config?: ResolvedConfig | (() => ResolvedConfig)
 }): Endpoint[] {
-  const { database, config } = options
+  const { database } = options
   const db = database.db
+  const configNow = () => (typeof options.config === 'function' ? options.config() : options.config)
   const refresh = async () => {
+    const config = configNow()
     if (!config?.root) return
     await refreshWebSeeds({ config, database }).catch((err) =>
       log.error('could not rewrite the web seeds', { error: err }),
@@ -161,7 +163,7 @@ export function mirrorEndpoints(options: {
       },
     }),
   ]
-  if (config) {
+  if (options.config) {
     endpoints.push(
       endpoint({
         method: 'post',
@@ -177,7 +179,7 @@ export function mirrorEndpoints(options: {
         },
         handler: async ({ params }, c) => {
           const [result] = await mirrorCall(
-            checkMirrors({ config, database, names: [params.name] }),
+            checkMirrors({ config: configNow()!, database, names: [params.name] }),
           )
           const row = await mirrorCall(getMirror(db, params.name))
           const { status, before, latencyMs, problem, error } = result
