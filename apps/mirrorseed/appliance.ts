@@ -11,6 +11,7 @@ import { generatorRole } from './roles/generator.ts'
 import { seederRole } from './roles/seeder.ts'
 import { trackerRole } from './roles/tracker.ts'
 import { webSeedRole } from './roles/webseed.ts'
+import { startCounters } from './roles/counters.ts'
 
 /** A running appliance: what `serve` starts and stops. */
 export interface Appliance {
@@ -86,6 +87,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       feed,
       live: await liveTorrents(database, config.root),
       ports: { http: httpPort },
+      services: {},
     }
     const roles: Array<[string, Role]> = [
       // The seeder first, the tracker next: the tracker lists the seeder by the port it got, and
@@ -100,6 +102,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       closers.push(await role(context))
       context.config = { ...withPorts(context.config, context.ports), root: config.root }
     }
+    closers.push(startCounters(database, context.services))
     const ports = context.ports
     log.info('listening', {
       http: `${config.host}:${httpPort}`,

@@ -2,6 +2,9 @@ import type { Hono } from 'hono'
 import type { ResolvedConfig } from '../../../lib/config/index.ts'
 import type { DatabaseHandle } from '../../../lib/db/index.ts'
 import type { LiveTorrent, TorrentFeed } from '../../../lib/publish/index.ts'
+import type { Seeder } from '../../../lib/peer/index.ts'
+import type { Tracker } from '../../../lib/tracker/index.ts'
+import type { WebSeed } from '../../../lib/webseed/index.ts'
 import type { FastRoute } from '../http.ts'
 import type { Readiness } from '../health.ts'
 
@@ -18,8 +21,10 @@ export interface RoleContext {
   feed: TorrentFeed
   /** The torrents in the database when the appliance started. */
   live: LiveTorrent[]
-  /** What other roles' start-up reported, for the log line. */
+  /** The ports the roles actually bound. */
   ports: Record<string, number>
+  /** The running parts, for the counters, pages and metrics that read them. */
+  services: { tracker?: Tracker; seeder?: Seeder; webSeed?: WebSeed }
 }
 
 export type Role = (context: RoleContext) => Promise<() => Promise<void>>

@@ -2,7 +2,7 @@ import { Announcer, startSeeder } from '../../../lib/peer/index.ts'
 import type { LiveTorrent } from '../../../lib/publish/index.ts'
 import type { Role } from './context.ts'
 
-export const seederRole: Role = async ({ config, feed, live, ports }) => {
+export const seederRole: Role = async ({ config, feed, live, ports, services }) => {
   const seeder = await startSeeder({
     host: config.host,
     port: config.peerPort,
@@ -13,6 +13,7 @@ export const seederRole: Role = async ({ config, feed, live, ports }) => {
     openFiles: config.seeder.openFiles,
   })
   ports.peer = seeder.port
+  services.seeder = seeder
   // Our own tracker lists a seeder in the same process by itself; a seeder node without the
   // tracker role announces to it like any peer (and always to the torrent's extra trackers).
   const ownTracker = `${config.publicUrl}/announce`

@@ -8,7 +8,15 @@ async function seederAddress(address: string): Promise<string> {
   return isIP(address) ? address : (await lookup(address)).address
 }
 
-export const trackerRole: Role = async ({ config, database, fastRoutes, feed, live, ports }) => {
+export const trackerRole: Role = async ({
+  config,
+  database,
+  fastRoutes,
+  feed,
+  live,
+  ports,
+  services,
+}) => {
   const tracker = new Tracker({
     interval: config.tracker.interval,
     minInterval: config.tracker.minInterval,
@@ -33,6 +41,7 @@ export const trackerRole: Role = async ({ config, database, fastRoutes, feed, li
     removed: (infoHash) => tracker.disallow(infoHash),
   })
   await tracker.start()
+  services.tracker = tracker
   const answer = (
     req: Parameters<typeof tracker.handleHttp>[0],
     res: Parameters<typeof tracker.handleHttp>[1],

@@ -2,8 +2,9 @@ import { WebSeed, webSeedPrefix } from '../../../lib/webseed/index.ts'
 import type { Role } from './context.ts'
 
 /** The origin web seed: `/webseed/<release dir>/…` answered before hono, from the mirror tree. */
-export const webSeedRole: Role = async ({ config, feed, live, fastPrefixes }) => {
+export const webSeedRole: Role = async ({ config, feed, live, fastPrefixes, services }) => {
   const webSeed = new WebSeed({ root: config.root })
+  services.webSeed = webSeed
   // Active torrents only: a superseded torrent's paths may already hold its successor's bytes.
   for (const t of live) if (t.active) webSeed.add(t)
   feed.subscribe({

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest'
+import { eq } from 'drizzle-orm'
+import { databaseKinds } from '../../test/databases.ts'
+import { torrents, torrentStats } from '../db/index.ts'
+import { StatsFlusher } from './index.ts'
+
+const hash = 'cd'.repeat(20)
+
+async function seed(db: Awaited<ReturnType<(typeof databaseKinds)[0][1]['open']>>['db']) {
+  const [row] = await db
+    .insert(torrents)
+    .values({
+      infoHash: hash,
+      name: 'n',
+      releaseDir: 'r',
+      format: 'v1',
+      pieceLength: 262144,
+      size: 1,
+      metainfo: Buffer.from('de'),
+    })
+    .returning()
+  await db.insert(torrentStats).values({ torrentId: row.id })
+  return row.id
+}
+
+describe.each(databaseKinds)('torrent stats on %s', (_name, kind) => {
+  it('adds what was served since the last flush, and keeps the peak of peers', async () => {
+    const database = await kind.open()
+    try {
+      const id = await seed(database.db)
+      let peer = 1000
+      let web = 0
+      let peers = 7
+      const flusher = new StatsFlusher(database, {
+        uploadedPeer: () => [[hash, peer]],
+        uploadedWebseed: () => [[hash, web]],
+        peers: () => [[hash, peers]],
+      })
+      await flusher.flush()
+      peer = 1500
+      web = 2 ** 33 // past 32 bits
+      peers = 3
+      await flusher.flush()
+      await flusher.flush() // nothing new: nothing added twice
+      const [row] = await database.db
+        .select()
+        .from(torrentStats)
+        .where(eq(torrentStats.torrentId, id))
+      expect(row.uploadedPeer).toBe(1500)
+      expect(row.uploadedWebseed).toBe(2 ** 33)
+      expect(row.peakPeers).toBe(7)
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('loses nothing while the database cannot be written', async () => {
+    const database = await kind.open()
+    try {
+      const id = await seed(database.db)
+      let peer = 100
+      const flusher = new StatsFlusher(database, { uploadedPeer: () => [[hash, peer]] })
+      // The table is away for a while (a stand-in for a database outage), then back.
+      await database.db.execute('alter table torrent_stats rename to torrent_stats_away')
+      await flusher.flush()
+      peer = 250
+      await flusher.flush()
+      await database.db.execute('alter table torrent_stats_away rename to torrent_stats')
+      await flusher.close()
+      const [row] = await database.db
+        .select()
+        .from(torrentStats)
+        .where(eq(torrentStats.torrentId, id))
+      expect(row.uploadedPeer).toBe(250)
+    } finally {
+      await database.close()
+    }
+  })
+})

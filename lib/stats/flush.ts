@@ -1,0 +1,116 @@
+import { sql } from 'drizzle-orm'
+import type { DatabaseHandle } from '../db/index.ts'
+import { log } from '../log/index.ts'
+
+/** Cumulative counts per torrent (hex tracker key), as the seeder and web seed keep them. */
+export type Totals = () => Iterable<[infoHash: string, count: number]>
+
+export interface StatsSources {
+  /** Bytes our seeder sent over the peer wire, since the process started. */
+  uploadedPeer?: Totals
+  /** Bytes our web seed served, since the process started. */
+  uploadedWebseed?: Totals
+  /** Peers in each swarm now (the tracker's seeds + leechers), for the peak. */
+  peers?: Totals
+}
+
+interface Pending {
+  uploadedPeer: number
+  uploadedWebseed: number
+  peers: number
+}
+
+/**
+ * Writes upload counters and peak swarm sizes to `torrent_stats` in batches on a timer: the data
+ * paths only bump counters in memory and never wait on the database. A batch that fails (the
+ * database is away) stays pending and goes with the next one, so no byte is lost while the
+ * process lives.
+ *
+ * @example
+ * const stats = new StatsFlusher(database, { uploadedPeer: () => seeder.uploadedTotals() })
+ * stats.start(30_000)
+ */
+export class StatsFlusher {
+  private readonly seen = {
+    uploadedPeer: new Map<string, number>(),
+    uploadedWebseed: new Map<string, number>(),
+  }
+  private readonly pending = new Map<string, Pending>()
+  private timer?: NodeJS.Timeout
+  private flushing?: Promise<void>
+
+  constructor(
+    private readonly database: DatabaseHandle,
+    private readonly sources: StatsSources,
+  ) {}
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.flush(), intervalMs)
+    this.timer.unref()
+  }
+
+  /** Collects what changed since the last call and writes it; safe to call at any time. */
+  async flush(): Promise<void> {
+    if (this.flushing) return this.flushing
+    this.flushing = this.write().finally(() => (this.flushing = undefined))
+    return this.flushing
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer)
+    await this.flush()
+  }
+
+  private collect(): void {
+    for (const key of ['uploadedPeer', 'uploadedWebseed'] as const) {
+      const totals = this.sources[key]
+      if (!totals) continue
+      for (const [infoHash, total] of totals()) {
+        const delta = total - (this.seen[key].get(infoHash) ?? 0)
+        this.seen[key].set(infoHash, total)
+        if (delta > 0) this.entry(infoHash)[key] += delta
+      }
+    }
+    for (const [infoHash, peers] of this.sources.peers?.() ?? []) {
+      const entry = this.entry(infoHash)
+      entry.peers = Math.max(entry.peers, peers)
+    }
+  }
+
+  private entry(infoHash: string): Pending {
+    let entry = this.pending.get(infoHash)
+    if (!entry)
+      this.pending.set(infoHash, (entry = { uploadedPeer: 0, uploadedWebseed: 0, peers: 0 }))
+    return entry
+  }
+
+  private async write(): Promise<void> {
+    this.collect()
+    if (this.pending.size === 0) return
+    const batch = [...this.pending]
+    this.pending.clear()
+    try {
+      await this.database.db.transaction(async (tx) => {
+        for (const [infoHash, p] of batch) {
+          await tx.execute(sql`
+            update torrent_stats set
+              uploaded_peer = uploaded_peer + ${p.uploadedPeer},
+              uploaded_webseed = uploaded_webseed + ${p.uploadedWebseed},
+              peak_peers = greatest(peak_peers, ${p.peers}),
+              updated_at = now()
+            from torrents
+            where torrents.id = torrent_stats.torrent_id and torrents.info_hash = ${infoHash}`)
+        }
+      })
+    } catch (err) {
+      // Put the batch back under whatever arrived meanwhile: it goes with the next flush.
+      for (const [infoHash, p] of batch) {
+        const entry = this.entry(infoHash)
+        entry.uploadedPeer += p.uploadedPeer
+        entry.uploadedWebseed += p.uploadedWebseed
+        entry.peers = Math.max(entry.peers, p.peers)
+      }
+      log.warn('could not write torrent stats; kept for the next flush', { error: err })
+    }
+  }
+}
