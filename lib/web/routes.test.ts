@@ -108,7 +108,7 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
   it('rebuilds a magnet link when the .torrent is rewritten with new web seeds', async () => {
     const { database, rows } = await published()
     try {
-      const app = webRoutes({ database, publicUrl })
+      const app = webRoutes({ database, publicUrl, cacheMs: 0 })
       const row = rows[0]!
       const before = await (await app.request('/')).text()
       expect(before).not.toContain(encodeURIComponent('https://mirror.example/'))

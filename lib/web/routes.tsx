@@ -14,6 +14,7 @@ import { renderFeed } from './feed.ts'
 import { IndexPage, type IndexView, type TorrentView } from './index-page.tsx'
 import { renderMetalink } from './metalink.ts'
 import { parseReleasePath } from './paths.ts'
+import { Snapshot } from './snapshot.ts'
 import { encodeSegments } from './xml.ts'
 
 /** What the tracker knows of one swarm (the shape of `Tracker.stats`). */
@@ -35,6 +36,11 @@ export interface WebOptions {
   swarmStats?: (infoHash: string) => SwarmCounts | undefined
   /** Items in `/feed.xml`. */
   feedItems?: number
+  /**
+   * How long a rendered `/` and `/feed.xml` are shared by every request (default 2000 ms;
+   * 0 renders each request). Swarm counts a second or two old are fine on a public page.
+   */
+  cacheMs?: number
 }
 
 /**
@@ -63,7 +69,9 @@ export function webRoutes(options: WebOptions): Hono {
     })
   })
 
-  app.get('/', async (c) => {
+  const cacheMs = options.cacheMs ?? 2000
+
+  const index = new Snapshot(cacheMs, async () => {
     const [torrents, mirrors] = await Promise.all([
       activeTorrents(database),
       mirrorHealth(database),
@@ -96,8 +104,11 @@ export function webRoutes(options: WebOptions): Hono {
       groups: [...byDir].map(([releaseDir, torrents]) => ({ releaseDir, torrents })),
       mirrors,
     }
+    return `<!doctype html>${(<IndexPage view={view} />).toString()}`
+  })
+  app.get('/', async (c) => {
     c.header('Cache-Control', 'no-cache')
-    return c.html(`<!doctype html>${(<IndexPage view={view} />).toString()}`)
+    return c.html(await index.get())
   })
 
   app.get('/torrents/*', async (c) => {
@@ -131,11 +142,11 @@ export function webRoutes(options: WebOptions): Hono {
     })
   })
 
-  app.get('/feed.xml', async (c) => {
+  const feed = new Snapshot(cacheMs, async () => {
     const base = publicUrl()
     const torrents = (await activeTorrents(database)).slice(0, options.feedItems ?? 100)
     const magnet = await magnets.of(torrents)
-    const body = renderFeed(
+    return renderFeed(
       {
         title: 'mirrorseed: new release torrents',
         link: `${base}/`,
@@ -153,6 +164,9 @@ export function webRoutes(options: WebOptions): Hono {
         published: t.createdAt,
       })),
     )
+  })
+  app.get('/feed.xml', async (c) => {
+    const body = await feed.get()
     return c.body(body, 200, {
       'Content-Type': 'application/rss+xml; charset=utf-8',
       'Cache-Control': 'no-cache',
