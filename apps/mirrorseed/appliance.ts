@@ -12,6 +12,7 @@ import { seederRole } from './roles/seeder.ts'
 import { trackerRole } from './roles/tracker.ts'
 import { webSeedRole } from './roles/webseed.ts'
 import { startCounters } from './roles/counters.ts'
+import { startMirrorChecks } from '../../lib/mirrors/index.ts'
 
 /** A running appliance: what `serve` starts and stops. */
 export interface Appliance {
@@ -64,12 +65,16 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const fastPrefixes = new Map<string, FastRoute>()
     app.route('/', healthRoutes(readiness))
     let rescan: ((path?: string) => Promise<ReconcileSummary>) | undefined
+    let current = config
     if (config.roles.includes('api')) {
       app.route(
         '/api',
         apiRoutes({
           token: adminToken(config),
           rescan: config.roles.includes('generator') ? (path) => rescan!(path) : undefined,
+          database,
+          // Known once the ports are bound and the roles started; read at request time.
+          config: () => current,
         }),
       )
     }
@@ -102,7 +107,13 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       closers.push(await role(context))
       context.config = { ...withPorts(context.config, context.ports), root: config.root }
     }
+    current = context.config
     closers.push(startCounters(database, context.services))
+    if (config.roles.includes('generator')) {
+      // Mirror health decides url-list, which the generator writes: the same node checks.
+      const checks = startMirrorChecks({ config: context.config, database })
+      closers.push(() => checks.close())
+    }
     const ports = context.ports
     log.info('listening', {
       http: `${config.host}:${httpPort}`,
