@@ -42,7 +42,7 @@ p,li,dd,td,th,h3{overflow-wrap:anywhere}
 .torrent h3{font-size:1rem;margin:0 0 6px}
 dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(5.5rem,1fr));gap:4px 12px;margin:0 0 8px}
 dt{font-size:.8rem;color:#555}dd{margin:0;font-variant-numeric:tabular-nums}
-.links a{display:inline-block;margin:4px 14px 0 0;padding:6px 0}
+.links{margin:0}.links a{display:inline-block;margin:4px 14px 0 0;padding:6px 0}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px 4px 0;border-bottom:1px solid #ddd;vertical-align:top}
 .up{color:#0a6b26}.down{color:#a1120d}.unknown,.disabled{color:#666}
 `
