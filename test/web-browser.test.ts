@@ -20,11 +20,6 @@ describe.skipIf(!browserTool.found)(
     let dataDir: string
     let serve: RunningServe
     let browser: Browser
-    /**
-     * Until `serve` mounts `webRoutes` (lib/web), `/` answers 404 and these tests skip saying so.
-     * TODO(lead): drop this guard once appliance.ts wires lib/web in.
-     */
-    let unwired = ''
 
     beforeAll(async () => {
       tree = await buildGentooTree()
@@ -40,8 +35,6 @@ describe.skipIf(!browserTool.found)(
         dataDir,
       ])
       await ready(serve)
-      if ((await fetch(`${serve.url}/feed.xml`)).status === 404)
-        unwired = 'skipped: serve does not mount lib/web webRoutes yet'
       browser = await chromium.launch({
         executablePath: chromiumBin,
         args: [
@@ -63,8 +56,7 @@ describe.skipIf(!browserTool.found)(
       if (dataDir) rmSync(dataDir, { recursive: true, force: true })
     })
 
-    it('shows each release with its torrents, sizes and swarm counts', async (ctx) => {
-      if (unwired) return ctx.skip(unwired)
+    it('shows each release with its torrents, sizes and swarm counts', async () => {
       const page = await browser.newPage({ javaScriptEnabled: false })
       const res = await page.goto(`${serve.url}/`)
       expect(res?.status()).toBe(200)
@@ -86,8 +78,7 @@ describe.skipIf(!browserTool.found)(
       await page.close()
     })
 
-    it('has .torrent links that download the published file', async (ctx) => {
-      if (unwired) return ctx.skip(unwired)
+    it('has .torrent links that download the published file', async () => {
       const page = await browser.newPage()
       await page.goto(`${serve.url}/`)
       for (const release of tree.releases) {
@@ -108,8 +99,7 @@ describe.skipIf(!browserTool.found)(
 
     it.skipIf(!aria2c.found)(
       `has magnet links a client resolves from the appliance ${aria2c.reason}`,
-      async (ctx) => {
-        if (unwired) return ctx.skip(unwired)
+      async () => {
         const page = await browser.newPage()
         await page.goto(`${serve.url}/`)
         const release = tree.releases[0]!
@@ -155,8 +145,7 @@ describe.skipIf(!browserTool.found)(
       90_000,
     )
 
-    it('fits a phone screen without horizontal scrolling', async (ctx) => {
-      if (unwired) return ctx.skip(unwired)
+    it('fits a phone screen without horizontal scrolling', async () => {
       const context = await browser.newContext({
         viewport: { width: 360, height: 740 },
         deviceScaleFactor: 2,

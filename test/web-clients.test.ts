@@ -40,8 +40,6 @@ describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}
   let dataDir: string
   let serve: RunningServe
   let scratch: string
-  /** TODO(lead): drop this guard once appliance.ts wires lib/web in (see web-browser.test.ts). */
-  let unwired = ''
 
   beforeAll(async () => {
     tree = await buildGentooTree()
@@ -58,8 +56,6 @@ describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}
       dataDir,
     ])
     await ready(serve)
-    if ((await fetch(`${serve.url}/feed.xml`)).status === 404)
-      unwired = 'skipped: serve does not mount lib/web webRoutes yet'
   }, 120_000)
 
   afterAll(async () => {
@@ -81,8 +77,7 @@ describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}
     }
   }
 
-  it('aria2c downloads a release from its metalink as served (the torrent it names)', async (ctx) => {
-    if (unwired) return ctx.skip(unwired)
+  it('aria2c downloads a release from its metalink as served (the torrent it names)', async () => {
     const release = tree.releases[0]!
     const metalink = path.join(scratch, 'served.meta4')
     writeFileSync(metalink, await metalinkOf(release))
@@ -92,8 +87,7 @@ describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}
     expectDownloaded(release, out)
   })
 
-  it('aria2c downloads every file from the web-seed URLs, checked by SHA-256', async (ctx) => {
-    if (unwired) return ctx.skip(unwired)
+  it('aria2c downloads every file from the web-seed URLs, checked by SHA-256', async () => {
     const release = tree.releases[1]!
     const metalink = path.join(scratch, 'http.meta4')
     writeFileSync(metalink, (await metalinkOf(release)).replace(/^.*<metaurl.*\n/gm, ''))
@@ -103,8 +97,7 @@ describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}
     expectDownloaded(release, out)
   })
 
-  it('aria2c refuses a file whose bytes do not match the metalink SHA-256', async (ctx) => {
-    if (unwired) return ctx.skip(unwired)
+  it('aria2c refuses a file whose bytes do not match the metalink SHA-256', async () => {
     const release = tree.releases[0]!
     const text = (await metalinkOf(release)).replace(/^.*<metaurl.*\n/gm, '')
     // The artifact's digest, flipped: aria2c must be checking the hash we publish.

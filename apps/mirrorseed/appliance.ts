@@ -13,6 +13,16 @@ import { trackerRole } from './roles/tracker.ts'
 import { webSeedRole } from './roles/webseed.ts'
 import { startCounters } from './roles/counters.ts'
 import { startMirrorChecks } from '../../lib/mirrors/index.ts'
+import {
+  applianceMetrics,
+  metricsRoutes,
+  rollupDaily,
+  ScanTally,
+  webRoutes,
+} from '../../lib/web/index.ts'
+
+/** How often `stats_daily` takes in the day's counters (the same node that generates). */
+const rollupMs = 5 * 60_000
 
 /** A running appliance: what `serve` starts and stops. */
 export interface Appliance {
@@ -63,7 +73,35 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const app = new Hono()
     const fastRoutes = new Map<string, FastRoute>()
     const fastPrefixes = new Map<string, FastRoute>()
+    const services: RoleContext['services'] = {}
+    const scans = new ScanTally()
     app.route('/', healthRoutes(readiness))
+    if (config.roles.includes('web')) {
+      app.route(
+        '/',
+        webRoutes({
+          database,
+          publicUrl: () => current.publicUrl,
+          swarmStats: (infoHash) => services.tracker?.stats(infoHash),
+        }),
+      )
+      app.route(
+        '/',
+        metricsRoutes(
+          applianceMetrics({
+            database,
+            tracker: () =>
+              services.tracker && {
+                torrents: services.tracker.torrentCount,
+                peers: services.tracker.peerTotal,
+              },
+            seeder: () => services.seeder?.stats(),
+            webSeed: () => services.webSeed?.stats(),
+            scans: () => (config.roles.includes('generator') ? scans : undefined),
+          }),
+        ),
+      )
+    }
     let rescan: ((path?: string) => Promise<ReconcileSummary>) | undefined
     let current = config
     if (config.roles.includes('api')) {
@@ -92,7 +130,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       feed,
       live: await liveTorrents(database, config.root),
       ports: { http: httpPort },
-      services: {},
+      services,
     }
     const roles: Array<[string, Role]> = [
       // The seeder first, the tracker next: the tracker lists the seeder by the port it got, and
@@ -100,7 +138,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       ['seeder', seederRole],
       ['tracker', trackerRole],
       ['webseed', webSeedRole],
-      ['generator', generatorRole((r) => (rescan = r))],
+      ['generator', generatorRole(scans, (r) => (rescan = r))],
     ]
     for (const [name, role] of roles) {
       if (!config.roles.includes(name as never)) continue
@@ -110,6 +148,10 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     current = context.config
     closers.push(startCounters(database, context.services))
     if (config.roles.includes('generator')) {
+      const rollup = setInterval(() => {
+        rollupDaily(database).catch((err) => log.warn('daily rollup failed', { error: err }))
+      }, rollupMs)
+      closers.push(async () => clearInterval(rollup))
       // Mirror health decides url-list, which the generator writes: the same node checks.
       const checks = startMirrorChecks({ config: context.config, database })
       closers.push(() => checks.close())

@@ -1,6 +1,7 @@
 import { log } from '../../../lib/log/index.ts'
 import { Publisher, type ReconcileSummary } from '../../../lib/publish/index.ts'
 import { watchMirror, watchTimings } from '../../../lib/watch/index.ts'
+import type { ScanTally } from '../../../lib/web/index.ts'
 import type { Role, RoleContext } from './context.ts'
 
 /** A line per pass that changed something; the first pass always says what it found. */
@@ -27,14 +28,21 @@ function logSummary(summary: ReconcileSummary, always = false): void {
  * the watcher's dirty folders, its periodic reconcile, and rescans asked through the API.
  */
 export function generatorRole(
+  scans: ScanTally,
   onRescan: (rescan: (path?: string) => Promise<ReconcileSummary>) => void,
 ): Role {
   return async ({ config, database, readiness, feed }: RoleContext) => {
     const publisher = new Publisher({ config, database, events: feed })
     const pass = async (under?: string, first = false) => {
-      const summary = await publisher.reconcile({ under })
-      logSummary(summary, first)
-      return summary
+      try {
+        const summary = await publisher.reconcile({ under })
+        scans.record(summary)
+        logSummary(summary, first)
+        return summary
+      } catch (err) {
+        scans.scanFailed()
+        throw err
+      }
     }
     onRescan(pass)
 
