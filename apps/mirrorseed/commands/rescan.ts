@@ -1,6 +1,5 @@
 import { Command } from 'commander'
-import { readAdminToken } from '../../../lib/api/index.ts'
-import { loadConfig } from '../../../lib/config/index.ts'
+import { apiClient } from '../api-client.ts'
 import { CliError } from '../errors.ts'
 
 /**
@@ -28,33 +27,7 @@ export function register(program: Command): void {
           json?: boolean
         },
       ) => {
-        const config = loadConfig({ file: options.config, overrides: { dataDir: options.dataDir } })
-        const token = readAdminToken(config)
-        if (!token) {
-          throw new CliError(
-            "no admin token: set MIRRORSEED_ADMIN_TOKEN, or --data-dir pointing at the appliance's data folder",
-          )
-        }
-        const base = (options.url ?? `http://127.0.0.1:${config.httpPort}`).replace(/\/+$/, '')
-        const call = async (method: string, route: string, body?: unknown) => {
-          let response: Response
-          try {
-            response = await fetch(`${base}/api${route}`, {
-              method,
-              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-              body: body === undefined ? undefined : JSON.stringify(body),
-            })
-          } catch (err) {
-            throw new CliError(
-              `cannot reach the appliance at ${base}: ${(err as Error).cause ?? (err as Error).message}`,
-              1,
-            )
-          }
-          const json = (await response.json().catch(() => ({}))) as any
-          if (!response.ok)
-            throw new CliError(`${base}: ${json.error?.message ?? response.statusText}`, 1)
-          return json
-        }
+        const call = apiClient(options)
         let { job } = await call('POST', '/rescan', path ? { path } : {})
         while (options.wait && (job.status === 'queued' || job.status === 'running')) {
           await new Promise((r) => setTimeout(r, 500))
