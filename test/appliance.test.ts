@@ -16,8 +16,8 @@ import { decode } from '../lib/bencode/index.ts'
 import { parseTorrent } from '../lib/metainfo/index.ts'
 import { bin, ready, runCli, startServe, until, type RunningServe } from './cli.ts'
 import {
+  treeArgs,
   buildGentooTree,
-  fixtureMinSize,
   pseudoRandom,
   type FixtureTree,
 } from './fixtures/mirror-tree.ts'
@@ -67,20 +67,7 @@ function announceUrl(base: string, infoHash: string): string {
 /** A Gentoo-like fixture tree, and `serve` on it, ready (first scan done). */
 async function serveGentoo(args: string[] = [], env: NodeJS.ProcessEnv = {}) {
   const tree = await gentoo()
-  const serve = await startServe(
-    [
-      '--root',
-      tree.root,
-      '--profile',
-      'gentoo',
-      '--min-size',
-      String(fixtureMinSize),
-      '--data-dir',
-      scratch(),
-      ...args,
-    ],
-    { env },
-  )
+  const serve = await startServe([...treeArgs(tree), '--data-dir', scratch(), ...args], { env })
   running.push(serve)
   await ready(serve)
   return { tree, serve }
@@ -193,12 +180,7 @@ describe.skipIf(!rsync.found)(`rsync into a watched tree ${rsync.reason}`, () =>
       const serve = await startServe([
         '--config',
         config,
-        '--root',
-        target,
-        '--profile',
-        'gentoo',
-        '--min-size',
-        String(fixtureMinSize),
+        ...treeArgs({ root: target }),
         '--data-dir',
         scratch(),
       ])
@@ -290,17 +272,7 @@ describe('symlink folders on a downstream mirror', () => {
     'resolve after rsync -a to the bytes each torrent describes',
     async () => {
       const tree = await gentoo()
-      const result = await runCli([
-        'scan',
-        '--root',
-        tree.root,
-        '--profile',
-        'gentoo',
-        '--min-size',
-        String(fixtureMinSize),
-        '--data-dir',
-        scratch(),
-      ])
+      const result = await runCli(['scan', ...treeArgs(tree), '--data-dir', scratch()])
       expect(result.code).toBe(0)
       const mirror = scratch()
       expect(spawnSync('rsync', ['-a', `${tree.root}/`, mirror]).status).toBe(0)

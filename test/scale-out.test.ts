@@ -6,7 +6,7 @@ import path from 'node:path'
 import { decode, encode } from '../lib/bencode/index.ts'
 import { ready, startServe, until, type RunningServe } from './cli.ts'
 import { databaseKinds } from './databases.ts'
-import { buildGentooTree, fixtureMinSize, type FixtureTree } from './fixtures/mirror-tree.ts'
+import { treeArgs, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
 import { tool } from './tools.ts'
 
 // Scaling out on one machine (DESIGN, "Scaling out"): two `serve` processes over one Postgres,
@@ -54,14 +54,7 @@ describe.each(databaseKinds.filter(([name]) => name === 'postgres'))(
         }
         const tree: FixtureTree = await buildGentooTree()
         cleanups.push(() => tree.remove())
-        const common = [
-          '--root',
-          tree.root,
-          '--profile',
-          'gentoo',
-          '--min-size',
-          String(fixtureMinSize),
-        ]
+        const common = [...treeArgs(tree)]
 
         // The seeder node first, on an empty database: it can only learn of torrents later.
         const seeder = await serve([...common, '--data-dir', scratch()], {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { ready, startServe, type RunningServe } from './cli.ts'
-import { buildGentooTree, fixtureMinSize, type FixtureTree } from './fixtures/mirror-tree.ts'
+import { treeArgs, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
 import { tool } from './tools.ts'
 
 // Debian's chromium, driven by playwright-core: no browser download, the one users have.
@@ -24,16 +24,7 @@ describe.skipIf(!browserTool.found)(
     beforeAll(async () => {
       tree = await buildGentooTree()
       dataDir = mkdtempSync(path.join(tmpdir(), 'mirrorseed-web-'))
-      serve = await startServe([
-        '--root',
-        tree.root,
-        '--profile',
-        'gentoo',
-        '--min-size',
-        String(fixtureMinSize),
-        '--data-dir',
-        dataDir,
-      ])
+      serve = await startServe([...treeArgs(tree), '--data-dir', dataDir])
       await ready(serve)
       browser = await chromium.launch({
         executablePath: chromiumBin,

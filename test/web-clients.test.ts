@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ready, startServe, type RunningServe } from './cli.ts'
-import { buildGentooTree, fixtureMinSize, type FixtureTree } from './fixtures/mirror-tree.ts'
+import { treeArgs, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
 import { tool } from './tools.ts'
 
 const aria2c = tool('aria2c')
@@ -45,16 +45,7 @@ describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}
     tree = await buildGentooTree()
     dataDir = mkdtempSync(path.join(tmpdir(), 'mirrorseed-web-'))
     scratch = mkdtempSync(path.join(tmpdir(), 'mirrorseed-meta4-'))
-    serve = await startServe([
-      '--root',
-      tree.root,
-      '--profile',
-      'gentoo',
-      '--min-size',
-      String(fixtureMinSize),
-      '--data-dir',
-      dataDir,
-    ])
+    serve = await startServe([...treeArgs(tree), '--data-dir', dataDir])
     await ready(serve)
   }, 120_000)
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseTorrent } from '../../lib/metainfo/index.ts'
 import { bin, ready, runCli, startServe, type RunningServe } from '../cli.ts'
-import { buildGentooTree, fixtureMinSize } from '../fixtures/mirror-tree.ts'
+import { buildGentooTree, treeArgs } from '../fixtures/mirror-tree.ts'
 import { startNginx } from '../nginx.ts'
 import { tool } from '../tools.ts'
 
@@ -50,19 +50,9 @@ describe('deploy/rsync-post-hook.sh', () => {
     const tree = await buildGentooTree()
     cleanups.push(() => tree.remove())
     const dataDir = scratch()
-    serve = await startServe(
-      [
-        '--root',
-        tree.root,
-        '--profile',
-        'gentoo',
-        '--min-size',
-        String(fixtureMinSize),
-        '--data-dir',
-        dataDir,
-      ],
-      { env: { MIRRORSEED_ADMIN_TOKEN: '' } },
-    )
+    serve = await startServe([...treeArgs(tree), '--data-dir', dataDir], {
+      env: { MIRRORSEED_ADMIN_TOKEN: '' },
+    })
     await ready(serve)
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>(
       (resolve) => {
@@ -89,17 +79,7 @@ describe.skipIf(!nginx.found)(`deploy/nginx-mirror.conf ${nginx.reason}`, () => 
   it('makes a downstream mirror a web seed: symlinks followed, Range answered with 206', async () => {
     const top = scratch()
     const tree = await buildGentooTree({ root: path.join(top, 'gentoo') })
-    const scan = await runCli([
-      'scan',
-      '--root',
-      tree.root,
-      '--profile',
-      'gentoo',
-      '--min-size',
-      String(fixtureMinSize),
-      '--data-dir',
-      scratch(),
-    ])
+    const scan = await runCli(['scan', ...treeArgs(tree), '--data-dir', scratch()])
     expect(scan.code).toBe(0)
     // The snippet as an admin would include it, with this test's tree in place of /srv/mirror.
     const snippet = readFileSync('deploy/nginx-mirror.conf', 'utf8').replaceAll('/srv/mirror', top)
