@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
-import { loadConfig } from '../lib/config/index.ts'
 import { parseTorrent } from '../lib/metainfo/index.ts'
 import { Publisher } from '../lib/publish/index.ts'
 import { startApi, type ApiServer } from './api-server.ts'
 import { runCli } from './cli.ts'
 import { databaseKinds } from './databases.ts'
-import { buildGentooTree, fixtureMinSize, type FixtureTree } from './fixtures/mirror-tree.ts'
+import { fixtureConfig, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
 import { startNginx, type Nginx } from './nginx.ts'
 import { tool } from './tools.ts'
 
@@ -31,16 +30,7 @@ describe.skipIf(!nginxTool.found)(`mirrorseed mirrors ${nginxTool.reason}`, () =
   beforeAll(async () => {
     database = await databaseKinds[0][1].open()
     tree = await buildGentooTree()
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        root: tree.root,
-        profile: 'gentoo',
-        publicUrl: 'http://seed.example:6969',
-        release: { minSize: fixtureMinSize },
-        mirrors: { timeoutSeconds: 2 },
-      } as never,
-    })
+    const config = fixtureConfig(tree.root, { mirrors: { timeoutSeconds: 2 } })
     const publisher = new Publisher({ config, database })
     await publisher.reconcile()
     const r = tree.releases[0]

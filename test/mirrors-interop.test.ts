@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { eq } from 'drizzle-orm'
-import { loadConfig, type ResolvedConfig } from '../lib/config/index.ts'
 import { events, mirrors, torrents } from '../lib/db/index.ts'
 import { parseTorrent } from '../lib/metainfo/index.ts'
 import {
@@ -18,7 +17,7 @@ import {
 } from '../lib/mirrors/index.ts'
 import { Publisher } from '../lib/publish/index.ts'
 import { databaseKinds } from './databases.ts'
-import { buildGentooTree, fixtureMinSize, type FixtureTree } from './fixtures/mirror-tree.ts'
+import { fixtureConfig, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
 import { startNginx, type Nginx } from './nginx.ts'
 import { tool } from './tools.ts'
 
@@ -44,17 +43,8 @@ describe.skipIf(!nginxTool.found)(`mirror health checks ${nginxTool.reason}`, ()
   /** The `good` mode can be turned bad mid-test, as a mirror whose sync broke. */
   const flaky = { broken: false }
 
-  const configFor = (root: string): ResolvedConfig =>
-    loadConfig({
-      env: {},
-      overrides: {
-        root,
-        profile: 'gentoo',
-        publicUrl: 'http://seed.example:6969',
-        release: { minSize: fixtureMinSize },
-        mirrors: { timeoutSeconds: 1, checkSeconds: 300, concurrency: 4 },
-      } as never,
-    })
+  const configFor = (root: string) =>
+    fixtureConfig(root, { mirrors: { timeoutSeconds: 1, checkSeconds: 300, concurrency: 4 } })
 
   /** A file server over the copy, misbehaving as `mode` says. */
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
-import { loadConfig } from '../config/index.ts'
 import { events } from '../db/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { Publisher } from '../publish/index.ts'
 import { startApi, type ApiServer } from '../../test/api-server.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import {
+  fixtureConfig,
   buildGentooTree,
-  fixtureMinSize,
   type FixtureTree,
 } from '../../test/fixtures/mirror-tree.ts'
 import { startNginx, type Nginx } from '../../test/nginx.ts'
@@ -31,16 +30,7 @@ describe.each(databaseKinds)('mirrors API on %s', (_name, kind) => {
   beforeAll(async () => {
     database = await kind.open()
     tree = await buildGentooTree()
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        root: tree.root,
-        profile: 'gentoo',
-        publicUrl: 'http://seed.example:6969',
-        release: { minSize: fixtureMinSize },
-        mirrors: { timeoutSeconds: 2 },
-      } as never,
-    })
+    const config = fixtureConfig(tree.root, { mirrors: { timeoutSeconds: 2 } })
     const publisher = new Publisher({ config, database })
     await publisher.reconcile()
     const r = tree.releases[0]

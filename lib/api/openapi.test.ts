@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { loadConfig } from '../config/index.ts'
 import { torrents } from '../db/index.ts'
 import { Publisher } from '../publish/index.ts'
 import { startApi, type ApiServer } from '../../test/api-server.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import {
+  fixtureConfig,
   buildGentooTree,
-  fixtureMinSize,
   type FixtureTree,
 } from '../../test/fixtures/mirror-tree.ts'
 import { apiEndpoints, apiRoutes, Jobs, type ApiOptions } from './index.ts'
@@ -33,16 +32,7 @@ describe('openapi.json', () => {
   beforeAll(async () => {
     database = await pglite.open()
     tree = await buildGentooTree()
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        root: tree.root,
-        profile: 'gentoo',
-        publicUrl: 'http://seed.example:6969',
-        release: { minSize: fixtureMinSize },
-        mirrors: { timeoutSeconds: 2 },
-      } as never,
-    })
+    const config = fixtureConfig(tree.root, { mirrors: { timeoutSeconds: 2 } })
     const publisher = new Publisher({ config, database })
     await publisher.reconcile()
     ;[{ infoHash }] = await database.db.select().from(torrents).limit(1)

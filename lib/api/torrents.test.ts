@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { loadConfig } from '../config/index.ts'
 import { statsDaily, torrents, torrentStats } from '../db/index.ts'
 import { Publisher } from '../publish/index.ts'
 import { startApi, type ApiServer } from '../../test/api-server.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import {
+  fixtureConfig,
   buildDebianTree,
   buildGentooTree,
-  fixtureMinSize,
   type FixtureTree,
 } from '../../test/fixtures/mirror-tree.ts'
 import { eq } from 'drizzle-orm'
@@ -34,16 +33,7 @@ describe.each(databaseKinds)('torrents and stats API on %s', (_name, kind) => {
       [gentoo, 'gentoo'],
       [debian, 'debian'],
     ] as const) {
-      const config = loadConfig({
-        env: {},
-        overrides: {
-          root: tree.root,
-          profile,
-          format: 'hybrid',
-          publicUrl: 'http://seed.example:6969',
-          release: { minSize: fixtureMinSize },
-        } as never,
-      })
+      const config = fixtureConfig(tree.root, { format: 'hybrid' }, profile)
       const publisher = new Publisher({ config, database })
       await publisher.reconcile()
       for (const r of tree.releases)

@@ -3,14 +3,13 @@ import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import { loadConfig } from '../config/index.ts'
 import { mirrors } from '../db/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { Publisher } from '../publish/index.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import {
+  fixtureConfig,
   buildGentooTree,
-  fixtureMinSize,
   type FixtureTree,
 } from '../../test/fixtures/mirror-tree.ts'
 import { addMirror, startMirrorChecks } from './index.ts'
@@ -58,16 +57,7 @@ describe.each(databaseKinds)('mirror checks on a timer, on %s', (_name, kind) =>
   it('checks at start and again every checkSeconds, until closed', async () => {
     const database = await kind.open()
     try {
-      const config = loadConfig({
-        env: {},
-        overrides: {
-          root: tree.root,
-          profile: 'gentoo',
-          publicUrl: 'http://seed.example:6969',
-          release: { minSize: fixtureMinSize },
-          mirrors: { checkSeconds: 0.2, timeoutSeconds: 2 },
-        } as never,
-      })
+      const config = fixtureConfig(tree.root, { mirrors: { checkSeconds: 0.2, timeoutSeconds: 2 } })
       const publisher = new Publisher({ config, database })
       await publisher.reconcile()
       await addMirror(database.db, { name: 'local', baseUrl: url })

@@ -12,11 +12,11 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { eq } from 'drizzle-orm'
-import { loadConfig } from '../config/index.ts'
 import { events, torrents } from '../db/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import {
+  fixtureConfig,
   buildDebianTree,
   buildGentooTree,
   fixtureMinSize,
@@ -28,23 +28,6 @@ const trees: FixtureTree[] = []
 afterEach(async () => {
   for (const tree of trees.splice(0)) await tree.remove()
 })
-
-function configFor(
-  root: string,
-  profile: 'gentoo' | 'debian',
-  extra: Record<string, unknown> = {},
-) {
-  return loadConfig({
-    env: {},
-    overrides: {
-      root,
-      profile,
-      publicUrl: 'http://seed.example:6969',
-      release: { minSize: fixtureMinSize },
-      ...extra,
-    } as never,
-  })
-}
 
 /** Every v1 piece of a torrent, checked against the bytes reached through `dir`. */
 function piecesMatch(torrentFile: string, dir: string): boolean {
@@ -70,7 +53,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
     try {
       const live: LiveTorrent[] = []
       const publisher = new Publisher({
-        config: configFor(tree.root, 'gentoo'),
+        config: fixtureConfig(tree.root),
         database,
         events: { published: (t) => live.push(t) },
       })
@@ -115,7 +98,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
     const database = await kind.open()
     try {
       const summary = await new Publisher({
-        config: configFor(tree.root, 'debian'),
+        config: fixtureConfig(tree.root, {}, 'debian'),
         database,
       }).reconcile()
       expect(summary.published.map((p) => p.name).sort()).toEqual(
@@ -142,7 +125,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
     trees.push(tree)
     const database = await kind.open()
     try {
-      const config = configFor(tree.root, 'gentoo')
+      const config = fixtureConfig(tree.root)
       await new Publisher({ config, database }).reconcile()
       const release = tree.releases[0]
       const file = path.join(tree.root, 'torrents', release.releaseDir, `${release.name}.torrent`)
@@ -165,7 +148,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
     trees.push(tree)
     const database = await kind.open()
     try {
-      const config = configFor(tree.root, 'gentoo')
+      const config = fixtureConfig(tree.root)
       const first = await new Publisher({ config, database }).reconcile()
       const bad = tree.releases.find((r) => r.corrupted)!
       expect(first.published.map((p) => p.name)).toEqual(
@@ -197,7 +180,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
     const database = await kind.open()
     try {
       const removed: string[] = []
-      const config = configFor(tree.root, 'gentoo', { tracker: { graceSeconds: 0.5 } })
+      const config = fixtureConfig(tree.root, { tracker: { graceSeconds: 0.5 } })
       const publisher = new Publisher({
         config,
         database,
@@ -241,7 +224,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
     trees.push(tree)
     const database = await kind.open()
     try {
-      const config = configFor(tree.root, 'gentoo', { tracker: { graceSeconds: 0.3 } })
+      const config = fixtureConfig(tree.root, { tracker: { graceSeconds: 0.3 } })
       const publisher = new Publisher({ config, database })
       await publisher.reconcile()
       const release = tree.releases[0]
@@ -281,7 +264,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
       const release = tree.releases[0]
       for (const c of release.companions.filter((c) => /\.(DIGESTS|sha256)$/.test(c)))
         rmSync(path.join(tree.root, c))
-      const config = configFor(tree.root, 'gentoo', {
+      const config = fixtureConfig(tree.root, {
         release: { minSize: fixtureMinSize, requireDigest: true },
       })
       const summary = await new Publisher({ config, database }).reconcile()
@@ -303,7 +286,7 @@ describe('torrents are byte-stable', () => {
     for (let i = 0; i < 2; i++) {
       const database = await kind.open()
       try {
-        await new Publisher({ config: configFor(tree.root, 'gentoo'), database }).reconcile()
+        await new Publisher({ config: fixtureConfig(tree.root), database }).reconcile()
       } finally {
         await database.close()
       }
@@ -328,7 +311,7 @@ describe.each(databaseKinds.filter(([n]) => n === 'postgres'))(
       const { openDatabase } = await import('../db/index.ts')
       const other = await openDatabase({ url: database.url, dataDir: database.dataDir })
       try {
-        const config = configFor(tree.root, 'gentoo')
+        const config = fixtureConfig(tree.root)
         const [a, b] = await Promise.all([
           new Publisher({ config, database }).reconcile(),
           new Publisher({ config, database: other }).reconcile(),
