@@ -81,6 +81,14 @@ describe('mirrorseed serve', () => {
     )
   })
 
+  it('names a mirror tree that does not exist', async () => {
+    const result = await runCli(['serve', '--root', '/nonexistent/gentoo', '--data-dir', folder()])
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim()).toBe(
+      'mirrorseed: config: root: /nonexistent/gentoo does not exist',
+    )
+  })
+
   it('rejects an unknown flag with one line', async () => {
     const result = await runCli(['serve', '--bogus'])
     expect(result.code).toBe(2)

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { apiRoutes, adminToken } from '../../lib/api/index.ts'
-import { ConfigError, withPorts, type ResolvedConfig } from '../../lib/config/index.ts'
+import { requireRoot, withPorts, type ResolvedConfig } from '../../lib/config/index.ts'
 import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
 import { log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
@@ -38,11 +38,7 @@ export interface Appliance {
  * is closed while something started after it still uses it.
  */
 export async function startAppliance(config: ResolvedConfig): Promise<Appliance> {
-  if (!config.root) {
-    throw new ConfigError(
-      'config: root: the mirror tree is required (--root DIR, or MIRRORSEED_ROOT)',
-    )
-  }
+  const root = requireRoot(config)
   const closers: Array<() => Promise<void>> = []
   const closeAll = async () => {
     for (const close of closers.reverse()) {
@@ -64,7 +60,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const readiness = new Readiness(database)
     await database.migrate()
 
-    const feed = new TorrentFeed(database, config.root)
+    const feed = new TorrentFeed(database, root)
     await feed.listen()
     closers.push(() => feed.close())
 
@@ -121,14 +117,14 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     closers.push(() => closeGracefully(server))
 
     const context: RoleContext = {
-      config: { ...withPorts(config, { http: httpPort }), root: config.root },
+      config: { ...withPorts(config, { http: httpPort }), root },
       database,
       app,
       fastRoutes,
       fastPrefixes,
       readiness,
       feed,
-      live: await liveTorrents(database, config.root),
+      live: await liveTorrents(database, root),
       ports: { http: httpPort },
       services,
     }
@@ -143,7 +139,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     for (const [name, role] of roles) {
       if (!config.roles.includes(name as never)) continue
       closers.push(await role(context))
-      context.config = { ...withPorts(context.config, context.ports), root: config.root }
+      context.config = { ...withPorts(context.config, context.ports), root }
     }
     current = context.config
     closers.push(startCounters(database, context.services))

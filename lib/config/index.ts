@@ -1,6 +1,7 @@
 export {
   loadConfig,
   withPorts,
+  requireRoot,
   ConfigError,
   type ResolvedConfig,
   type ConfigOverrides,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { configSchema, type Config } from './schema.ts'
@@ -152,4 +152,26 @@ export function withPorts(
     publicUrl,
     publicAddress,
   } as ResolvedConfig
+}
+
+/**
+ * The mirror tree, checked before anything starts: a missing or mistyped root is one clear line,
+ * not a stack trace from the first scan.
+ */
+export function requireRoot(config: { root?: string }): string {
+  if (!config.root) {
+    throw new ConfigError(
+      'config: root: the mirror tree is required (--root DIR, or MIRRORSEED_ROOT)',
+    )
+  }
+  let stats
+  try {
+    stats = statSync(config.root)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read' : code
+    throw new ConfigError(`config: root: ${config.root} ${why}`)
+  }
+  if (!stats.isDirectory()) throw new ConfigError(`config: root: ${config.root} is not a directory`)
+  return config.root
 }

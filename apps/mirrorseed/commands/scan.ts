@@ -1,7 +1,7 @@
 import { Command } from 'commander'
+import { requireRoot } from '../../../lib/config/index.ts'
 import { openDatabase } from '../../../lib/db/index.ts'
 import { Publisher, type ReconcileSummary } from '../../../lib/publish/index.ts'
-import { CliError } from '../errors.ts'
 import { addSharedOptions, configFrom, type SharedOptions } from '../options.ts'
 
 function mib(bytes: number): string {
@@ -36,8 +36,7 @@ export function register(program: Command): void {
       .option('--json', 'print the summary as JSON'),
   ).action(async (under: string | undefined, options: SharedOptions & { json?: boolean }) => {
     const config = configFrom(options)
-    if (!config.root)
-      throw new CliError('scan needs the mirror tree: --root DIR (or root in the config)')
+    requireRoot(config)
     const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
     let summary: ReconcileSummary
     try {
