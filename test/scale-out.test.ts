@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -7,6 +6,7 @@ import { decode, encode } from '../lib/bencode/index.ts'
 import { ready, startServe, until, type RunningServe } from './cli.ts'
 import { databaseKinds } from './databases.ts'
 import { treeArgs, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
+import { aria2c, sameAsTree } from './aria2c.ts'
 import { tool } from './tools.ts'
 
 // Scaling out on one machine (DESIGN, "Scaling out"): two `serve` processes over one Postgres,
@@ -39,12 +39,12 @@ function peersOf(reply: Record<string, unknown>): string[] {
   return out
 }
 
-const aria2c = tool('aria2c')
+const aria2cTool = tool('aria2c')
 describe.each(databaseKinds.filter(([name]) => name === 'postgres'))(
   'two nodes on one %s',
   (_name, kind) => {
-    it.skipIf(!aria2c.found)(
-      `seed on the second node what the first one publishes ${aria2c.reason}`,
+    it.skipIf(!aria2cTool.found)(
+      `seed on the second node what the first one publishes ${aria2cTool.reason}`,
       async () => {
         const database = await kind.open({ migrate: false })
         cleanups.push(() => database.close())
@@ -103,27 +103,9 @@ describe.each(databaseKinds.filter(([name]) => name === 'postgres'))(
         const peerOnly = path.join(scratch(), 'peer-only.torrent')
         writeFileSync(peerOnly, encode(meta as never))
         const out = scratch()
-        const run = spawnSync(
-          'aria2c',
-          [
-            '--dir',
-            out,
-            '--seed-time=0',
-            '--enable-dht=false',
-            '--bt-enable-lpd=false',
-            '--file-allocation=none',
-            `--listen-port=${20000 + Math.floor(Math.random() * 40000)}`,
-            '--console-log-level=warn',
-            '--summary-interval=0',
-            peerOnly,
-          ],
-          { encoding: 'utf8', timeout: 90_000 },
-        )
-        expect(run.status, run.stdout + run.stderr).toBe(0)
-        for (const p of [release.artifact, ...release.companions]) {
-          const got = readFileSync(path.join(out, release.name, path.posix.basename(p)))
-          expect(got.equals(readFileSync(path.join(tree.root, p)))).toBe(true)
-        }
+        const run = await aria2c(peerOnly, out)
+        expect(run.code, run.output).toBe(0)
+        expect(sameAsTree(out, tree.root, release)).toBe(true)
       },
     )
   },

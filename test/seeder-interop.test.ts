@@ -9,6 +9,7 @@ import { startSeeder, type Seeder } from '../lib/peer/index.ts'
 import { magnetLink } from '../lib/metainfo/index.ts'
 import { fixtureName, makeSeedFixture, type SeedFixture } from './seed-fixture.ts'
 import { libtorrentDownload } from './lt-client.ts'
+import { aria2c, freePort } from './aria2c.ts'
 import { libtorrent, tool } from './tools.ts'
 
 /**
@@ -16,7 +17,7 @@ import { libtorrent, tool } from './tools.ts'
  * for byte against the source files.
  */
 
-const aria2c = tool('aria2c')
+const aria2cTool = tool('aria2c')
 const transmission = tool('transmission-cli', ['--version'])
 const lt = libtorrent()
 const mktorrent = tool('mktorrent')
@@ -50,15 +51,7 @@ async function tinyTracker(
   }
 }
 
-/** A free TCP port for clients that cannot take 0. */
-async function freePort(): Promise<number> {
-  const server = http.createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as AddressInfo
-  await new Promise((r) => server.close(r))
-  return port
-}
-
+/** Every file of the fixture, downloaded under `downloadedTop`, byte for byte. */
 async function expectSameFiles(fx: SeedFixture, downloadedTop: string): Promise<void> {
   for (const f of fx.files) {
     const got = await readFile(path.join(downloadedTop, f.rel))
@@ -109,30 +102,12 @@ describe.skipIf(!mktorrent.found)(`seeder interop ${mktorrent.reason}`, () => {
     if (work) await rm(work, { recursive: true, force: true })
   })
 
-  it.skipIf(!aria2c.found)(`aria2c downloads the release ${aria2c.reason}`, async () => {
+  it.skipIf(!aria2cTool.found)(`aria2c downloads the release ${aria2cTool.reason}`, async () => {
     const tracker = await tinyTracker(seeder.port)
     const out = path.join(work, 'aria2c')
     try {
-      const r = await run(
-        'aria2c',
-        [
-          '--dir',
-          out,
-          '--bt-tracker',
-          tracker.url,
-          '--enable-dht=false',
-          '--enable-dht6=false',
-          '--bt-enable-lpd=false',
-          '--enable-peer-exchange=false',
-          '--seed-time=0',
-          `--listen-port=${await freePort()}`,
-          '--console-log-level=warn',
-          '--summary-interval=0',
-          fx.torrentPath,
-        ],
-        { timeoutMs: 40_000 },
-      )
-      expect(r.code, r.out).toBe(0)
+      const r = await aria2c(fx.torrentPath, out, ['--bt-tracker', tracker.url], 40_000)
+      expect(r.code, r.output).toBe(0)
       await expectSameFiles(fx, path.join(out, fixtureName))
     } finally {
       await tracker.close()

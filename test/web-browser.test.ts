@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { ready, startServe, type RunningServe } from './cli.ts'
 import { treeArgs, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
+import { aria2c } from './aria2c.ts'
 import { tool } from './tools.ts'
 
 // Debian's chromium, driven by playwright-core: no browser download, the one users have.
 const chromiumBin = '/usr/bin/chromium'
 const browserTool = tool(chromiumBin)
-const aria2c = tool('aria2c')
+const aria2cTool = tool('aria2c')
 
 describe.skipIf(!browserTool.found)(
   `the index page in a real browser ${browserTool.reason}`,
@@ -88,8 +88,8 @@ describe.skipIf(!browserTool.found)(
       await page.close()
     })
 
-    it.skipIf(!aria2c.found)(
-      `has magnet links a client resolves from the appliance ${aria2c.reason}`,
+    it.skipIf(!aria2cTool.found)(
+      `has magnet links a client resolves from the appliance ${aria2cTool.reason}`,
       async () => {
         const page = await browser.newPage()
         await page.goto(`${serve.url}/`)
@@ -104,23 +104,13 @@ describe.skipIf(!browserTool.found)(
         // saves it: the same info as the published .torrent.
         const out = mkdtempSync(path.join(tmpdir(), 'mirrorseed-magnet-'))
         try {
-          const run = spawnSync(
-            'aria2c',
-            [
-              '--dir',
-              out,
-              '--bt-metadata-only=true',
-              '--bt-save-metadata=true',
-              '--enable-dht=false',
-              '--bt-enable-lpd=false',
-              '--summary-interval=0',
-              '--console-log-level=warn',
-              `--listen-port=${20000 + Math.floor(Math.random() * 40000)}`,
-              magnet!,
-            ],
-            { encoding: 'utf8', timeout: 60_000 },
+          const run = await aria2c(
+            magnet!,
+            out,
+            ['--bt-metadata-only=true', '--bt-save-metadata=true'],
+            60_000,
           )
-          expect(run.status, run.stdout + run.stderr).toBe(0)
+          expect(run.code, run.output).toBe(0)
           const infoHash = /btih:([0-9a-f]{40})/.exec(magnet!)![1]!
           const saved = readFileSync(path.join(out, `${infoHash}.torrent`))
           const published = readFileSync(

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ready, startServe, type RunningServe } from './cli.ts'
 import { treeArgs, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
+import { aria2c, sameAsTree } from './aria2c.ts'
 import { tool } from './tools.ts'
 
-const aria2c = tool('aria2c')
+const aria2cTool = tool('aria2c')
 
 /**
  * aria2c on a metalink file. It follows a `<metaurl mediatype="torrent">` whatever
@@ -15,27 +15,10 @@ const aria2c = tool('aria2c')
  * `<url>` and `<hash>` elements takes the metaurls out first.
  */
 function aria2cMetalink(metalink: string, out: string) {
-  return spawnSync(
-    'aria2c',
-    [
-      '--dir',
-      out,
-      '--seed-time=0',
-      '--enable-dht=false',
-      '--bt-enable-lpd=false',
-      `--listen-port=${20000 + Math.floor(Math.random() * 40000)}`,
-      '--file-allocation=none',
-      '--summary-interval=0',
-      '--console-log-level=warn',
-      '--max-tries=1',
-      '-M',
-      metalink,
-    ],
-    { encoding: 'utf8', timeout: 60_000 },
-  )
+  return aria2c(metalink, out, ['--max-tries=1', '-M'], 60_000)
 }
 
-describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}`, () => {
+describe.skipIf(!aria2cTool.found)(`metalinks read by a real client ${aria2cTool.reason}`, () => {
   let tree: FixtureTree
   let dataDir: string
   let serve: RunningServe
@@ -61,21 +44,14 @@ describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}
     return res.text()
   }
 
-  function expectDownloaded(release: FixtureTree['releases'][number], out: string) {
-    for (const p of [release.artifact, ...release.companions]) {
-      const got = readFileSync(path.join(out, release.name, path.posix.basename(p)))
-      expect(got.equals(readFileSync(path.join(tree.root, p)))).toBe(true)
-    }
-  }
-
   it('aria2c downloads a release from its metalink as served (the torrent it names)', async () => {
     const release = tree.releases[0]!
     const metalink = path.join(scratch, 'served.meta4')
     writeFileSync(metalink, await metalinkOf(release))
     const out = path.join(scratch, 'served')
-    const run = aria2cMetalink(metalink, out)
-    expect(run.status, run.stdout + run.stderr).toBe(0)
-    expectDownloaded(release, out)
+    const run = await aria2cMetalink(metalink, out)
+    expect(run.code, run.output).toBe(0)
+    expect(sameAsTree(out, tree.root, release)).toBe(true)
   })
 
   it('aria2c downloads every file from the web-seed URLs, checked by SHA-256', async () => {
@@ -83,9 +59,9 @@ describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}
     const metalink = path.join(scratch, 'http.meta4')
     writeFileSync(metalink, (await metalinkOf(release)).replace(/^.*<metaurl.*\n/gm, ''))
     const out = path.join(scratch, 'http')
-    const run = aria2cMetalink(metalink, out)
-    expect(run.status, run.stdout + run.stderr).toBe(0)
-    expectDownloaded(release, out)
+    const run = await aria2cMetalink(metalink, out)
+    expect(run.code, run.output).toBe(0)
+    expect(sameAsTree(out, tree.root, release)).toBe(true)
   })
 
   it('aria2c refuses a file whose bytes do not match the metalink SHA-256', async () => {
@@ -96,8 +72,8 @@ describe.skipIf(!aria2c.found)(`metalinks read by a real client ${aria2c.reason}
     expect(tampered).not.toBe(text)
     const metalink = path.join(scratch, 'bad.meta4')
     writeFileSync(metalink, tampered)
-    const run = aria2cMetalink(metalink, path.join(scratch, 'bad'))
-    expect(run.status, run.stdout + run.stderr).not.toBe(0)
-    expect(run.stdout).toMatch(/ERR/)
+    const run = await aria2cMetalink(metalink, path.join(scratch, 'bad'))
+    expect(run.code, run.output).not.toBe(0)
+    expect(run.output).toMatch(/ERR/)
   })
 })

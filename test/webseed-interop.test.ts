@@ -14,6 +14,7 @@ import { databaseKinds } from './databases.ts'
 import { buildGentooTree, fixtureMinSize, type FixtureTree } from './fixtures/mirror-tree.ts'
 import { libtorrentDownload } from './lt-client.ts'
 import { startNginx, type Nginx } from './nginx.ts'
+import { aria2c, freePort } from './aria2c.ts'
 import { libtorrent, tool } from './tools.ts'
 
 /**
@@ -23,42 +24,13 @@ import { libtorrent, tool } from './tools.ts'
  * would. Every file is checked byte for byte against the mirror tree.
  */
 
-const aria2c = tool('aria2c')
+const aria2cTool = tool('aria2c')
 const nginxTool = tool('nginx', ['-v'])
 const lt = libtorrent()
 const transmission = tool('transmission-cli', ['--version'])
 
-function run(
-  cmd: string,
-  args: string[],
-  timeoutMs: number,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    // Not spawnSync: our web seed answers from this very process.
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code: code ?? -1, output })
-    })
-  })
-}
-
-/** A free TCP port, for transmission-cli's peer port (it cannot take 0). */
-async function freePort(): Promise<number> {
-  const probe = http.createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as AddressInfo
-  await new Promise((resolve) => probe.close(resolve))
-  return port
-}
-
-describe.skipIf(!aria2c.found || !nginxTool.found)(
-  `web-seed interop ${aria2c.reason}${nginxTool.reason}`,
+describe.skipIf(!aria2cTool.found || !nginxTool.found)(
+  `web-seed interop ${aria2cTool.reason}${nginxTool.reason}`,
   () => {
     let tree: FixtureTree
     let work: string
@@ -159,24 +131,7 @@ describe.skipIf(!aria2c.found || !nginxTool.found)(
     }
 
     async function aria2cDownload(torrentPath: string, dir: string): Promise<void> {
-      const result = await run(
-        'aria2c',
-        [
-          '--no-conf',
-          `--dir=${dir}`,
-          '--seed-time=0',
-          '--enable-dht=false',
-          '--enable-dht6=false',
-          '--bt-enable-lpd=false',
-          '--enable-peer-exchange=false',
-          '--file-allocation=none',
-          '--summary-interval=0',
-          '--console-log-level=warn',
-          '--bt-stop-timeout=30',
-          torrentPath,
-        ],
-        90_000,
-      )
+      const result = await aria2c(torrentPath, dir, ['--bt-stop-timeout=30'])
       expect(result.code, result.output).toBe(0)
     }
 
