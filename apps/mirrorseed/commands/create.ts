@@ -6,12 +6,12 @@ import {
   createTorrent,
   formats,
   isValidPieceLength,
-  magnetLink,
   MetainfoError,
   type Format,
   type SourceFile,
 } from '../../../lib/metainfo/index.ts'
 import { CliError } from '../errors.ts'
+import { torrentSummary } from '../summary.ts'
 import { formatBytes, progressBar } from '../progress.ts'
 
 interface CreateFlags {
@@ -140,21 +140,11 @@ async function create(target: string, flags: CreateFlags): Promise<void> {
   }
   await writeAtomically(output, created.bytes)
   const { torrent } = created
-  const size = torrent.files.reduce((sum, f) => sum + (f.pad ? 0 : f.length), 0)
+  const summary = torrentSummary(torrent)
+  const { size } = summary
   if (flags.json) {
     console.log(
-      JSON.stringify({
-        output,
-        name: torrent.name,
-        format: torrent.format,
-        infoHash: torrent.infoHash?.toString('hex') ?? null,
-        infoHashV2: torrent.infoHashV2?.toString('hex') ?? null,
-        magnet: magnetLink(torrent),
-        pieceLength: torrent.pieceLength,
-        pieceCount: torrent.pieceCount,
-        size,
-        files: torrent.files.filter((f) => !f.pad).length,
-      }),
+      JSON.stringify({ output, ...summary, files: torrent.files.filter((f) => !f.pad).length }),
     )
     return
   }
@@ -164,7 +154,7 @@ async function create(target: string, flags: CreateFlags): Promise<void> {
   )
   if (torrent.infoHash) console.log(`  info-hash v1: ${torrent.infoHash.toString('hex')}`)
   if (torrent.infoHashV2) console.log(`  info-hash v2: ${torrent.infoHashV2.toString('hex')}`)
-  console.log(`  magnet: ${magnetLink(torrent)}`)
+  console.log(`  magnet: ${summary.magnet}`)
 }
 
 export function register(program: Command): void {

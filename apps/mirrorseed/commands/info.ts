@@ -1,12 +1,8 @@
 import { Command } from 'commander'
 import fs from 'node:fs/promises'
-import {
-  magnetLink,
-  MetainfoError,
-  parseTorrent,
-  type Torrent,
-} from '../../../lib/metainfo/index.ts'
+import { MetainfoError, parseTorrent, type Torrent } from '../../../lib/metainfo/index.ts'
 import { CliError } from '../errors.ts'
+import { torrentSummary } from '../summary.ts'
 import { formatBytes } from '../progress.ts'
 
 /** Reads and parses a .torrent; a missing or malformed file is bad input (exit 2). */
@@ -26,14 +22,7 @@ export async function readTorrent(file: string): Promise<Torrent> {
 
 function asJson(torrent: Torrent) {
   return {
-    name: torrent.name,
-    format: torrent.format,
-    infoHash: torrent.infoHash?.toString('hex') ?? null,
-    infoHashV2: torrent.infoHashV2?.toString('hex') ?? null,
-    magnet: magnetLink(torrent),
-    pieceLength: torrent.pieceLength,
-    pieceCount: torrent.pieceCount,
-    size: torrent.files.reduce((sum, f) => sum + (f.pad ? 0 : f.length), 0),
+    ...torrentSummary(torrent),
     multiFile: torrent.multiFile,
     announce: torrent.announce,
     announceList: torrent.announceList,
