@@ -196,7 +196,7 @@ async function reference(
   // The seed reads the release where `serve` links it for downloaders: torrent-symlinks/<dir>.
   const save = path.join(treeRoot, 'torrent-symlinks', rel.releaseDir)
   const seed = await libtorrentSeeder(refTorrent, save, superSeed)
-  let uploaded = 0
+  let uploaded: number
   let result: CrowdResult
   try {
     result = await runCrowd(client, refTorrent, rel, options)

@@ -120,10 +120,10 @@ async function udpLoad(port: number): Promise<number> {
     }
     // Refill the window now and then: a dropped packet must not shrink it for good.
     const started = Date.now()
-    let window = 0
     while (Date.now() < deadline) {
       const inFlight = sent - replies / sockets
-      for (window = Math.max(0, UDP_WINDOW - Math.max(0, inFlight)); window > 0; window--) send()
+      for (let window = Math.max(0, UDP_WINDOW - Math.max(0, inFlight)); window > 0; window--)
+        send()
       await new Promise((r) => setTimeout(r, 50))
     }
     socket.close()

@@ -135,7 +135,7 @@ describe.skipIf(!aria2cTool.found)(
       ['tracker and seeder', []],
       ['web seed only', ['--bt-tracker-connect-timeout=1', '--bt-stop-timeout=60']],
     ])('by aria2c through the %s is correct to the byte', async (_how, extra) => {
-      const { tree, serve } = await serveGentoo()
+      const { tree } = await serveGentoo()
       const release = tree.releases[0]
       let file = path.join(tree.root, 'torrents', release.releaseDir, `${release.name}.torrent`)
       if (_how === 'web seed only') {

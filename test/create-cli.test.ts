@@ -163,7 +163,7 @@ describe('mirrorseed info', () => {
       /Hash v2: [0-9a-f]{64}/,
       /Magnet: magnet:\?/,
       /Piece Count: \d+/,
-      /Tier #2\n  udp:\/\/t3:6969/,
+      /Tier #2\n {2}udp:\/\/t3:6969/,
       /renamed\/sub\/CONTENTS.gz \(39\.1 KiB\)/,
     ]) {
       expect(r.stdout).toMatch(line)

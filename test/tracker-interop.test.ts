@@ -33,7 +33,6 @@ const host =
   Object.values(networkInterfaces())
     .flat()
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1'
-const hostIsLoopback = host.startsWith('127.')
 
 const PYTHON = `
 import json, sys, time

@@ -8,6 +8,9 @@ export interface ApiClientOptions {
   url?: string
 }
 
+/** One API call; `T` is the JSON the endpoint answers with (its schema is in `lib/api`). */
+export type ApiCall = <T>(method: string, route: string, body?: unknown) => Promise<T>
+
 /**
  * Calls a running appliance's admin API with the admin token (`MIRRORSEED_ADMIN_TOKEN`, the
  * config file, or the token file `serve` wrote in the data folder). An error answer becomes a
@@ -15,11 +18,9 @@ export interface ApiClientOptions {
  *
  * @example
  * const api = apiClient({ dataDir: './data' })
- * const { mirrors } = await api('GET', '/mirrors')
+ * const { mirrors } = await api<{ mirrors: Mirror[] }>('GET', '/mirrors')
  */
-export function apiClient(
-  options: ApiClientOptions,
-): (method: string, route: string, body?: unknown) => Promise<any> {
+export function apiClient(options: ApiClientOptions): ApiCall {
   const config = loadConfig({ file: options.config, overrides: { dataDir: options.dataDir } })
   const token = readAdminToken(config)
   if (!token) {
@@ -28,7 +29,7 @@ export function apiClient(
     )
   }
   const base = (options.url ?? `http://127.0.0.1:${config.httpPort}`).replace(/\/+$/, '')
-  return async (method, route, body) => {
+  return async <T>(method: string, route: string, body?: unknown): Promise<T> => {
     let response: Response
     try {
       response = await fetch(`${base}/api${route}`, {
@@ -42,14 +43,15 @@ export function apiClient(
         1,
       )
     }
-    const json = (await response.json().catch(() => ({}))) as any
+    const json: unknown = await response.json().catch(() => ({}))
     // The API's 400 is the user's bad input (exit 2); anything else is a failure (exit 1).
     if (!response.ok) {
+      const { error } = json as { error?: { message?: string } }
       throw new CliError(
-        `${json.error?.message ?? response.statusText}`,
+        `${error?.message ?? response.statusText}`,
         response.status === 400 ? 2 : 1,
       )
     }
-    return json
+    return json as T
   }
 }

@@ -105,7 +105,12 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
         '/api',
         apiRoutes({
           token: adminToken(config),
-          rescan: config.roles.includes('generator') ? (path) => rescan!(path) : undefined,
+          rescan: config.roles.includes('generator')
+            ? (path) => {
+                if (!rescan) throw new Error('the generator is still starting')
+                return rescan(path)
+              }
+            : undefined,
           database,
           // Known once the ports are bound and the roles started; read at request time.
           config: () => current,

@@ -163,7 +163,9 @@ export function mirrorEndpoints(options: {
       },
     }),
   ]
-  if (options.config) {
+  const { config } = options
+  if (config) {
+    const checkConfig = () => (typeof config === 'function' ? config() : config)
     endpoints.push(
       endpoint({
         method: 'post',
@@ -179,7 +181,7 @@ export function mirrorEndpoints(options: {
         },
         handler: async ({ params }, c) => {
           const [result] = await mirrorCall(
-            checkMirrors({ config: configNow()!, database, names: [params.name] }),
+            checkMirrors({ config: checkConfig(), database, names: [params.name] }),
           )
           const row = await mirrorCall(getMirror(db, params.name))
           const { status, before, latencyMs, problem, error } = result

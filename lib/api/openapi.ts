@@ -20,10 +20,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 /** Path and query parameters, one per key of the object schema. */
 function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
   if (!schema) return []
-  // A refined object (`.refine` on the whole query) keeps its shape inside.
-  const object = (
-    schema instanceof z.ZodObject ? schema : ((schema as any)._zod.def.in ?? schema)
-  ) as z.ZodObject
+  // A piped object (`.transform` or `.pipe` on the whole query) keeps its shape in its input.
+  const object = (schema instanceof z.ZodPipe ? schema.in : schema) as z.ZodObject
   const shape = object.shape ?? {}
   return Object.entries(shape).map(([name, field]) => {
     const s = field as z.ZodType
@@ -52,12 +50,13 @@ export function openApiDocument(endpoints: readonly Endpoint[]): Record<string, 
   for (const e of endpoints) {
     const responses: Record<string, unknown> = {}
     for (const [status, r] of Object.entries(e.responses)) {
-      responses[status] = r!.schema
+      if (!r) continue
+      responses[status] = r.schema
         ? {
-            description: r!.description,
-            content: { 'application/json': { schema: jsonSchema(r!.schema, 'output') } },
+            description: r.description,
+            content: { 'application/json': { schema: jsonSchema(r.schema, 'output') } },
           }
-        : errorResponse(r!.description)
+        : errorResponse(r.description)
     }
     if (e.params || e.query || e.body)
       responses['400'] ??= errorResponse('the request is not valid; the message names what')

@@ -20,7 +20,7 @@ describe.each(databaseKinds)('torrents and stats API on %s', (_name, kind) => {
   let database: Awaited<ReturnType<typeof kind.open>>
   let api: ApiServer
   const trees: FixtureTree[] = []
-  let torrentFiles: string[] = []
+  const torrentFiles: string[] = []
 
   beforeAll(async () => {
     database = await kind.open()

@@ -60,7 +60,7 @@ describe('decode fuzz', () => {
         value = decode(input)
       } catch (err) {
         if (!(err instanceof BencodeError))
-          throw new Error(`${String(err)} on ${input.toString('hex')}`)
+          throw new Error(`${String(err)} on ${input.toString('hex')}`, { cause: err })
         continue
       }
       accepted++

@@ -45,7 +45,7 @@ const envKeys: Record<string, string[]> = {
 const numericKeys = new Set(['pieceLength', 'httpPort', 'udpPort', 'peerPort', 'minSize'])
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out: Record<string, any> = {}
+  const out: Record<string, unknown> = {}
   for (const [name, path] of Object.entries(envKeys)) {
     const raw = env[name]
     if (raw === undefined || raw === '') continue
@@ -54,7 +54,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (numericKeys.has(key)) value = /^\d+$/.test(raw) ? Number(raw) : raw
     if (key === 'roles') value = raw.split(',').map((r) => r.trim())
     let target = out
-    for (const segment of path.slice(0, -1)) target = target[segment] ??= {}
+    for (const segment of path.slice(0, -1))
+      target = (target[segment] ??= {}) as Record<string, unknown>
     target[key] = value
   }
   return out
@@ -140,9 +141,10 @@ export function withPorts(
 ): ResolvedConfig {
   const httpPort = ports.http ?? config.httpPort
   const host = wildcard.has(config.host) ? '127.0.0.1' : config.host
-  const publicUrl = config.publicUrlDerived
-    ? `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`
-    : config.publicUrl!.replace(/\/+$/, '')
+  const publicUrl =
+    config.publicUrlDerived || config.publicUrl === undefined
+      ? `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`
+      : config.publicUrl.replace(/\/+$/, '')
   const publicAddress = config.publicAddress ?? new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')
   return {
     ...config,

@@ -51,8 +51,9 @@ export async function hashFiles(request: HashRequest): Promise<HashResult> {
       : undefined,
   )
   for (const [file, input] of files.entries()) {
-    if (!('pad' in input) && input.length === 0) {
-      results[file]!.digests = Object.fromEntries(digests.map((a) => [a, createHash(a).digest()]))
+    const result = results[file]
+    if (result && !('pad' in input) && input.length === 0) {
+      result.digests = Object.fromEntries(digests.map((a) => [a, createHash(a).digest()]))
     }
   }
 
@@ -81,24 +82,26 @@ export async function hashFiles(request: HashRequest): Promise<HashResult> {
       onChunk: (chunk, hashes) => {
         if (pieces && hashes.pieces) pieces.set(hashes.pieces, (chunk.start / pieceLength) * 20)
         for (const { file, piece, hashes: layer } of hashes.layers)
-          layers[file]!.set(layer, piece * 32)
+          layers[file]?.set(layer, piece * 32)
         bytesDone += chunk.bytes
         request.onProgress?.(bytesDone, layout.bytesTotal)
       },
       onDigest: (file, algorithm, digest) => {
-        results[file]!.digests[algorithm] = Buffer.from(digest)
+        const result = results[file]
+        if (result) result.digests[algorithm] = Buffer.from(digest)
       },
     })
   }
   await checkUnchanged(files, before)
 
   for (const [file, layer] of layers.entries()) {
-    if (layer === undefined) continue
+    const result = results[file]
+    if (layer === undefined || !result) continue
     // BEP 52: a file of one piece or less has no piece layer; its one piece hash is its root.
-    if (layer.length === 32) results[file]!.piecesRoot = layer
+    if (layer.length === 32) result.piecesRoot = layer
     else {
-      results[file]!.pieceLayer = layer
-      results[file]!.piecesRoot = rootFromPieceLayer(layer, pieceLength)
+      result.pieceLayer = layer
+      result.piecesRoot = rootFromPieceLayer(layer, pieceLength)
     }
   }
   return { pieces, files: results }

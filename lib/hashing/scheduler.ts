@@ -133,7 +133,8 @@ export function runWorkers(schedule: Schedule): Promise<void> {
         const thread = threads.reduce((a, b) => (b.queued < a.queued ? b : a))
         if (thread.queued >= QUEUE_DEPTH) break
         const chunk = next.value
-        const slot = freeSlots.pop()!
+        const slot = freeSlots.pop()
+        if (slot === undefined) break
         const id = sequence++
         inFlight.set(id, { chunk, slot, digestReplies: 0 })
         thread.queued++
@@ -161,14 +162,15 @@ export function runWorkers(schedule: Schedule): Promise<void> {
         }
         const byThread = new Map<Thread, Part[]>()
         for (const s of task.chunk.segments) {
-          if (s.pad) continue
-          const last = s.fileOffset + s.length === files[s.file]!.length
+          const file = files[s.file]
+          if (s.pad || !file) continue
+          const last = s.fileOffset + s.length === file.length
           for (const algorithm of digests) {
             const key = `${s.file}/${algorithm}`
             let owner = digestOwner.get(key)
             if (owner === undefined) {
               owner = threads.reduce((a, b) => (b.digestBytes < a.digestBytes ? b : a))
-              owner.digestBytes += files[s.file]!.length * DIGEST_COST[algorithm]
+              owner.digestBytes += file.length * DIGEST_COST[algorithm]
               digestOwner.set(key, owner)
             }
             if (last) digestOwner.delete(key)
@@ -196,7 +198,8 @@ export function runWorkers(schedule: Schedule): Promise<void> {
       if (finished) return
       thread.queued--
       if (message.type === 'error') return finish(new HashError(message.code, message.message))
-      const task = inFlight.get(message.id)!
+      const task = inFlight.get(message.id)
+      if (!task) return
       if (message.type === 'chunk') {
         schedule.onChunk(task.chunk, message)
         if (digests.length === 0) release(message.id, task)

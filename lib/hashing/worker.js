@@ -111,7 +111,7 @@ function hashChunk({ slot, start, end, segments }) {
     const pieceEnd = Math.min(pieceStart + pieceLength, end - start)
     const sha1 = v1 ? createHash('sha1') : undefined
     /** @type {Buffer[]} */
-    let leaves = []
+    const leaves = []
     let owner // the one real file in this piece, for v2 (files start on piece boundaries)
     for (let w = pieceStart; w < pieceEnd; w += WINDOW) {
       if (Atomics.load(aborted, 0) !== 0) return undefined

@@ -89,9 +89,12 @@ export async function createTorrent(options: CreateOptions): Promise<CreatedTorr
   const layout = layoutFiles(sized, pieceLength, format, multiFile)
   // layoutFiles copies paths; map each laid-out real file back to its source by path.
   const byPath = new Map(sized.map((f) => [f.path.join('/'), f]))
-  const inputs: HashInput[] = layout.map((f) =>
-    f.pad ? { pad: f.length } : { path: byPath.get(f.path.join('/'))!.source, length: f.length },
-  )
+  const inputs: HashInput[] = layout.map((f) => {
+    if (f.pad) return { pad: f.length }
+    const source = byPath.get(f.path.join('/'))
+    if (!source) throw new MetainfoError('bad-input', `"${f.path.join('/')}" has no source`)
+    return { path: source.source, length: f.length }
+  })
   const hashed = await hashFiles({
     files: inputs,
     pieceLength,

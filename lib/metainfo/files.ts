@@ -135,20 +135,22 @@ export function pieceLayersOf(
   if (!isDict(raw)) return fail('bad-piece-layers', 'piece layers must be a dictionary')
   const layers = new Map<string, Buffer>()
   for (const f of files) {
+    const root = f.piecesRoot
     if (f.pad || f.length <= pieceLength) continue
-    const key = f.piecesRoot!.toString('latin1')
+    if (!root) return fail('bad-file-tree', `"${f.path.join('/')}" has no pieces root`)
+    const key = root.toString('latin1')
     const layer = (raw as BencodeDict)[key]
     const expected = Math.ceil(f.length / pieceLength) * 32
     if (!Buffer.isBuffer(layer) || layer.length !== expected) {
       fail('bad-piece-layers', `"${f.path.join('/')}" needs a piece layer of ${expected} bytes`)
     }
-    if (!rootFromPieceLayer(layer as Buffer, pieceLength).equals(f.piecesRoot!)) {
+    if (!rootFromPieceLayer(layer as Buffer, pieceLength).equals(root)) {
       fail(
         'bad-piece-layers',
         `the piece layer of "${f.path.join('/')}" does not hash to its pieces root`,
       )
     }
-    layers.set(f.piecesRoot!.toString('hex'), layer as Buffer)
+    layers.set(root.toString('hex'), layer as Buffer)
   }
   return layers
 }

@@ -9,6 +9,7 @@ export {
 export { buildInfo, type InfoInput } from './info.ts'
 export { encodeTorrent, type TorrentExtras } from './torrent.ts'
 export { parseTorrent, type Torrent, type TorrentFile } from './parse.ts'
+export { infoHashOf, swarmKey } from './info-hash.ts'
 export { magnetLink, type MagnetOptions } from './magnet.ts'
 export {
   compareV1,

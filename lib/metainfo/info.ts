@@ -40,7 +40,10 @@ function fileTree(input: InfoInput): TreeNode {
       node = child
     }
     // BEP 52: empty files carry no pieces root.
-    const leaf = { length: file.length, 'pieces root': file.length > 0 ? root32! : undefined }
+    const leaf = {
+      length: file.length,
+      'pieces root': file.length > 0 && root32 ? root32 : undefined,
+    }
     node.set(Buffer.from(file.path[file.path.length - 1], 'utf8'), { '': leaf })
   })
   return root

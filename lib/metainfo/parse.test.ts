@@ -196,7 +196,7 @@ describe('parseTorrent fuzz', () => {
         parseTorrent(input)
       } catch (err) {
         if (!(err instanceof MetainfoError))
-          throw new Error(`${String(err)} on ${input.toString('latin1')}`)
+          throw new Error(`${String(err)} on ${input.toString('latin1')}`, { cause: err })
       }
       runs++
     }

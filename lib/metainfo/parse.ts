@@ -79,10 +79,10 @@ export function parseTorrent(bytes: Uint8Array): Torrent {
   try {
     decoded = decodeWithSpans(bytes, { allowUnsortedKeys: true })
   } catch (err) {
-    if (err instanceof BencodeError) fail('bad-bencode', `not a torrent: ${err.message}`)
+    if (err instanceof BencodeError) return fail('bad-bencode', `not a torrent: ${err.message}`)
     throw err
   }
-  const { value: torrent, spans } = decoded!
+  const { value: torrent, spans } = decoded
   const span = spans.get('info')
   if (!span) return fail('missing-key', 'info is missing')
   if (!isDict(torrent.info)) return fail('bad-type', 'info must be a dictionary')

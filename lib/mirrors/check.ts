@@ -153,7 +153,8 @@ async function readExactly(
 ): Promise<Buffer> {
   const out = Buffer.allocUnsafe(length)
   let at = 0
-  const reader = response.body!.getReader()
+  if (!response.body) throw new Down('wrong-size', `${url}: the answer has no body`)
+  const reader = response.body.getReader()
   try {
     for (;;) {
       const { done, value } = await reader.read()

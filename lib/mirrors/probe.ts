@@ -73,14 +73,15 @@ export function probesFor(source: ProbeSource): Probe[] {
       ([name, f]) => name !== source.artifact && f.sha256 && f.size > 0 && f.size <= smallFile,
     )
     .sort((a, b) => a[1].size - b[1].size)[0]
-  if (companion && torrent.multiFile) {
+  const companionSha256 = companion?.[1].sha256
+  if (companion && companionSha256 && torrent.multiFile) {
     const index = torrent.files.findIndex((f) => !f.pad && f.path.join('/') === companion[0])
     if (index !== -1) {
       probes.push({
         label: companion[0],
         parts: [part(index, 0, companion[1].size)],
         algorithm: 'sha256',
-        expected: Buffer.from(companion[1].sha256!, 'hex'),
+        expected: Buffer.from(companionSha256, 'hex'),
       })
     }
   }
@@ -112,14 +113,17 @@ export function probesFor(source: ProbeSource): Probe[] {
     // v2: a file larger than a piece has a piece layer; a smaller one is its own root.
     const layer = torrent.pieceLayers.get(artifact.piecesRoot.toString('hex'))
     const length = Math.min(artifact.length, pieceLength)
-    probes.push({
-      label: `${source.artifact} piece 0`,
-      parts: [part(index, 0, length)],
-      algorithm: 'v2-piece',
-      expected: artifact.length > pieceLength ? layer!.subarray(0, 32) : artifact.piecesRoot,
-      fileLength: artifact.length,
-      pieceLength,
-    })
+    const expected = artifact.length > pieceLength ? layer?.subarray(0, 32) : artifact.piecesRoot
+    if (expected) {
+      probes.push({
+        label: `${source.artifact} piece 0`,
+        parts: [part(index, 0, length)],
+        algorithm: 'v2-piece',
+        expected,
+        fileLength: artifact.length,
+        pieceLength,
+      })
+    }
   }
   return probes
 }
@@ -129,6 +133,7 @@ export function matches(probe: Probe, data: Buffer): boolean {
   let digest: Buffer
   if (probe.algorithm === 'sha1') digest = pieceHashV1(data)
   else if (probe.algorithm === 'sha256') digest = createHash('sha256').update(data).digest()
-  else digest = pieceHashV2(blockHashes(data), probe.pieceLength!, probe.fileLength!)
+  else if (probe.pieceLength === undefined || probe.fileLength === undefined) return false
+  else digest = pieceHashV2(blockHashes(data), probe.pieceLength, probe.fileLength)
   return digest.equals(probe.expected)
 }

@@ -192,8 +192,9 @@ export class PeerConnection implements ChokePeer {
     // back, which is what makes libtorrent treat the connection as v2 and ask us for piece layers.
     // Otherwise echo the hash it used. The v2 bit is never set for a v1-only torrent: libtorrent
     // disconnects a peer that claims v2 on a torrent without v2 metadata.
-    const v2 = torrent.infoHashV2 !== null
-    const reply = v2 && hs.v2 ? torrent.infoHashV2!.subarray(0, 20) : hs.infoHash
+    const v2Hash = torrent.infoHashV2
+    const v2 = v2Hash !== null
+    const reply = v2Hash && hs.v2 ? v2Hash.subarray(0, 20) : hs.infoHash
     this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2 }))
     if (hs.extended) {
       const payload = encodeExtensionHandshake({
@@ -260,7 +261,8 @@ export class PeerConnection implements ChokePeer {
   }
 
   private onExtended(extId: number, payload: Buffer): void {
-    const seeded = this.seeded!
+    const seeded = this.seeded
+    if (!seeded) return
     if (extId === 0) {
       this.peerMetadataId = parseExtensionHandshake(payload).m.get('ut_metadata') ?? 0
       return
@@ -282,7 +284,7 @@ export class PeerConnection implements ChokePeer {
   }
 
   private onHashRequest(req: HashRequest): void {
-    const tree = this.seeded!.fileTree(req.piecesRoot)
+    const tree = this.seeded?.fileTree(req.piecesRoot)
     const hashes = tree?.answer(req) ?? null
     if (hashes) this.ctx.hashesServed++
     this.send(hashes ? encodeHashes(req, hashes) : encodeHashReject(req))
@@ -331,7 +333,7 @@ export class PeerConnection implements ChokePeer {
       this.queue.shift()
       if (hit) {
         const at = offset - hit.start
-        this.writeBlock(seeded, ref, hit.loaded!.subarray(at, at + ref.length), hit.release)
+        this.writeBlock(seeded, ref, hit.loaded.subarray(at, at + ref.length), hit.release)
       } else {
         this.serve(seeded, ref)
       }

@@ -2,6 +2,7 @@ import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { log } from '../log/index.ts'
+import { infoHashOf } from '../metainfo/index.ts'
 import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
@@ -161,7 +162,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     add(torrent, filePaths) {
       const storage = new TorrentStorage(torrent, filePaths, handles)
       const trees = new Map<string, FileTree | null>()
-      const key = hex(torrent.infoHash ?? torrent.infoHashV2!) + ':'
+      const key = hex(infoHashOf(torrent)) + ':'
       const seeded: Seeded = {
         torrent,
         storage,
@@ -195,7 +196,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     },
     stats() {
       const torrents = [...new Set(byHash.values())].map((s) => ({
-        infoHash: hex(s.torrent.infoHash ?? s.torrent.infoHashV2!),
+        infoHash: hex(infoHashOf(s.torrent)),
         name: s.torrent.name,
         uploaded: s.uploaded,
         peers: s.peers.size,

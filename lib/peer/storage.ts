@@ -196,6 +196,13 @@ const noop = (): void => {}
  * serves many requests. Chunk buffers are recycled rather than left to the garbage collector:
  * fresh 1 MiB buffers cost page faults, zeroing and GC pauses on every read (`bench:seed`).
  */
+/** A chunk whose bytes are in memory: what {@link ChunkCache.peek} hands out. */
+type LoadedChunk = Chunk & { loaded: Buffer }
+
+function isLoaded(chunk: Chunk | undefined): chunk is LoadedChunk {
+  return chunk?.loaded != null
+}
+
 export class ChunkCache {
   private chunks = new Map<string, Chunk>()
   private bytes = 0
@@ -216,12 +223,12 @@ export class ChunkCache {
    * the caller (give it back with `chunk.release`): the serving loop writes cache hits
    * synchronously, many per corked write.
    */
-  peek(key: string, size: number, offset: number, length: number): Chunk | null {
+  peek(key: string, size: number, offset: number, length: number): LoadedChunk | null {
     const index = Math.floor(offset / size)
     if (offset + length > (index + 1) * size) return null
     const id = key + index
     const chunk = this.chunks.get(id)
-    if (!chunk?.loaded) return null
+    if (!isLoaded(chunk)) return null
     this.chunks.delete(id)
     this.chunks.set(id, chunk)
     chunk.refs++
@@ -306,8 +313,11 @@ export class ChunkCache {
     )
     this.chunks.set(id, chunk)
     this.bytes += length
-    while (this.bytes > this.maxBytes && this.chunks.size > 1)
-      this.evict(this.chunks.keys().next().value!)
+    while (this.bytes > this.maxBytes && this.chunks.size > 1) {
+      const oldest = this.chunks.keys().next()
+      if (oldest.done) break
+      this.evict(oldest.value)
+    }
     return chunk
   }
 

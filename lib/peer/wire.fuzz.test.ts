@@ -109,7 +109,8 @@ describe('wire parser fuzz', () => {
       try {
         parseMessage(input, torrent)
       } catch (err) {
-        if (!(err instanceof WireError)) throw new Error(`seed ${seed} run ${runs}: ${String(err)}`)
+        if (!(err instanceof WireError))
+          throw new Error(`seed ${seed} run ${runs}: ${String(err)}`, { cause: err })
         rejected++
       }
     }
@@ -139,7 +140,7 @@ describe('wire parser fuzz', () => {
         feed(framer, rand, Buffer.concat(parts))
       } catch (err) {
         if (!(err instanceof WireError))
-          throw new Error(`seed ${seed} stream ${streams}: ${String(err)}`)
+          throw new Error(`seed ${seed} stream ${streams}: ${String(err)}`, { cause: err })
       }
     }
     expect(streams).toBeGreaterThan(5_000)

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path'
-import type { ResolvedConfig } from '../config/index.ts'
+import { requireRoot, type ResolvedConfig } from '../config/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
 import { HashError } from '../hashing/index.ts'
 import { log } from '../log/index.ts'
-import { createTorrent, parseTorrent, type Torrent } from '../metainfo/index.ts'
+import { createTorrent, parseTorrent, swarmKey, type Torrent } from '../metainfo/index.ts'
 import {
   checkDigests,
   preferredAlgorithm,
@@ -91,7 +91,8 @@ export const generatorLock = 'mirrorseed:generator'
  * lock), so two generator nodes never publish the same release twice.
  *
  * @example
- * const publisher = new Publisher({ config, database, onPublished: (t) => tracker.allow(t.infoHash) })
+ * const events = { published: (t: LiveTorrent) => tracker.allow(t.infoHash) }
+ * const publisher = new Publisher({ config, database, events })
  * const summary = await publisher.reconcile()
  */
 export class Publisher {
@@ -103,8 +104,7 @@ export class Publisher {
   constructor(private readonly options: PublisherOptions) {
     this.config = options.config
     this.database = options.database
-    if (!this.config.root) throw new Error('the generator needs the mirror root (--root)')
-    this.outputs = new Outputs(this.config.root, this.config.output)
+    this.outputs = new Outputs(requireRoot(this.config), this.config.output)
   }
 
   /** One pass over the tree, or over the folder `under` (relative to the root). */
@@ -248,7 +248,9 @@ export class Publisher {
     const computed = Object.fromEntries(
       created.digests.map((d, i) => [
         files[i].path,
-        Object.fromEntries(Object.entries(d.digests).map(([a, b]) => [a, b!.toString('hex')])),
+        Object.fromEntries(
+          Object.entries(d.digests).flatMap(([a, b]) => (b ? [[a, b.toString('hex')]] : [])),
+        ),
       ]),
     )
     const verification = checkDigests(release, expected, computed)
@@ -350,7 +352,7 @@ export function liveTorrent(
 
 /** The 20-byte key trackers and peers know a torrent by (BEP 52: v2 hashes are truncated). */
 export function trackerKey(torrent: Torrent): string {
-  return (torrent.infoHash ?? torrent.infoHashV2!.subarray(0, 20)).toString('hex')
+  return swarmKey(torrent).toString('hex')
 }
 
 /** Unchanged means: the same files with the same size, mtime and inode; no byte is read. */

@@ -52,7 +52,6 @@ function parseIPv6(text: string, end: number, out: Uint8Array): boolean {
       if (!parseIPv4(text, i, end, tail, 0)) return false
       groups[count++] = (tail[0] << 8) | tail[1]
       groups[count++] = (tail[2] << 8) | tail[3]
-      i = end
       break
     }
     let value = 0

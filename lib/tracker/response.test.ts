@@ -102,6 +102,6 @@ describe('failureReply', () => {
     const d = bencode.decode(failureReply('too many announces', 5))
     expect(text(d['failure reason'])).toBe('too many announces')
     expect(d['retry in']).toBe(5)
-    expect(bencode.decode(failureReply('no')).hasOwnProperty('retry in')).toBe(false)
+    expect(Object.hasOwn(bencode.decode(failureReply('no')), 'retry in')).toBe(false)
   })
 })

@@ -344,14 +344,15 @@ export class Tracker {
    * shown are always stored + seen since start.
    */
   async flush(): Promise<void> {
-    if (!this.store) return
+    const store = this.store
+    if (!store) return
     if (this.flushing) return this.flushing
     this.flushing = (async () => {
       if (!(await this.loadCounters()) || this.pending.size === 0) return
       const batch = this.pending
       this.pending = new Map()
       try {
-        await this.store!.addCompleted(batch)
+        await store.addCompleted(batch)
       } catch (err) {
         for (const [hex, n] of batch) this.pending.set(hex, (this.pending.get(hex) ?? 0) + n)
         log.warn('tracker counters not written, will retry', {
@@ -382,7 +383,8 @@ export class Tracker {
     }
     every(Math.max(1000, Math.min(this.peerTimeout * 1000, 60_000)), () => this.sweep())
     if (this.store) every(this.flushIntervalMs, () => void this.flush())
-    if (this.rateLimit) every(this.rateWindowMs, () => this.rateLimit!.reset())
+    const rateLimit = this.rateLimit
+    if (rateLimit) every(this.rateWindowMs, () => rateLimit.reset())
   }
 
   /** Stop the timers and write what is pending (a last try: it may fail if the DB is away). */

@@ -28,7 +28,7 @@ export function parseReleasePath(
     if (s === '' || s === '.' || s === '..' || /[/\\\0]/.test(s) || s.startsWith('.')) return null
     segments.push(s)
   }
-  const file = segments.pop()!
-  if (!file.endsWith(suffix) || file.length === suffix.length) return null
+  const file = segments.pop()
+  if (file === undefined || !file.endsWith(suffix) || file.length === suffix.length) return null
   return { releaseDir: segments.join('/'), name: file.slice(0, -suffix.length) }
 }

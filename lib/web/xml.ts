@@ -1,6 +1,6 @@
 /** Text and attribute values for XML (RSS, Metalink): the five predefined entities. */
 export function escapeXml(value: string | number): string {
-  return String(value).replace(/[<>&'"]/g, (c) => xmlEntities[c]!)
+  return String(value).replace(/[<>&'"]/g, (c) => xmlEntities[c])
 }
 
 const xmlEntities: Record<string, string> = {

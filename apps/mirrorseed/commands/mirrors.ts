@@ -13,6 +13,12 @@ interface Mirror {
   lastCheckAt: string | null
 }
 
+/** What `POST /mirrors/{name}/check` answers (the fields read here). */
+interface Checked {
+  mirror: Mirror
+  check: { status: string }
+}
+
 function line(m: Mirror): string {
   const health = m.status === 'up' ? `up ${m.latencyMs} ms` : m.status
   const why = m.status === 'down' && m.lastError ? `  (${m.lastError})` : ''
@@ -37,9 +43,7 @@ export function register(program: Command): void {
 
   common(mirrors.command('list').description('every mirror with its health')).action(
     async (options: Options) => {
-      const { mirrors: list } = (await apiClient(options)('GET', '/mirrors')) as {
-        mirrors: Mirror[]
-      }
+      const { mirrors: list } = await apiClient(options)<{ mirrors: Mirror[] }>('GET', '/mirrors')
       if (options.json) console.log(JSON.stringify(list, null, 2))
       else if (list.length === 0) console.log('no mirrors')
       else for (const m of list) console.log(line(m))
@@ -61,14 +65,17 @@ export function register(program: Command): void {
       options: Options & { disabled?: boolean; check?: boolean },
     ) => {
       const api = apiClient(options)
-      let { mirror } = await api('POST', '/mirrors', {
+      let { mirror } = await api<{ mirror: Mirror }>('POST', '/mirrors', {
         name,
         baseUrl: url,
         enabled: !options.disabled,
       })
-      let check
+      let check: Checked['check'] | undefined
       if (options.check)
-        ({ check, mirror } = await api('POST', `/mirrors/${encodeURIComponent(name)}/check`))
+        ({ check, mirror } = await api<Checked>(
+          'POST',
+          `/mirrors/${encodeURIComponent(name)}/check`,
+        ))
       if (options.json) console.log(JSON.stringify(check ? { mirror, check } : { mirror }, null, 2))
       else console.log(line(mirror))
       if (check?.status === 'down') process.exitCode = 1
@@ -95,12 +102,15 @@ export function register(program: Command): void {
     const api = apiClient(options)
     const names = name
       ? [name]
-      : ((await api('GET', '/mirrors')).mirrors as Mirror[])
+      : (await api<{ mirrors: Mirror[] }>('GET', '/mirrors')).mirrors
           .filter((m) => m.enabled)
           .map((m) => m.name)
     const results = []
     for (const n of names) {
-      const { check, mirror } = await api('POST', `/mirrors/${encodeURIComponent(n)}/check`)
+      const { check, mirror } = await api<Checked>(
+        'POST',
+        `/mirrors/${encodeURIComponent(n)}/check`,
+      )
       results.push({ name: n, ...check })
       if (!options.json) console.log(line(mirror))
     }

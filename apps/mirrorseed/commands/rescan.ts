@@ -1,4 +1,6 @@
 import { Command } from 'commander'
+import type { Job } from '../../../lib/api/index.ts'
+import type { ReconcileSummary } from '../../../lib/publish/index.ts'
 import { apiClient } from '../api-client.ts'
 import { CliError } from '../errors.ts'
 
@@ -28,16 +30,21 @@ export function register(program: Command): void {
         },
       ) => {
         const call = apiClient(options)
-        let { job } = await call('POST', '/rescan', path ? { path } : {})
+        let { job } = await call<{ job: Job<ReconcileSummary> }>(
+          'POST',
+          '/rescan',
+          path ? { path } : {},
+        )
         while (options.wait && (job.status === 'queued' || job.status === 'running')) {
           await new Promise((r) => setTimeout(r, 500))
-          ;({ job } = await call('GET', `/jobs/${job.id}`))
+          ;({ job } = await call<{ job: Job<ReconcileSummary> }>('GET', `/jobs/${job.id}`))
         }
         if (options.json) console.log(JSON.stringify(job))
         else if (!options.wait)
           console.log(`rescan of ${path ?? 'the whole tree'} accepted: job ${job.id}`)
         else if (job.status === 'failed') throw new CliError(`rescan failed: ${job.error}`, 1)
-        else {
+        else if (job.result) {
+          // A job that is done carries its summary.
           const s = job.result
           console.log(
             `${s.releases} releases: ${s.published.length} published, ${s.unchanged} unchanged, ${s.failed.length} failed, ${s.held.length} held`,

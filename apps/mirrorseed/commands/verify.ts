@@ -84,11 +84,12 @@ async function check(torrent: Torrent, dir: string, threads?: number): Promise<F
     reports.set(f, report)
     if (report.pieces.at(-1) !== piece) report.pieces.push(piece)
   }
-  if (v1) {
+  // `v1` is `torrent.pieces !== null`, and hashing for v1 gives `result.pieces`.
+  if (torrent.pieces && result.pieces) {
     for (let piece = 0; piece < torrent.pieceCount; piece++) {
       if (
-        result.pieces!.compare(
-          torrent.pieces!,
+        result.pieces.compare(
+          torrent.pieces,
           piece * 20,
           piece * 20 + 20,
           piece * 20,
@@ -110,10 +111,11 @@ async function check(torrent: Torrent, dir: string, threads?: number): Promise<F
   } else {
     torrent.files.forEach((f, i) => {
       const got = result.files[i]
-      if (f.pad || f.length === 0 || got?.piecesRoot?.equals(f.piecesRoot!)) return
+      const root = f.piecesRoot
+      if (f.pad || f.length === 0 || !root || got?.piecesRoot?.equals(root)) return
       const first = f.offset / pl
       const count = Math.ceil(f.length / pl)
-      const want = torrent.pieceLayers.get(f.piecesRoot!.toString('hex'))
+      const want = torrent.pieceLayers.get(root.toString('hex'))
       for (let k = 0; k < count; k++) {
         const same =
           want &&
