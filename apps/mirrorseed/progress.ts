@@ -1,16 +1,4 @@
-/** Byte counts as people read them: `1.5 GiB`, `512 KiB`, `12 B`. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = n
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0
-    ? `${n} B`
-    : `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0).replace(/\.0+$/, '')} ${units[unit]}`
-}
+import { formatBytes } from '../../lib/units/index.ts'
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--:--'

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import { decodeWithSpans, encode } from '../bencode/index.ts'
-import type { ResolvedConfig } from '../config/index.ts'
+import { requireRoot, type ResolvedConfig } from '../config/index.ts'
 import { torrents, type DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
@@ -53,8 +53,7 @@ export async function refreshWebSeeds(options: {
   database: DatabaseHandle
 }): Promise<string[]> {
   const { config, database } = options
-  if (!config.root) throw new Error('rewriting torrents needs the mirror root (--root)')
-  const outputs = new Outputs(config.root, config.output)
+  const outputs = new Outputs(requireRoot(config), config.output)
   return database.exclusive(generatorLock, async () => {
     const db = database.db
     const mirrors = await webSeedMirrors(db)

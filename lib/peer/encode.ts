@@ -43,10 +43,6 @@ export function encodeHave(index: number): Buffer {
   return indexMessage(MessageId.have, index)
 }
 
-export function encodeAllowedFast(index: number): Buffer {
-  return indexMessage(MessageId.allowedFast, index)
-}
-
 /** A full bitfield: a seed has every piece; spare bits stay zero (BEP 3). */
 export function encodeFullBitfield(pieceCount: number): Buffer {
   const bytes = Math.ceil(pieceCount / 8)

@@ -30,7 +30,6 @@ export {
 export {
   expectedDigests,
   readExpectedDigests,
-  digestFilesOf,
   preferredAlgorithm,
   checkDigests,
   computeDigests,

@@ -45,7 +45,7 @@ const maxDigestFileSize = 16 * 1024 * 1024
 
 /**
  * The digests the release's own digest companions list for its files. Pure: `digestFiles` holds
- * the text of each companion that {@link digestFilesOf} names.
+ * the text of each of the release's digest companions (see {@link readExpectedDigests}).
  */
 export function expectedDigests(
   release: Release,
@@ -73,13 +73,6 @@ export function expectedDigests(
     expected.artifact[algorithm as DigestAlgorithm] = listed.hex
   }
   return expected
-}
-
-/** The companions of `release` that are digest files, by path. */
-export function digestFilesOf(release: Release): string[] {
-  return release.companions
-    .filter((c) => digestFileKind(path.posix.basename(c.path)) !== undefined)
-    .map((c) => c.path)
 }
 
 /**

@@ -27,7 +27,9 @@ interface Pending {
  * process lives.
  *
  * @example
- * const stats = new StatsFlusher(database, { uploadedPeer: () => seeder.uploadedTotals() })
+ * const stats = new StatsFlusher(database, {
+ *   uploadedPeer: () => seeder.stats().torrents.map((t) => [t.infoHash, t.uploaded]),
+ * })
  * stats.start(30_000)
  */
 export class StatsFlusher {

@@ -1,4 +1,5 @@
 import type { MirrorRow } from '../db/index.ts'
+import { formatBytes } from '../units/index.ts'
 
 export interface TorrentView {
   infoHash: string
@@ -17,18 +18,6 @@ export interface TorrentView {
 export interface IndexView {
   groups: Array<{ releaseDir: string; torrents: TorrentView[] }>
   mirrors: MirrorRow[]
-}
-
-/** 1536 → "1.5 KiB": mirror admins read sizes in binary units, like `ls -h` and `du -h`. */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
 }
 
 // No script, no external asset: the page works in any browser, text-only ones included, and
@@ -54,7 +43,7 @@ function Torrent({ t }: { t: TorrentView }) {
       <dl>
         <div>
           <dt>Size</dt>
-          <dd title={`${t.size} bytes`}>{humanSize(t.size)}</dd>
+          <dd title={`${t.size} bytes`}>{formatBytes(t.size)}</dd>
         </div>
         <div>
           <dt>Files</dt>

@@ -12,7 +12,8 @@ import {
 } from '../../../lib/metainfo/index.ts'
 import { CliError } from '../errors.ts'
 import { torrentSummary } from '../summary.ts'
-import { formatBytes, progressBar } from '../progress.ts'
+import { formatBytes } from '../../../lib/units/index.ts'
+import { progressBar } from '../progress.ts'
 
 interface CreateFlags {
   output?: string

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises'
 import { MetainfoError, parseTorrent, type Torrent } from '../../../lib/metainfo/index.ts'
 import { CliError } from '../errors.ts'
 import { torrentSummary } from '../summary.ts'
-import { formatBytes } from '../progress.ts'
+import { formatBytes } from '../../../lib/units/index.ts'
 
 /** Reads and parses a .torrent; a missing or malformed file is bad input (exit 2). */
 export async function readTorrent(file: string): Promise<Torrent> {
