@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { createDiffieHellman, createHash, randomBytes } from 'node:crypto'
 import { MSE_PRIME } from '../lib/peer/mse.ts'
 import { Rc4 } from '../lib/peer/rc4.ts'
@@ -44,7 +45,75 @@ export function mseInitiator(skey: Buffer, provide: number, ia: Buffer, padA = 3
         encrypt.update(body),
         encrypt.update(Buffer.from(ia)),
       ])
-      return { msg, encrypt, decrypt }
+      // ENCRYPT(VC) as the responder sends it: how its reply is found after PadB.
+      const vc = new Rc4(sha1('keyB', s, skey), 1024).update(Buffer.alloc(8))
+      return { msg, encrypt, decrypt, vc }
     },
   }
+}
+
+/** An MSE connection from the initiating side, after the handshake: payload in and out. */
+export interface MseConnection {
+  socket: net.Socket
+  method: 'plaintext' | 'rc4'
+  /** Sends payload bytes (encrypted when RC4 was selected). */
+  write(buf: Buffer): void
+  /** Payload bytes as they arrive, decrypted, from the first byte after the handshake. */
+  onData(listener: (chunk: Buffer) => void): void
+}
+
+/**
+ * Connects to `host:port` and runs the initiator's MSE handshake over TCP, with `ia` (the
+ * BitTorrent handshake, as clients send it) as the initial payload. It finds the seeder's reply
+ * by its encrypted verification constant after PadB of unknown length, as clients do.
+ */
+export function mseConnect(
+  port: number,
+  skey: Buffer,
+  provide: number,
+  ia: Buffer,
+  host = '127.0.0.1',
+): Promise<MseConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host)
+    const a = mseInitiator(skey, provide, ia)
+    socket.write(a.first)
+    let got = Buffer.alloc(0)
+    let keys: ReturnType<typeof a.third> | null = null
+    socket.on('error', reject)
+    socket.on('close', () => reject(new Error('the seeder closed the MSE connection')))
+    socket.on('data', function handshake(chunk: Buffer) {
+      got = Buffer.concat([got, chunk])
+      if (!keys) {
+        if (got.length < 96) return
+        keys = a.third(got.subarray(0, 96))
+        socket.write(keys.msg)
+        got = got.subarray(96)
+      }
+      const at = got.indexOf(keys.vc)
+      if (at < 0 || got.length < at + 14) return
+      const header = keys.decrypt.update(Buffer.from(got.subarray(at, at + 14)))
+      const padD = header.readUInt16BE(12)
+      if (got.length < at + 14 + padD) return
+      keys.decrypt.update(Buffer.from(got.subarray(at + 14, at + 14 + padD)))
+      const method = header.readUInt32BE(8) === 2 ? 'rc4' : 'plaintext'
+      const { encrypt, decrypt } = keys
+      const open = (buf: Buffer) => (method === 'rc4' ? decrypt.update(Buffer.from(buf)) : buf)
+      let pending: Buffer[] = [open(got.subarray(at + 14 + padD))]
+      let listener: ((chunk: Buffer) => void) | null = null
+      socket.off('data', handshake)
+      socket.removeAllListeners('close')
+      socket.on('data', (c: Buffer) => (listener ? listener(open(c)) : pending.push(open(c))))
+      resolve({
+        socket,
+        method,
+        write: (buf) => socket.write(method === 'rc4' ? encrypt.update(Buffer.from(buf)) : buf),
+        onData(l) {
+          listener = l
+          for (const c of pending) if (c.length > 0) l(c)
+          pending = []
+        },
+      })
+    })
+  })
 }

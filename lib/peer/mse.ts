@@ -112,9 +112,9 @@ type State = 'key' | 'sync' | 'pad' | 'payload' | 'done'
 export class MseResponder {
   private buffered: Buffer = Buffer.alloc(0)
   private state: State = 'key'
-  private secret = Buffer.alloc(0)
-  private syncHash = Buffer.alloc(0)
-  private skey = Buffer.alloc(0)
+  private secret: Buffer = Buffer.alloc(0)
+  private syncHash: Buffer = Buffer.alloc(0)
+  private skey: Buffer = Buffer.alloc(0)
   private decrypt: Rc4 | null = null
   private encrypt: Rc4 | null = null
   private provide = 0

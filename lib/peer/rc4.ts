@@ -26,7 +26,9 @@ export class Rc4 {
   }
 
   /** XORs the next `data.length` bytes of key stream into `data`, or into `out` when given. */
-  update<T extends Uint8Array>(data: Uint8Array, out: T = data as T): T {
+  update<T extends Uint8Array>(data: T): T
+  update<T extends Uint8Array>(data: Uint8Array, out: T): T
+  update(data: Uint8Array, out: Uint8Array = data): Uint8Array {
     const s = this.s
     let i = this.i
     let j = this.j
