@@ -1,11 +1,12 @@
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { log } from '../log/index.ts'
+import { MirrorseedError } from '../errors/index.ts'
 
 export const errorCodes = {
   unauthorized: 401,
-  bad_request: 400,
-  not_found: 404,
+  'bad-request': 400,
+  'not-found': 404,
   conflict: 409,
   unavailable: 503,
   internal: 500,
@@ -14,14 +15,7 @@ export const errorCodes = {
 export type ErrorCode = keyof typeof errorCodes
 
 /** An API error: answered as `{ "error": { "code", "message" } }` with the code's status. */
-export class ApiError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export class ApiError extends MirrorseedError<ErrorCode> {}
 
 /** The one place an error becomes a response; anything unexpected is logged, never shown. */
 export function onApiError(err: Error, c: Context): Response {

@@ -60,7 +60,7 @@ export function apiRoutes(options: ApiOptions): Hono {
   api.use('*', bearerAuth(options.token))
   mount(api, apiEndpoints(options))
   api.all('*', () => {
-    throw new ApiError('not_found', 'no such endpoint')
+    throw new ApiError('not-found', 'no such endpoint')
   })
   return api
 }

@@ -148,14 +148,14 @@ describe.each(databaseKinds)('mirrors API on %s', (_name, kind) => {
       it(`400 for ${what}`, async () => {
         const r = await api.call(method, route, { body })
         expect(r.status).toBe(400)
-        expect(r.json.error.code).toBe('bad_request')
+        expect(r.json.error.code).toBe('bad-request')
         expect(r.json.error.message).toMatch(message)
       })
     }
 
     it('400 for a body that is not JSON', async () => {
       const r = await api.call('POST', '/mirrors', { raw: '{"name":' })
-      expect(r).toMatchObject({ status: 400, json: { error: { code: 'bad_request' } } })
+      expect(r).toMatchObject({ status: 400, json: { error: { code: 'bad-request' } } })
     })
 
     it('404 for a mirror that does not exist, 409 for a name taken', async () => {
@@ -168,7 +168,7 @@ describe.each(databaseKinds)('mirrors API on %s', (_name, kind) => {
           body: method === 'PATCH' ? { enabled: true } : undefined,
         })
         expect(r.status, `${method} ${route}`).toBe(404)
-        expect(r.json.error).toEqual({ code: 'not_found', message: 'no mirror named "nope"' })
+        expect(r.json.error).toEqual({ code: 'not-found', message: 'no mirror named "nope"' })
       }
       await api.call('POST', '/mirrors', { body: { name: 'twice', baseUrl: 'http://a.example' } })
       const again = await api.call('POST', '/mirrors', {

@@ -70,7 +70,7 @@ async function mirrorCall<T>(call: Promise<T>): Promise<T> {
   } catch (err) {
     if (!(err instanceof MirrorError)) throw err
     const code =
-      err.code === 'not-found' ? 'not_found' : err.code === 'exists' ? 'conflict' : 'bad_request'
+      err.code === 'not-found' ? 'not-found' : err.code === 'exists' ? 'conflict' : 'bad-request'
     throw new ApiError(code, err.message)
   }
 }

@@ -61,7 +61,7 @@ export function rescanEndpoints(
       },
       handler: ({ params }, c) => {
         const job = jobs.get(params.id)
-        if (!job) throw new ApiError('not_found', 'no such job')
+        if (!job) throw new ApiError('not-found', 'no such job')
         return c.json({ job })
       },
     }),

@@ -85,7 +85,7 @@ function parse<S extends z.ZodType | undefined>(
   if (result.success) return result.data as Output<S>
   const issue = result.error.issues[0]
   const at = issue.path.length ? `${where}.${issue.path.join('.')}` : where
-  throw new ApiError('bad_request', `${at}: ${issue.message}`)
+  throw new ApiError('bad-request', `${at}: ${issue.message}`)
 }
 
 async function readBody(c: Context): Promise<unknown> {
@@ -94,7 +94,7 @@ async function readBody(c: Context): Promise<unknown> {
   try {
     return JSON.parse(text)
   } catch {
-    throw new ApiError('bad_request', 'the body is not valid JSON')
+    throw new ApiError('bad-request', 'the body is not valid JSON')
   }
 }
 

@@ -184,15 +184,15 @@ describe.each(databaseKinds)('torrents and stats API on %s', (_name, kind) => {
       it(`400 for ${route}`, async () => {
         const r = await api.call('GET', route)
         expect(r.status).toBe(400)
-        expect(r.json.error.code).toBe('bad_request')
+        expect(r.json.error.code).toBe('bad-request')
         expect(r.json.error.message).toMatch(message)
       })
     }
     it('404 for an info-hash nobody published, and for a path that is no endpoint', async () => {
       const r = await api.call('GET', `/torrents/${'0'.repeat(40)}`)
-      expect(r).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } })
+      expect(r).toMatchObject({ status: 404, json: { error: { code: 'not-found' } } })
       const none = await api.call('GET', '/nothing-here')
-      expect(none).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } })
+      expect(none).toMatchObject({ status: 404, json: { error: { code: 'not-found' } } })
     })
   })
 

@@ -193,7 +193,7 @@ export function torrentEndpoints(database: DatabaseHandle): Endpoint[] {
           .select()
           .from(torrents)
           .where(hash.length === 64 ? eq(torrents.infoHashV2, hash) : eq(torrents.infoHash, hash))
-        if (!row) throw new ApiError('not_found', `no torrent with info-hash ${hash}`)
+        if (!row) throw new ApiError('not-found', `no torrent with info-hash ${hash}`)
         const files = await db
           .select()
           .from(torrentFiles)

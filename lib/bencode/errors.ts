@@ -1,3 +1,5 @@
+import { MirrorseedError } from '../errors/index.ts'
+
 /** Why a bencoded input was refused; stable strings that callers may switch on. */
 export type BencodeErrorCode =
   | 'truncated'
@@ -15,14 +17,11 @@ export type BencodeErrorCode =
  * The one error type of the bencode boundary. `offset` is the byte position of the problem in the
  * input (decoding only), so a message can point at it.
  */
-export class BencodeError extends Error {
-  readonly code: BencodeErrorCode
+export class BencodeError extends MirrorseedError<BencodeErrorCode> {
   readonly offset: number | null
 
   constructor(code: BencodeErrorCode, message: string, offset: number | null = null) {
-    super(offset === null ? message : `${message} at byte ${offset}`)
-    this.name = 'BencodeError'
-    this.code = code
+    super(code, offset === null ? message : `${message} at byte ${offset}`)
     this.offset = offset
   }
 }

@@ -2,10 +2,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { configSchema, type Config } from './schema.ts'
+import { MirrorseedError } from '../errors/index.ts'
 
 /** Bad configuration: one line naming the key and what is wrong with it. */
-export class ConfigError extends Error {
-  readonly code = 'config'
+export class ConfigError extends MirrorseedError<'bad-config'> {
+  constructor(message: string) {
+    super('bad-config', message)
+  }
 }
 
 export type ResolvedConfig = Config & {

@@ -1,9 +1,4 @@
+import { MirrorseedError } from '../errors/index.ts'
+
 /** A database that cannot be opened, reached or migrated. */
-export class DatabaseError extends Error {
-  constructor(
-    readonly code: 'locked' | 'unreachable' | 'migration',
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export class DatabaseError extends MirrorseedError<'locked' | 'unreachable' | 'migration'> {}

@@ -1,3 +1,5 @@
+import { MirrorseedError } from '../errors/index.ts'
+
 export type HashErrorCode = 'changed' | 'io' | 'aborted'
 
 /**
@@ -5,12 +7,4 @@ export type HashErrorCode = 'changed' | 'io' | 'aborted'
  * hashing started (or not the expected length): the data is being written, try again later.
  * `io`: a read failed. `aborted`: the request's signal fired.
  */
-export class HashError extends Error {
-  readonly code: HashErrorCode
-
-  constructor(code: HashErrorCode, message: string) {
-    super(message)
-    this.name = 'HashError'
-    this.code = code
-  }
-}
+export class HashError extends MirrorseedError<HashErrorCode> {}

@@ -1,3 +1,5 @@
+import { MirrorseedError } from '../errors/index.ts'
+
 /** Why a torrent could not be built or parsed; stable strings that callers may switch on. */
 export type MetainfoErrorCode =
   | 'bad-bencode'
@@ -14,12 +16,4 @@ export type MetainfoErrorCode =
   | 'bad-input'
 
 /** The one error type of the metainfo boundary: the message names what is wrong. */
-export class MetainfoError extends Error {
-  readonly code: MetainfoErrorCode
-
-  constructor(code: MetainfoErrorCode, message: string) {
-    super(message)
-    this.name = 'MetainfoError'
-    this.code = code
-  }
-}
+export class MetainfoError extends MirrorseedError<MetainfoErrorCode> {}

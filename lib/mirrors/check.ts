@@ -1,4 +1,5 @@
 import { matches, type Probe } from './probe.ts'
+import { MirrorseedError } from '../errors/index.ts'
 
 /** Why a mirror is down, for a person and for a test to tell the failures apart. */
 export type MirrorProblem =
@@ -19,12 +20,9 @@ export interface MirrorCheck {
   error: string | null
 }
 
-class Down extends Error {
-  constructor(
-    readonly problem: MirrorProblem,
-    message: string,
-  ) {
-    super(message)
+class Down extends MirrorseedError<MirrorProblem> {
+  get problem(): MirrorProblem {
+    return this.code
   }
 }
 

@@ -3,7 +3,7 @@ import { decodeWithSpans, encode } from '../bencode/index.ts'
 import { requireRoot, type ResolvedConfig } from '../config/index.ts'
 import { torrents, type DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
-import { parseTorrent } from '../metainfo/index.ts'
+import { MetainfoError, parseTorrent } from '../metainfo/index.ts'
 import { Outputs, webSeedMirrors, webSeeds, generatorLock } from '../publish/index.ts'
 
 /**
@@ -14,7 +14,7 @@ import { Outputs, webSeedMirrors, webSeeds, generatorLock } from '../publish/ind
 export function withWebSeeds(metainfo: Buffer, urls: readonly string[]): Buffer {
   const { value, spans } = decodeWithSpans(metainfo, { allowUnsortedKeys: true })
   const span = spans.get('info')
-  if (!span) throw new Error('the torrent has no info dictionary')
+  if (!span) throw new MetainfoError('missing-key', 'the torrent has no info dictionary')
   const outer: Record<string, unknown> = {
     ...value,
     'url-list': urls.length ? [...urls] : undefined,

@@ -1,3 +1,5 @@
+import { MirrorseedError } from '../errors/index.ts'
+
 /** Why a peer connection was closed; `code` is stable for logs and tests. */
 export type WireErrorCode =
   | 'bad_handshake'
@@ -13,11 +15,4 @@ export type WireErrorCode =
  * The one error of the peer-wire boundary. A parser throws it on any malformed or out-of-range
  * input; the connection turns it into a close of that connection and nothing else.
  */
-export class WireError extends Error {
-  readonly code: WireErrorCode
-  constructor(code: WireErrorCode, message: string) {
-    super(message)
-    this.name = 'WireError'
-    this.code = code
-  }
-}
+export class WireError extends MirrorseedError<WireErrorCode> {}

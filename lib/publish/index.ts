@@ -9,6 +9,7 @@ export {
   type PublisherOptions,
   type ReconcileSummary,
 } from './publisher.ts'
+export { PublishError, type PublishErrorCode } from './errors.ts'
 export { Outputs } from './outputs.ts'
 export { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
 export { TorrentFeed } from './feed.ts'

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, symlink } from 'node:fs/promises'
 import path from 'node:path'
+import { PublishError } from './errors.ts'
 
 /**
  * The only places mirrorseed writes in the mirror tree: `<root>/<torrents>/` and
@@ -129,7 +130,7 @@ export class Outputs {
     const full = path.join(base, relative)
     const back = path.relative(base, full)
     if (back === '' || back.startsWith('..') || path.isAbsolute(back)) {
-      throw new Error(`refusing to write outside ${base}: ${relative}`)
+      throw new PublishError('outside-output', `refusing to write outside ${base}: ${relative}`)
     }
     return full
   }

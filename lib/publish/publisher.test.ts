@@ -306,7 +306,7 @@ describe.each(databaseKinds)('entries it cannot read, on %s', (_name, kind) => {
         ['releases/amd64/extra/caf\\xe9.iso', 'NOT_UTF8'],
         ['releases/amd64/extra/loop-a.iso', 'ELOOP'],
         ['releases/amd64/extra/loop-b.iso', 'ELOOP'],
-        ['releases/amd64/extra/big', 'BAD_DIGEST_FILE'],
+        ['releases/amd64/extra/big', 'bad-digest-file'],
       ])
       expect(
         existsSync(path.join(tree.root, 'torrents/releases/amd64/extra', `${long}.torrent`)),

@@ -1,12 +1,6 @@
+import { MirrorseedError } from '../errors/index.ts'
+
 /** Why a scan or a digest check could not go on; the message names the path or file at fault. */
-export type ReleaseErrorCode = 'BAD_ROOT' | 'BAD_PATH' | 'BAD_PROFILE' | 'BAD_DIGEST_FILE'
+export type ReleaseErrorCode = 'bad-root' | 'bad-path' | 'bad-profile' | 'bad-digest-file'
 
-export class ReleaseError extends Error {
-  readonly code: ReleaseErrorCode
-
-  constructor(code: ReleaseErrorCode, message: string) {
-    super(message)
-    this.name = 'ReleaseError'
-    this.code = code
-  }
-}
+export class ReleaseError extends MirrorseedError<ReleaseErrorCode> {}

@@ -122,7 +122,7 @@ export function resolveProfile(
   const base = builtinProfiles[name]
   if (!base) {
     throw new ReleaseError(
-      'BAD_PROFILE',
+      'bad-profile',
       `unknown profile "${name}" (expected one of ${Object.keys(builtinProfiles).join(', ')})`,
     )
   }

@@ -264,7 +264,7 @@ async function realRoot(root: string): Promise<string> {
   } catch (error) {
     if (!isNotFound(error)) throw error
   }
-  throw new ReleaseError('BAD_ROOT', `mirror root ${root} is not a directory`)
+  throw new ReleaseError('bad-root', `mirror root ${root} is not a directory`)
 }
 
 /**
@@ -278,7 +278,7 @@ async function checkUnder(rootReal: string, under: string): Promise<string | und
     .join('/')
   if (path.isAbsolute(under) || rel.split('/').some((s) => s === '..' || s.startsWith('.'))) {
     throw new ReleaseError(
-      'BAD_PATH',
+      'bad-path',
       `scan path ${under} must be relative to the root, without ".."`,
     )
   }
@@ -291,7 +291,7 @@ async function checkUnder(rootReal: string, under: string): Promise<string | und
     throw error
   }
   if (real !== abs) {
-    throw new ReleaseError('BAD_PATH', `scan path ${under} goes through a symlink; scan its target`)
+    throw new ReleaseError('bad-path', `scan path ${under} goes through a symlink; scan its target`)
   }
   return rel
 }

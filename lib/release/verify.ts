@@ -180,7 +180,7 @@ async function readSmall(absPath: string, relPath: string): Promise<string | und
     const { size } = await handle.stat()
     if (size > maxDigestFileSize) {
       throw new ReleaseError(
-        'BAD_DIGEST_FILE',
+        'bad-digest-file',
         `${relPath} is ${size} bytes, too large for a digest file`,
       )
     }

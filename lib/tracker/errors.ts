@@ -1,3 +1,5 @@
+import { MirrorseedError } from '../errors/index.ts'
+
 /**
  * Every bad request the tracker refuses, from the parsers or the core. The HTTP side turns one
  * into a bencoded `failure reason` (BEP 3, with BEP 31 `retry in` when `retryIn` is set) and the
@@ -11,15 +13,12 @@ export type TrackerErrorCode =
   | 'bad_connection_id'
   | 'full_scrape_disabled'
 
-export class TrackerError extends Error {
-  readonly code: TrackerErrorCode
+export class TrackerError extends MirrorseedError<TrackerErrorCode> {
   /** Minutes before the client should ask again (BEP 31), when the refusal is temporary. */
   readonly retryIn: number | undefined
 
   constructor(code: TrackerErrorCode, message: string, retryIn?: number) {
-    super(message)
-    this.name = 'TrackerError'
-    this.code = code
+    super(code, message)
     this.retryIn = retryIn
   }
 }

@@ -4,16 +4,9 @@ import { watch, type FSWatcher } from 'chokidar'
 import type { Config } from '../config/index.ts'
 import { log } from '../log/index.ts'
 import { heldStill, snapshot, updateInProgress, updateInProgressPrefix } from './stability.ts'
+import { MirrorseedError } from '../errors/index.ts'
 
-export class WatchError extends Error {
-  readonly code: 'BAD_PATH'
-
-  constructor(code: 'BAD_PATH', message: string) {
-    super(message)
-    this.name = 'WatchError'
-    this.code = code
-  }
-}
+export class WatchError extends MirrorseedError<'bad-path'> {}
 
 export type DirtyReason = 'change' | 'reconcile' | 'request'
 
@@ -48,7 +41,7 @@ export interface WatchOptions {
 export interface MirrorWatcher {
   /**
    * Ask for a pass now (still after stability and ftpsync); no `dir` means the whole tree.
-   * Throws {@link WatchError} `BAD_PATH` for `..`, dot folders and our output folders.
+   * Throws {@link WatchError} `bad-path` for `..`, dot folders and our output folders.
    */
   rescan(dir?: string): void
   close(): Promise<void>
@@ -154,7 +147,7 @@ export async function watchMirror(options: WatchOptions): Promise<MirrorWatcher>
         .filter((s) => s !== '' && s !== '.')
         .join('/')
       if (rel.split('/').includes('..') || ignoredPath(rel)) {
-        throw new WatchError('BAD_PATH', `rescan path ${dir} is outside the watched tree`)
+        throw new WatchError('bad-path', `rescan path ${dir} is outside the watched tree`)
       }
       if (rel === '') queue.requestFull('request')
       else queue.request(rel)

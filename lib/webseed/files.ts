@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { MirrorseedError } from '../errors/index.ts'
 
 /** The counters of one torrent: what the lead flushes to `torrent_stats`. */
 export interface TorrentCounters {
@@ -47,7 +48,11 @@ export function servedFile(key: string, filePath: string, counters: TorrentCount
 }
 
 /** A file that may not be served: missing, not a regular file, or resolving outside the root. */
-export class Unservable extends Error {}
+export class Unservable extends MirrorseedError<'unservable'> {
+  constructor(message: string) {
+    super('unservable', message)
+  }
+}
 
 const openFlags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW
 
