@@ -1,7 +1,9 @@
-import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { log } from '../log/index.ts'
 import { WireError } from './errors.ts'
 import { MessageFramer } from './framer.ts'
+import { classifyHandshake, MseResponder } from './mse.ts'
+import { Rc4Stream } from './rc4-stream.ts'
 import type { Choker, ChokePeer } from './choker.ts'
 import type { ChunkCache, TorrentStorage } from './storage.ts'
 import type { FileTree } from './merkle.ts'
@@ -47,6 +49,8 @@ export interface ConnectionContext {
   peerId: Buffer
   version: string
   lookup(infoHash: Buffer): Seeded | undefined
+  /** MSE: the stream key (an info-hash we serve) whose HASH('req2', SKEY) is this, in hex. */
+  streamKey(req2Hex: string): Buffer | undefined
   cache: ChunkCache
   bucket: TokenBucket | null
   choker: Choker
@@ -70,6 +74,10 @@ const HIGH_WATER = 1024 * 1024
 /**
  * One peer connection, seed side. Every protocol violation throws a WireError that closes this
  * connection and nothing else.
+ *
+ * It reads and writes a Duplex, not a net.Socket, so the same code serves a TCP socket, a uTP
+ * stream (BEP 29) and a decrypting MSE/PE stream. For a TCP socket nothing is wrapped: cork,
+ * writev and back-pressure act on the socket itself, so the plaintext hot path is unchanged.
  */
 export class PeerConnection implements ChokePeer {
   interested = false
@@ -92,19 +100,40 @@ export class PeerConnection implements ChokePeer {
   private waitingForTokens = false
   private corked = false
   private closed = false
+  /** Before the BitTorrent handshake: telling plaintext from MSE, then the MSE exchange. */
+  private opening: 'sniff' | 'mse' | 'wire' = 'sniff'
+  private head: Buffer | null = null
+  private mse: MseResponder | null = null
+  /**
+   * What the connection reads and writes: the transport (TCP socket, uTP stream) itself, or an
+   * RC4 layer over it once the peer negotiated RC4 (MSE). Replaced at most once, before the
+   * BitTorrent handshake; a plaintext peer keeps the bare socket, so its hot path is unchanged.
+   */
+  stream: Duplex
+  /** How the peer's handshake came: plain, MSE with a plaintext payload, or MSE with RC4. */
+  encryption: 'none' | 'plaintext' | 'rc4' = 'none'
 
+  /**
+   * `address` is the peer's IP, which the seeder's per-IP limit counts; a Duplex does not know
+   * it (a uTP stream or an MSE wrapper has no `remoteAddress`), so the caller passes it.
+   */
   constructor(
-    readonly socket: Socket,
+    stream: Duplex,
+    readonly address: string,
     private readonly ctx: ConnectionContext,
   ) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
-    socket.on('drain', () => this.onDrain())
-    socket.on('error', () => this.close())
-    socket.on('close', () => this.close())
+    this.stream = stream
+    this.listen(stream)
+    stream.on('error', () => this.close())
+    stream.on('close', () => this.close())
   }
 
-  get address(): string {
-    return this.socket.remoteAddress ?? '?'
+  private readonly dataListener = (chunk: Buffer) => this.onData(chunk)
+  private readonly drainListener = () => this.onDrain()
+
+  private listen(stream: Duplex): void {
+    stream.on('data', this.dataListener)
+    stream.on('drain', this.drainListener)
   }
 
   get handshaken(): boolean {
@@ -116,7 +145,7 @@ export class PeerConnection implements ChokePeer {
     this.closed = true
     if (reason) log.debug('peer closed', { peer: this.address, reason })
     this.queue = []
-    this.socket.destroy()
+    this.stream.destroy()
     this.seeded?.peers.delete(this)
     this.ctx.choker.update(this, true)
     this.ctx.closed(this)
@@ -144,14 +173,19 @@ export class PeerConnection implements ChokePeer {
 
   private send(buf: Buffer): void {
     this.lastSent = Date.now()
-    this.socket.write(buf)
+    this.stream.write(buf)
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed) return
     this.lastReceived = Date.now()
-    this.framer.push(chunk)
     try {
+      if (this.opening !== 'wire') {
+        const opened = this.open(chunk)
+        if (!opened) return
+        chunk = opened
+      }
+      this.framer.push(chunk)
       if (!this.seeded && !this.readHandshake()) return
       for (let m = this.framer.readMessage(); m; m = this.framer.readMessage()) {
         this.onMessage(m)
@@ -163,7 +197,48 @@ export class PeerConnection implements ChokePeer {
     }
     this.pump()
     // A peer that sends faster than it reads would make us buffer without end: stop reading.
-    if (this.socket.writableLength > 2 * HIGH_WATER) this.socket.pause()
+    if (this.stream.writableLength > 2 * HIGH_WATER) this.stream.pause()
+  }
+
+  /**
+   * The first bytes decide: "\x13BitTorrent protocol" is a plaintext handshake, anything else is
+   * an MSE key exchange (BEP-less, but every major client sends one first or retries with one).
+   * Returns the bytes for the wire framer once there are any.
+   */
+  private open(chunk: Buffer): Buffer | null {
+    if (this.opening === 'mse') return this.negotiate(chunk)
+    const head = this.head ? Buffer.concat([this.head, chunk]) : chunk
+    const kind = classifyHandshake(head)
+    this.head = kind === 'more' ? head : null
+    if (kind === 'more') return null
+    if (kind === 'plaintext') {
+      this.opening = 'wire'
+      return head
+    }
+    this.opening = 'mse'
+    this.mse = new MseResponder(this.ctx.streamKey)
+    return this.negotiate(head)
+  }
+
+  private negotiate(chunk: Buffer): Buffer | null {
+    const { send, accepted } = this.mse!.push(chunk)
+    if (send) this.send(send)
+    if (!accepted) return null
+    this.mse = null
+    this.opening = 'wire'
+    this.encryption = accepted.method
+    let rest = accepted.rest
+    if (accepted.method === 'rc4') {
+      const transport = this.stream
+      transport.off('data', this.dataListener)
+      transport.off('drain', this.drainListener)
+      this.stream = new Rc4Stream(transport, accepted.encrypt, accepted.decrypt)
+      this.stream.on('error', () => this.close())
+      this.listen(this.stream)
+      rest = accepted.decrypt.update(rest)
+    }
+    // The initial payload is, for every client we know, its BitTorrent handshake.
+    return Buffer.concat([accepted.initialPayload, rest])
   }
 
   private readHandshake(): boolean {
@@ -182,7 +257,7 @@ export class PeerConnection implements ChokePeer {
     this.fast = hs.fast
     this.framer.limits = torrent
     seeded.peers.add(this)
-    this.socket.cork()
+    this.stream.cork()
     // BEP 52 upgrade: a peer that sets the v2 bit on a hybrid torrent gets the truncated v2 hash
     // back, which is what makes libtorrent treat the connection as v2 and ask us for piece layers.
     // Otherwise echo the hash it used. The v2 bit is never set for a v1-only torrent: libtorrent
@@ -199,7 +274,7 @@ export class PeerConnection implements ChokePeer {
       this.send(encodeExtended(0, payload))
     }
     this.send(this.fast ? HAVE_ALL : seeded.bitfield)
-    this.socket.uncork()
+    this.stream.uncork()
     return true
   }
 
@@ -285,7 +360,7 @@ export class PeerConnection implements ChokePeer {
 
   private onDrain(): void {
     this.waitingForDrain = false
-    if (this.socket.isPaused()) this.socket.resume()
+    if (this.stream.isPaused()) this.stream.resume()
     this.pump()
   }
 
@@ -303,7 +378,7 @@ export class PeerConnection implements ChokePeer {
     const { pieceLength } = seeded.torrent
     this.batch()
     while (!this.choked && this.queue.length > 0) {
-      if (this.socket.writableLength >= HIGH_WATER) {
+      if (this.stream.writableLength >= HIGH_WATER) {
         this.waitingForDrain = true
         break
       }
@@ -360,17 +435,17 @@ export class PeerConnection implements ChokePeer {
   private batch(): void {
     if (this.corked) return
     this.corked = true
-    this.socket.cork()
+    this.stream.cork()
     setImmediate(() => {
       this.corked = false
-      this.socket.uncork()
+      this.stream.uncork()
     })
   }
 
   /** `release` hands the chunk back once the socket has flushed the block. */
   private writeBlock(seeded: Seeded, ref: BlockRef, block: Buffer, release: () => void): void {
     this.send(encodePieceHeader(ref.index, ref.begin, ref.length))
-    this.socket.write(block, release)
+    this.stream.write(block, release)
     this.uploaded += ref.length
     seeded.uploaded += ref.length
   }
