@@ -237,12 +237,15 @@ function treeArgs(root: string, dataDir: string): string[] {
   return ['--root', root, '--data-dir', dataDir, '--profile', 'generic', '--min-size', '1024']
 }
 
-/** Resolves once the process used under 2 % of a core over a second (at most 3 minutes). */
+/**
+ * Resolves once the process used under 2 % of a core in each of three seconds in a row (at most
+ * 5 minutes): one quiet second on a busy machine may only mean it got no CPU.
+ */
 async function settled(pid: number): Promise<void> {
-  for (let i = 0; i < 180; i++) {
+  for (let i = 0, quiet = 0; i < 300 && quiet < 3; i++) {
     const before = cpuSeconds(pid)
     await new Promise((r) => setTimeout(r, 1000))
-    if (cpuSeconds(pid) - before < 0.02) return
+    quiet = cpuSeconds(pid) - before < 0.02 ? quiet + 1 : 0
   }
 }
 
