@@ -2,6 +2,7 @@ import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { log } from '../log/index.ts'
+import { swarmKeys, trackerKeyHex } from '../metainfo/index.ts'
 import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
@@ -161,7 +162,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     add(torrent, filePaths) {
       const storage = new TorrentStorage(torrent, filePaths, handles)
       const trees = new Map<string, FileTree | null>()
-      const key = hex(torrent.infoHash ?? torrent.infoHashV2!) + ':'
+      const key = trackerKeyHex(torrent) + ':'
       const seeded: Seeded = {
         torrent,
         storage,
@@ -182,8 +183,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
           return trees.get(id) ?? null
         },
       }
-      if (torrent.infoHash) byHash.set(hex(torrent.infoHash), seeded)
-      if (torrent.infoHashV2) byHash.set(hex(torrent.infoHashV2.subarray(0, 20)), seeded)
+      for (const k of swarmKeys(torrent)) byHash.set(hex(k), seeded)
     },
     remove(infoHash) {
       const seeded = byHash.get(hex(infoHash.subarray(0, 20)))
@@ -195,7 +195,8 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     },
     stats() {
       const torrents = [...new Set(byHash.values())].map((s) => ({
-        infoHash: hex(s.torrent.infoHash ?? s.torrent.infoHashV2!),
+        // The tracker key, 40 hex digits in every format: the stats flush and the tracker use it.
+        infoHash: trackerKeyHex(s.torrent),
         name: s.torrent.name,
         uploaded: s.uploaded,
         peers: s.peers.size,
