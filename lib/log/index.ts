@@ -51,3 +51,5 @@ export const log = {
 }
 
 export type Logger = typeof log
+
+export { backgroundFailure, backgroundFailures } from './background.ts'
