@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream'
 import { log } from '../log/index.ts'
+import { truncatedV2 } from '../metainfo/index.ts'
 import { WireError } from './errors.ts'
 import { MessageFramer } from './framer.ts'
 import { classifyHandshake, MseResponder } from './mse.ts'
@@ -265,7 +266,7 @@ export class PeerConnection implements ChokePeer {
     // disconnects a peer that claims v2 on a torrent without v2 metadata.
     const v2Hash = torrent.infoHashV2
     const v2 = v2Hash !== null
-    const reply = v2Hash && hs.v2 ? v2Hash.subarray(0, 20) : hs.infoHash
+    const reply = v2Hash && hs.v2 ? truncatedV2(v2Hash) : hs.infoHash
     this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2 }))
     if (hs.extended) {
       const payload = encodeExtensionHandshake({

@@ -8,7 +8,7 @@ import {
   createTorrent,
   MetainfoError,
   parseTorrent,
-  swarmKey,
+  trackerKeyHex,
   type Torrent,
 } from '../metainfo/index.ts'
 import {
@@ -286,7 +286,7 @@ export class Publisher {
     }
 
     const torrent = created.torrent
-    const infoHash = trackerKey(torrent)
+    const infoHash = trackerKeyHex(torrent)
     if (multiFile) {
       await this.outputs.writeSymlinks(
         release.releaseDir,
@@ -388,7 +388,7 @@ export function liveTorrent(
 ): LiveTorrent {
   return {
     id: row.id,
-    infoHash: trackerKey(torrent),
+    infoHash: trackerKeyHex(torrent),
     releaseDir: row.releaseDir,
     active: row.status === 'active',
     supersededAt: row.supersededAt,
@@ -399,10 +399,8 @@ export function liveTorrent(
   }
 }
 
-/** The 20-byte key trackers and peers know a torrent by (BEP 52: v2 hashes are truncated). */
-export function trackerKey(torrent: Torrent): string {
-  return swarmKey(torrent).toString('hex')
-}
+/** The tracker key as hex; lib/metainfo owns it (`trackerKeyHex`). */
+export const trackerKey = (torrent: Torrent): string => trackerKeyHex(torrent)
 
 /**
  * A failure that belongs to one release (it cannot be read, its digest file is unreadable or too
