@@ -8,7 +8,7 @@ import { systemPython } from './tools.ts'
  * falls back to TCP only after a timeout, and our seeder speaks TCP.
  */
 const script = String.raw`
-import sys, time, json, libtorrent as lt
+import os, sys, time, json, libtorrent as lt
 mode, source, save, peer, timeout, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6])
 settings = {
   'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False,
@@ -17,6 +17,7 @@ settings = {
   'in_enc_policy': lt.enc_policy.enabled,
   'enable_outgoing_utp': False, 'enable_incoming_utp': False,
 }
+settings.update(json.loads(os.environ.get('LT_SETTINGS', '{}')))
 if mode == 'seed':
   settings.update({'unchoke_slots_limit': int(sys.argv[7]), 'listen_interfaces': '127.0.0.1:' + sys.argv[8]})
 sessions, handles = [], []
@@ -41,13 +42,20 @@ if mode == 'seed':
   sys.exit(0)
 start = time.time()
 done = [None] * count
+first = None
+transports = set()
 def report(ok):
   each = [h.status().total_payload_download for h in handles]
   total = sum(each)
   s = handles[0].status()
   print(json.dumps({'ok': ok, 'seconds': done, 'bytes': total, 'each': each, 'elapsed': time.time() - start,
-    'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers}), flush=True)
+    'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers, 'firstByte': first,
+    'transports': sorted(transports)}), flush=True)
 while time.time() - start < timeout:
+  if first is None and handles[0].status().total_payload_download > 0:
+    first = time.time() - start
+  for p in handles[0].get_peer_info():
+    transports.add('utp' if int(p.flags) & (1 << 17) else 'tcp')  # peer_info::utp_socket
   for i, h in enumerate(handles):
     if done[i] is None and h.status().is_seeding:
       done[i] = time.time() - start
@@ -71,6 +79,10 @@ export interface LibtorrentResult {
   /** Payload bytes received by all sessions together. */
   bytes: number
   elapsed: number
+  /** Seconds until the first payload byte arrived (null if none did). */
+  firstByte: number | null
+  /** How libtorrent reached its peers: 'tcp', 'utp' or both. */
+  transports: string[]
   [key: string]: unknown
 }
 
@@ -82,7 +94,12 @@ export function libtorrentDownload(
   source: string,
   save: string,
   peer: string,
-  opts: { timeoutSec?: number; count?: number } = {},
+  opts: {
+    timeoutSec?: number
+    count?: number
+    /** libtorrent settings_pack entries over the defaults above (e.g. uTP only, DHT on). */
+    settings?: Record<string, unknown>
+  } = {},
 ): Promise<LibtorrentResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -97,7 +114,10 @@ export function libtorrentDownload(
         String(opts.timeoutSec ?? 60),
         String(opts.count ?? 1),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LT_SETTINGS: JSON.stringify(opts.settings ?? {}) },
+      },
     )
     let out = ''
     let err = ''

@@ -1,11 +1,14 @@
-import net from 'node:net'
+import type net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { randomBytes } from 'node:crypto'
+import { DhtNode } from '../dht/index.ts'
 import { log } from '../log/index.ts'
+import { UtpServer } from '../utp/index.ts'
 import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
 import { FileTree } from './merkle.ts'
+import { listenPeerPort } from './port.ts'
 import { TokenBucket } from './rate.ts'
 import { ChunkCache, FileHandles, TorrentStorage } from './storage.ts'
 import type { SeedTorrent } from './torrent.ts'
@@ -31,6 +34,15 @@ export interface SeederOptions {
   handshakeTimeoutMs?: number
   /** Round length for unchoke rotation. */
   rotateMs?: number
+  /** Accept uTP (BEP 29) on the peer port's UDP socket; on by default. */
+  utp?: boolean
+  /** Be a DHT node (BEP 5) on the peer port's UDP socket; off unless given. */
+  dht?: {
+    /** host:port of the nodes to start from. */
+    bootstrap: string[]
+    /** The address get_peers answers with for our torrents: the seeder's public IP. */
+    address: string
+  } | null
 }
 
 export interface TorrentStats {
@@ -52,8 +64,10 @@ export interface SeederStats {
 }
 
 export interface Seeder {
-  /** The port actually listened on (useful with port 0). */
+  /** The port actually listened on, TCP and UDP (useful with port 0). */
   readonly port: number
+  /** Our DHT node's id, null when the DHT is off. */
+  readonly dhtNodeId: Buffer | null
   readonly peerId: Buffer
   /** Seed `torrent`; `filePaths[i]` is the file on disk of `torrent.files[i]`, null for pad files. */
   add(torrent: SeedTorrent, filePaths: ReadonlyArray<string | null>): void
@@ -104,6 +118,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     bucket,
     choker,
     hashesServed: 0,
+    dhtPort: null as number | null,
     lookup: (infoHash: Buffer) => byHash.get(hex(infoHash)),
     closed(conn: PeerConnection) {
       if (!connections.delete(conn)) return
@@ -124,18 +139,35 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     connections.add(new PeerConnection(stream, address, ctx))
   }
 
-  const server = net.createServer({ noDelay: true }, (socket) =>
+  const { server, udp, port } = await listenPeerPort(options.host, options.port ?? 6881, (socket) =>
     accept(socket, socket.remoteAddress ?? '?'),
   )
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 6881, options.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
   server.on('error', (err) => log.error('seeder listener failed', { error: err }))
+  udp.on('error', (err) => log.warn('seeder udp socket error', { error: err }))
+
+  const utp =
+    options.utp === false
+      ? null
+      : new UtpServer({
+          send: (buf, toPort, toHost) => udp.send(buf, toPort, toHost),
+          maxConnections,
+          maxPerIp,
+        })
+  utp?.on('connection', (stream) => accept(stream, stream.remoteAddress))
+  // BEP 5's compact peers are IPv4; the DHT runs on an IPv4 socket only (BEP 32 is not done).
+  const dht =
+    options.dht && udp.address().family === 'IPv4'
+      ? new DhtNode({ socket: udp, port, ...options.dht })
+      : null
+  ctx.dhtPort = dht ? port : null
+  // One socket, three kinds of datagram (as libtorrent tells them apart): a bencoded DHT
+  // message starts with 'd', a uTP packet with its type and version 1 (0x01 ... 0x41);
+  // anything else is nobody's.
+  udp.on('message', (buf, rinfo) => {
+    if (buf.length === 0) return
+    if (buf[0] === 0x64) dht?.receive(buf, rinfo.address, rinfo.port)
+    else utp?.receive(buf, rinfo.address, rinfo.port)
+  })
 
   // One sweep for every connection instead of a timer each: handshake and idle timeouts,
   // keep-alives (BEP 3: "Keepalives are generally sent once every two minutes").
@@ -152,12 +184,17 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const rotation = setInterval(() => choker.rotate(), options.rotateMs ?? 10_000)
   rotation.unref()
 
-  const port = (server.address() as net.AddressInfo).port
-  log.info('seeder listening', { host: options.host ?? '::', port })
+  log.info('seeder listening', {
+    host: options.host ?? '::',
+    port,
+    utp: utp !== null,
+    dht: dht !== null,
+  })
 
   return {
     port,
     peerId,
+    dhtNodeId: dht?.nodeId ?? null,
     add(torrent, filePaths) {
       const storage = new TorrentStorage(torrent, filePaths, handles)
       const trees = new Map<string, FileTree | null>()
@@ -184,11 +221,19 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
       }
       if (torrent.infoHash) byHash.set(hex(torrent.infoHash), seeded)
       if (torrent.infoHashV2) byHash.set(hex(torrent.infoHashV2.subarray(0, 20)), seeded)
+      // Hybrid and v2 torrents are announced under the truncated v2 hash too (BEP 52), which
+      // libtorrent looks up as well.
+      if (torrent.infoHash) dht?.announce(torrent.infoHash)
+      if (torrent.infoHashV2) dht?.announce(torrent.infoHashV2.subarray(0, 20))
     },
     remove(infoHash) {
       const seeded = byHash.get(hex(infoHash.subarray(0, 20)))
       if (!seeded) return
-      for (const [k, v] of byHash) if (v === seeded) byHash.delete(k)
+      for (const [k, v] of byHash)
+        if (v === seeded) {
+          byHash.delete(k)
+          dht?.unannounce(Buffer.from(k, 'hex'))
+        }
       for (const conn of [...seeded.peers]) conn.close('torrent removed')
       cache.drop(seeded.key)
       removedUploaded += seeded.uploaded
@@ -217,7 +262,10 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
       clearInterval(rotation)
       const closing = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const conn of [...connections]) conn.close('seeder closing')
+      utp?.close()
+      await dht?.close()
       await closing
+      await new Promise<void>((resolve) => udp.close(() => resolve()))
       handles.closeAll()
     },
   }
