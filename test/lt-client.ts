@@ -21,8 +21,14 @@ settings.update(json.loads(os.environ.get('LT_SETTINGS', '{}')))
 if mode == 'seed':
   settings.update({'unchoke_slots_limit': int(sys.argv[7]), 'listen_interfaces': '127.0.0.1:' + sys.argv[8]})
 sessions, handles = [], []
+t0 = time.time()
 for i in range(count):
   ses = lt.session(settings)
+  # A torrent added before the session's DHT node is up is not announced to the DHT for
+  # dht_announce_interval (15 min); a long-running client (qBittorrent) has its DHT up long
+  # before a user adds a magnet, so wait for it as they would.
+  while settings.get('enable_dht') and not ses.is_dht_running() and time.time() - t0 < 10:
+    time.sleep(0.02)
   if source.startswith('magnet:'):
     atp = lt.parse_magnet_uri(source)
   else:

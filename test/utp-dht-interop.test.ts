@@ -36,7 +36,10 @@ describe.skipIf(!lt.found || !mktorrent.found)(
     let work: string
 
     beforeAll(async () => {
-      fx = await makeSeedFixture('mktorrent', { artifactSize: 8 * 1024 * 1024, pieceLength: 262144 })
+      fx = await makeSeedFixture('mktorrent', {
+        artifactSize: 8 * 1024 * 1024,
+        pieceLength: 262144,
+      })
       seeder = await startSeeder({
         host: '127.0.0.1',
         port: 0,

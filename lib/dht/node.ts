@@ -3,17 +3,6 @@ import type { Socket as UdpSocket } from 'node:dgram'
 import DHT from 'bittorrent-dht'
 import { log } from '../log/index.ts'
 
-/**
- * The public DHT routers libtorrent, Transmission and qBittorrent start from (BEP 5 leaves the
- * choice to the client).
- */
-export const DEFAULT_BOOTSTRAP = [
-  'router.bittorrent.com:6881',
-  'router.utorrent.com:6881',
-  'dht.transmissionbt.com:6881',
-  'dht.libtorrent.org:25401',
-]
-
 /** Peers stored for other nodes' announces expire after this (BEP 5 leaves it open; 30 min). */
 const PEER_MAX_AGE_MS = 30 * 60_000
 /** Our own torrents are announced again this often, before other nodes forget us. */
@@ -68,7 +57,7 @@ class SharedSocket extends EventEmitter {
  * k-rpc-socket takes a `socket` option, which we give a stand-in fed by our demultiplexer.
  *
  * @example
- * const dht = startDhtNode({ socket, bootstrap: DEFAULT_BOOTSTRAP, address: '203.0.113.7', port })
+ * const dht = new DhtNode({ socket, bootstrap: ['router.bittorrent.com:6881'], address: '203.0.113.7', port })
  * dht.announce(infoHash)
  */
 export class DhtNode {

@@ -1,4 +1,4 @@
-import type net from 'node:net'
+import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { DhtNode } from '../dht/index.ts'
@@ -155,8 +155,10 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         })
   utp?.on('connection', (stream) => accept(stream, stream.remoteAddress))
   // BEP 5's compact peers are IPv4; the DHT runs on an IPv4 socket only (BEP 32 is not done).
+  if (options.dht && !net.isIPv4(options.dht.address))
+    log.warn('dht off: the seeder address is not IPv4', { address: options.dht.address })
   const dht =
-    options.dht && udp.address().family === 'IPv4'
+    options.dht && udp.address().family === 'IPv4' && net.isIPv4(options.dht.address)
       ? new DhtNode({ socket: udp, port, ...options.dht })
       : null
   ctx.dhtPort = dht ? port : null
@@ -165,8 +167,13 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   // anything else is nobody's.
   udp.on('message', (buf, rinfo) => {
     if (buf.length === 0) return
-    if (buf[0] === 0x64) dht?.receive(buf, rinfo.address, rinfo.port)
-    else utp?.receive(buf, rinfo.address, rinfo.port)
+    try {
+      if (buf[0] === 0x64) dht?.receive(buf, rinfo.address, rinfo.port)
+      else utp?.receive(buf, rinfo.address, rinfo.port)
+    } catch (err) {
+      // A datagram is a stranger's input: whatever it trips over loses that datagram only.
+      log.warn('peer port datagram dropped', { from: rinfo.address, error: err as Error })
+    }
   })
 
   // One sweep for every connection instead of a timer each: handshake and idle timeouts,

@@ -434,7 +434,6 @@ export class UtpStream extends Duplex {
     for (const w of this.pending.splice(0)) w.callback()
     this.inflight.length = 0
     this.reorder.clear()
-    this.emit('gone')
     callback(err)
   }
 }
