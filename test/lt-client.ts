@@ -48,7 +48,8 @@ if mode == 'seed':
   sys.exit(0)
 start = time.time()
 done = [None] * count
-first = None
+last = [time.time()] * count
+first = [None] * count
 transports = set()
 def report(ok):
   each = [h.status().total_payload_download for h in handles]
@@ -58,18 +59,21 @@ def report(ok):
     'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers, 'firstByte': first,
     'transports': sorted(transports)}), flush=True)
 while time.time() - start < timeout:
-  if first is None and handles[0].status().total_payload_download > 0:
-    first = time.time() - start
   for p in handles[0].get_peer_info():
     transports.add('utp' if int(p.flags) & (1 << 17) else 'tcp')  # peer_info::utp_socket
   for i, h in enumerate(handles):
+    if first[i] is None and h.status().total_payload_download > 0:
+      first[i] = time.time() - start
     if done[i] is None and h.status().is_seeding:
       done[i] = time.time() - start
   if all(d is not None for d in done):
     report(True)
     sys.exit(0)
+  # Reconnect a session left with no peer, but not while an attempt may still be under way:
+  # with uTP on, libtorrent tries uTP for 3.5 s before TCP, and a new connect_peer restarts it.
   for i, h in enumerate(handles):
-    if done[i] is None and h.status().num_peers == 0 and peer != '-':
+    if done[i] is None and h.status().num_peers == 0 and peer != '-' and time.time() - last[i] > 5:
+      last[i] = time.time()
       host, port = peer.rsplit(':', 1)
       h.connect_peer((host, int(port)))
   time.sleep(0.05)
@@ -85,11 +89,30 @@ export interface LibtorrentResult {
   /** Payload bytes received by all sessions together. */
   bytes: number
   elapsed: number
-  /** Seconds until the first payload byte arrived (null if none did). */
-  firstByte: number | null
-  /** How libtorrent reached its peers: 'tcp', 'utp' or both. */
+  /** Per session, seconds to the first payload byte (null if none came). */
+  firstByte: Array<number | null>
+  /** How the first session reached its peers: 'tcp', 'utp' or both. */
   transports: string[]
   [key: string]: unknown
+}
+
+/**
+ * libtorrent's own defaults for what the helper turns off (encryption tried first, uTP tried
+ * first): what a user's qBittorrent or Deluge does. DHT, LSD, UPnP stay off: loopback only.
+ */
+export const LT_DEFAULTS = {
+  out_enc_policy: 1,
+  in_enc_policy: 1,
+  enable_outgoing_utp: true,
+  enable_incoming_utp: true,
+}
+
+/** Encryption required and RC4 only, both ways (a "require encryption" user). */
+export const LT_RC4_ONLY = {
+  out_enc_policy: 0,
+  in_enc_policy: 0,
+  allowed_enc_level: 2,
+  prefer_rc4: true,
 }
 
 /**
@@ -103,8 +126,8 @@ export function libtorrentDownload(
   opts: {
     timeoutSec?: number
     count?: number
-    /** libtorrent settings_pack entries over the defaults above (e.g. uTP only, DHT on). */
-    settings?: Record<string, unknown>
+    /** libtorrent settings_pack values on top of the helper's (see LT_DEFAULTS, LT_RC4_ONLY). */
+    settings?: Record<string, number | boolean | string>
   } = {},
 ): Promise<LibtorrentResult> {
   return new Promise((resolve, reject) => {

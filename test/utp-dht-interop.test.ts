@@ -78,8 +78,8 @@ describe.skipIf(!lt.found || !mktorrent.found)(
       })
       expect(r.ok, JSON.stringify(r)).toBe(true)
       // Before uTP, libtorrent waited ~3.5 s for its uTP attempt to time out before trying TCP.
-      expect(r.firstByte).not.toBeNull()
-      expect(r.firstByte!).toBeLessThan(3)
+      expect(r.firstByte[0]).not.toBeNull()
+      expect(r.firstByte[0]!).toBeLessThan(3)
       expect(r.transports).toContain('utp')
       await expectSameFiles(fx, path.join(out, fixtureName))
     })

@@ -3,11 +3,13 @@ import type { Duplex } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { DhtNode } from '../dht/index.ts'
 import { log } from '../log/index.ts'
+import { swarmKeys, trackerKeyHex } from '../metainfo/index.ts'
 import { UtpServer } from '../utp/index.ts'
 import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
 import { FileTree } from './merkle.ts'
+import { streamKeyHash } from './mse.ts'
 import { listenPeerPort } from './port.ts'
 import { TokenBucket } from './rate.ts'
 import { ChunkCache, FileHandles, TorrentStorage } from './storage.ts'
@@ -107,6 +109,8 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const bucket = options.uploadRate ? new TokenBucket(options.uploadRate) : null
   const choker = new Choker(options.uploadSlots ?? 8)
   const byHash = new Map<string, Seeded>()
+  /** MSE: HASH('req2', info-hash) in hex, for every hash a peer may use, to that info-hash. */
+  const streamKeys = new Map<string, Buffer>()
   const connections = new Set<PeerConnection>()
   const perIp = new Map<string, number>()
   let removedUploaded = 0
@@ -120,6 +124,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     hashesServed: 0,
     dhtPort: null as number | null,
     lookup: (infoHash: Buffer) => byHash.get(hex(infoHash)),
+    streamKey: (req2Hex: string) => streamKeys.get(req2Hex),
     closed(conn: PeerConnection) {
       if (!connections.delete(conn)) return
       const n = (perIp.get(conn.address) ?? 1) - 1
@@ -205,7 +210,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     add(torrent, filePaths) {
       const storage = new TorrentStorage(torrent, filePaths, handles)
       const trees = new Map<string, FileTree | null>()
-      const key = hex(torrent.infoHash ?? torrent.infoHashV2!) + ':'
+      const key = trackerKeyHex(torrent) + ':'
       const seeded: Seeded = {
         torrent,
         storage,
@@ -226,12 +231,13 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
           return trees.get(id) ?? null
         },
       }
-      if (torrent.infoHash) byHash.set(hex(torrent.infoHash), seeded)
-      if (torrent.infoHashV2) byHash.set(hex(torrent.infoHashV2.subarray(0, 20)), seeded)
-      // Hybrid and v2 torrents are announced under the truncated v2 hash too (BEP 52), which
-      // libtorrent looks up as well.
-      if (torrent.infoHash) dht?.announce(torrent.infoHash)
-      if (torrent.infoHashV2) dht?.announce(torrent.infoHashV2.subarray(0, 20))
+      // BEP 52: a hybrid torrent is reached by either hash, in plaintext and under MSE alike,
+      // and announced to the DHT under both (libtorrent looks up the truncated v2 hash too).
+      for (const h of swarmKeys(torrent)) {
+        byHash.set(hex(h), seeded)
+        streamKeys.set(hex(streamKeyHash(h)), Buffer.from(h))
+        dht?.announce(Buffer.from(h))
+      }
     },
     remove(infoHash) {
       const seeded = byHash.get(hex(infoHash.subarray(0, 20)))
@@ -241,13 +247,15 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
           byHash.delete(k)
           dht?.unannounce(Buffer.from(k, 'hex'))
         }
+      for (const [k, v] of streamKeys) if (byHash.get(hex(v)) === undefined) streamKeys.delete(k)
       for (const conn of [...seeded.peers]) conn.close('torrent removed')
       cache.drop(seeded.key)
       removedUploaded += seeded.uploaded
     },
     stats() {
       const torrents = [...new Set(byHash.values())].map((s) => ({
-        infoHash: hex(s.torrent.infoHash ?? s.torrent.infoHashV2!),
+        // The tracker key, 40 hex digits in every format: the stats flush and the tracker use it.
+        infoHash: trackerKeyHex(s.torrent),
         name: s.torrent.name,
         uploaded: s.uploaded,
         peers: s.peers.size,

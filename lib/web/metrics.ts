@@ -103,13 +103,22 @@ export class ScanTally {
   bytesHashed = 0
   hashSeconds = 0
   releasesFailed = 0
+  /** Entries the last full pass could not read or write (each a `problem` event). */
+  problems = 0
 
   /** One finished reconcile pass (the generator's `ReconcileSummary`). */
-  record(summary: { bytesHashed: number; seconds: number; failed: readonly unknown[] }): void {
+  record(summary: {
+    bytesHashed: number
+    seconds: number
+    failed: readonly unknown[]
+    problems?: readonly unknown[]
+    scope?: string
+  }): void {
     this.scans++
     this.bytesHashed += summary.bytesHashed
     this.hashSeconds += summary.seconds
     this.releasesFailed += summary.failed.length
+    if (!summary.scope) this.problems = summary.problems?.length ?? 0
   }
 
   /** A pass that threw before it finished. */
@@ -133,6 +142,8 @@ export interface MetricsSources {
   /** The web seed's `stats()`: bytes served over HTTP. */
   webSeed?: () => { bytesServed: number; requests: number } | undefined
   scans?: () => ScanTally | undefined
+  /** Background work that failed and will be retried, by task (`backgroundFailures`). */
+  background?: () => ReadonlyMap<string, number>
   /** Database errors seen elsewhere in the process (tracker flushes, publisher, …). */
   databaseErrors?: () => number
 }
@@ -224,6 +235,19 @@ export function applianceMetrics(sources: MetricsSources): MetricsRegistry {
       'mirrorseed_release_failures_total',
       'Releases whose files did not match their published digests.',
       () => scans()?.releasesFailed,
+    )
+    .counter(
+      'mirrorseed_background_failures_total',
+      'Background work (timers, flushes, checks, notices) that failed and is retried, by task.',
+      () => {
+        const by = sources.background?.()
+        return by && [...by].map(([task, value]) => ({ labels: { task }, value }))
+      },
+    )
+    .gauge(
+      'mirrorseed_scan_problems',
+      'Entries the last pass could not read or write (permissions, names, full or read-only disk).',
+      () => scans()?.problems,
     )
     .counter(
       'mirrorseed_hashed_bytes_total',
