@@ -18,6 +18,7 @@ import {
   encodeHashes,
   encodeHashReject,
   encodePieceHeader,
+  encodePort,
   encodeReject,
   HAVE_ALL,
   KEEPALIVE,
@@ -58,6 +59,8 @@ export interface ConnectionContext {
   closed(conn: PeerConnection): void
   /** Counts BEP 52 hash requests answered with hashes. */
   hashesServed: number
+  /** Our DHT node's UDP port when the DHT is on (BEP 5 handshake bit and `port` message). */
+  dhtPort: number | null
 }
 
 /** Requests we queue per peer; libtorrent and aria2 keep well under this outstanding. */
@@ -267,7 +270,9 @@ export class PeerConnection implements ChokePeer {
     const v2Hash = torrent.infoHashV2
     const v2 = v2Hash !== null
     const reply = v2Hash && hs.v2 ? truncatedV2(v2Hash) : hs.infoHash
-    this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2 }))
+    const { dhtPort } = this.ctx
+    const dht = dhtPort !== null
+    this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2, dht }))
     if (hs.extended) {
       const payload = encodeExtensionHandshake({
         metadataSize: torrent.info.length,
@@ -277,6 +282,8 @@ export class PeerConnection implements ChokePeer {
       this.send(encodeExtended(0, payload))
     }
     this.send(this.fast ? HAVE_ALL : seeded.bitfield)
+    // BEP 5: a peer that runs a DHT node learns ours from the `port` message and adds it.
+    if (dhtPort !== null && hs.dht) this.send(encodePort(dhtPort))
     this.stream.uncork()
     return true
   }
