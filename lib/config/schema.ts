@@ -15,7 +15,23 @@ const powerOfTwo = z
 
 export const roles = ['generator', 'tracker', 'seeder', 'webseed', 'api', 'web'] as const
 
-export const profiles = ['gentoo', 'debian', 'generic'] as const
+/** The layouts mirrorseed knows (lib/release/profiles); `generic` is the fallback. */
+export const layoutProfiles = [
+  'alpine',
+  'arch',
+  'debian',
+  'fedora',
+  'gentoo',
+  'opensuse',
+  'ubuntu',
+  'generic',
+] as const
+
+/** `auto` recognises each folder's layout; any other name pins the whole root to one layout. */
+export const profiles = ['auto', ...layoutProfiles] as const
+
+/** Where the output folders go: in each distribution's subtree, or once at the root. */
+export const placements = ['distribution', 'root'] as const
 
 export const formats = ['v1', 'v2', 'hybrid'] as const
 
@@ -85,12 +101,19 @@ const mirrorsSchema = z.strictObject({
 const outputSchema = z.strictObject({
   torrents: z.string().default('torrents'),
   symlinks: z.string().default('torrent-symlinks'),
+  /**
+   * `distribution`: one pair of output folders at the top of each distribution's subtree, inside
+   * what that distribution's downstream mirrors rsync; `root`: one pair at the root.
+   */
+  placement: z.enum(placements).default('distribution'),
 })
 
 export const configSchema = z.strictObject({
   root: z.string().optional(),
   dataDir: z.string().default('./data'),
-  profile: z.enum(profiles).default('generic'),
+  profile: z.enum(profiles).default('auto'),
+  /** Pins: a glob of folders under the root (`archlinux`, `fedora/**`) to the profile they use. */
+  profiles: z.record(z.string().min(1), z.enum(layoutProfiles)).default({}),
   format: z.enum(formats).default('v1'),
   /** Fixed piece length in bytes; unset means chosen from each torrent's size. */
   pieceLength: powerOfTwo.optional(),
@@ -122,4 +145,6 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>
 export type Role = (typeof roles)[number]
 export type Profile = (typeof profiles)[number]
+export type LayoutProfile = (typeof layoutProfiles)[number]
+export type Placement = (typeof placements)[number]
 export type Format = (typeof formats)[number]
