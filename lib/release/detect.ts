@@ -94,8 +94,8 @@ export class ProfileSelector {
     const pin = this.pinOf(releaseDir)
     if (pin !== undefined) return pin.folder
     if (this.options.profile !== 'auto') return ''
-    for (const profile of Object.values(builtinProfiles)) {
-      const match = profile.distributionRoot?.exec(releaseDir)
+    for (const name of pathOrder) {
+      const match = builtinProfiles[name].distributionRoot?.exec(releaseDir)
       if (match) return match[1] ?? ''
     }
     return ''
@@ -113,6 +113,20 @@ export class ProfileSelector {
     return undefined
   }
 }
+
+/**
+ * The order the layouts' path patterns are tried in: Ubuntu's (any `<N>.<N>` folder) last, since
+ * Arch's `iso/2026.11.01` and openSUSE's `leap/15.6` hold version folders too.
+ */
+const pathOrder: LayoutProfile[] = [
+  'gentoo',
+  'fedora',
+  'debian',
+  'opensuse',
+  'arch',
+  'alpine',
+  'ubuntu',
+]
 
 /** The first layout that recognises the folder's files, if any. */
 export function detectLayout(folder: FolderView): LayoutProfile | undefined {
