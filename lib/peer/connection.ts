@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { log } from '../log/index.ts'
 import { WireError } from './errors.ts'
 import { MessageFramer } from './framer.ts'
@@ -70,6 +70,10 @@ const HIGH_WATER = 1024 * 1024
 /**
  * One peer connection, seed side. Every protocol violation throws a WireError that closes this
  * connection and nothing else.
+ *
+ * It reads and writes a Duplex, not a net.Socket, so the same code serves a TCP socket, a uTP
+ * stream (BEP 29) and a decrypting MSE/PE stream. For a TCP socket nothing is wrapped: cork,
+ * writev and back-pressure act on the socket itself, so the plaintext hot path is unchanged.
  */
 export class PeerConnection implements ChokePeer {
   interested = false
@@ -93,18 +97,19 @@ export class PeerConnection implements ChokePeer {
   private corked = false
   private closed = false
 
+  /**
+   * `address` is the peer's IP, which the seeder's per-IP limit counts; a Duplex does not know
+   * it (a uTP stream or an MSE wrapper has no `remoteAddress`), so the caller passes it.
+   */
   constructor(
-    readonly socket: Socket,
+    readonly stream: Duplex,
+    readonly address: string,
     private readonly ctx: ConnectionContext,
   ) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
-    socket.on('drain', () => this.onDrain())
-    socket.on('error', () => this.close())
-    socket.on('close', () => this.close())
-  }
-
-  get address(): string {
-    return this.socket.remoteAddress ?? '?'
+    stream.on('data', (chunk: Buffer) => this.onData(chunk))
+    stream.on('drain', () => this.onDrain())
+    stream.on('error', () => this.close())
+    stream.on('close', () => this.close())
   }
 
   get handshaken(): boolean {
@@ -116,7 +121,7 @@ export class PeerConnection implements ChokePeer {
     this.closed = true
     if (reason) log.debug('peer closed', { peer: this.address, reason })
     this.queue = []
-    this.socket.destroy()
+    this.stream.destroy()
     this.seeded?.peers.delete(this)
     this.ctx.choker.update(this, true)
     this.ctx.closed(this)
@@ -144,7 +149,7 @@ export class PeerConnection implements ChokePeer {
 
   private send(buf: Buffer): void {
     this.lastSent = Date.now()
-    this.socket.write(buf)
+    this.stream.write(buf)
   }
 
   private onData(chunk: Buffer): void {
@@ -163,7 +168,7 @@ export class PeerConnection implements ChokePeer {
     }
     this.pump()
     // A peer that sends faster than it reads would make us buffer without end: stop reading.
-    if (this.socket.writableLength > 2 * HIGH_WATER) this.socket.pause()
+    if (this.stream.writableLength > 2 * HIGH_WATER) this.stream.pause()
   }
 
   private readHandshake(): boolean {
@@ -182,7 +187,7 @@ export class PeerConnection implements ChokePeer {
     this.fast = hs.fast
     this.framer.limits = torrent
     seeded.peers.add(this)
-    this.socket.cork()
+    this.stream.cork()
     // BEP 52 upgrade: a peer that sets the v2 bit on a hybrid torrent gets the truncated v2 hash
     // back, which is what makes libtorrent treat the connection as v2 and ask us for piece layers.
     // Otherwise echo the hash it used. The v2 bit is never set for a v1-only torrent: libtorrent
@@ -199,7 +204,7 @@ export class PeerConnection implements ChokePeer {
       this.send(encodeExtended(0, payload))
     }
     this.send(this.fast ? HAVE_ALL : seeded.bitfield)
-    this.socket.uncork()
+    this.stream.uncork()
     return true
   }
 
@@ -285,7 +290,7 @@ export class PeerConnection implements ChokePeer {
 
   private onDrain(): void {
     this.waitingForDrain = false
-    if (this.socket.isPaused()) this.socket.resume()
+    if (this.stream.isPaused()) this.stream.resume()
     this.pump()
   }
 
@@ -303,7 +308,7 @@ export class PeerConnection implements ChokePeer {
     const { pieceLength } = seeded.torrent
     this.batch()
     while (!this.choked && this.queue.length > 0) {
-      if (this.socket.writableLength >= HIGH_WATER) {
+      if (this.stream.writableLength >= HIGH_WATER) {
         this.waitingForDrain = true
         break
       }
@@ -360,17 +365,17 @@ export class PeerConnection implements ChokePeer {
   private batch(): void {
     if (this.corked) return
     this.corked = true
-    this.socket.cork()
+    this.stream.cork()
     setImmediate(() => {
       this.corked = false
-      this.socket.uncork()
+      this.stream.uncork()
     })
   }
 
   /** `release` hands the chunk back once the socket has flushed the block. */
   private writeBlock(seeded: Seeded, ref: BlockRef, block: Buffer, release: () => void): void {
     this.send(encodePieceHeader(ref.index, ref.begin, ref.length))
-    this.socket.write(block, release)
+    this.stream.write(block, release)
     this.uploaded += ref.length
     seeded.uploaded += ref.length
   }

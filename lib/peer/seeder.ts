@@ -1,4 +1,5 @@
 import net from 'node:net'
+import type { Duplex } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { log } from '../log/index.ts'
 import { Choker } from './choker.ts'
@@ -112,16 +113,20 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     },
   }
 
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    const address = socket.remoteAddress ?? '?'
+  /** Every transport (TCP, uTP, an MSE stream over either) comes in here, under one set of limits. */
+  function accept(stream: Duplex, address: string): void {
     const fromIp = perIp.get(address) ?? 0
     if (connections.size >= maxConnections || fromIp >= maxPerIp) {
-      socket.destroy()
+      stream.destroy()
       return
     }
     perIp.set(address, fromIp + 1)
-    connections.add(new PeerConnection(socket, ctx))
-  })
+    connections.add(new PeerConnection(stream, address, ctx))
+  }
+
+  const server = net.createServer({ noDelay: true }, (socket) =>
+    accept(socket, socket.remoteAddress ?? '?'),
+  )
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -197,7 +202,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
       }))
       const uploaded = torrents.reduce((sum, t) => sum + t.uploaded, removedUploaded)
       let buffered = 0
-      for (const conn of connections) buffered += conn.socket.writableLength
+      for (const conn of connections) buffered += conn.stream.writableLength
       return {
         connections: connections.size,
         unchoked: choker.unchoked,
