@@ -1,10 +1,21 @@
 import bencode from 'bencode'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises'
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from './cli.ts'
+import { tool } from './tools.ts'
 import {
   buildAlpineTree,
   buildArchTree,
@@ -175,5 +186,118 @@ describe('scan over a root carrying every distribution, no profile named', () =>
     expect(summary.published).toEqual([])
     expect(summary.unchanged).toBe(expected.length - 1)
     expect(summary.failed).toHaveLength(1)
+  })
+})
+
+const gpg = tool('gpg')
+
+/**
+ * `release.keyring` over the same kinds of tree: every signature each distribution publishes is
+ * made by a real key (Arch's detached `.sig` over the images, Fedora's clearsigned CHECKSUM,
+ * Ubuntu's `SHA256SUMS.gpg`, openSUSE's `.sha256.asc`, Alpine's `.asc`), except one Fedora
+ * CHECKSUM clearsigned by a key outside the keyring: its images are held back, the rest publish.
+ */
+describe.skipIf(!gpg.found)(`scan with release.keyring ${gpg.reason}`, () => {
+  let root: string
+  let home: string
+  let dataDir: string
+  let keyring: string
+  let expected: FixtureRelease[]
+
+  const gpgRun = (gnupgHome: string, args: string[]): void => {
+    execFileSync(
+      'gpg',
+      ['--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', '', ...args],
+      { env: { ...process.env, GNUPGHOME: gnupgHome }, stdio: 'ignore' },
+    )
+  }
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-keyring-'))
+    home = await mkdtemp(path.join(os.tmpdir(), 'ms-gpg-'))
+    dataDir = path.join(home, 'data')
+    const releng = path.join(home, 'releng')
+    const stranger = path.join(home, 'stranger')
+    for (const [dir, uid] of [
+      [releng, 'Release Engineering <releng@example.org>'],
+      [stranger, 'Someone Else <else@example.org>'],
+    ]) {
+      await mkdir(dir, { mode: 0o700 })
+      gpgRun(dir, ['--quick-gen-key', uid, 'ed25519', 'sign', 'never'])
+    }
+    keyring = path.join(home, 'release-keys.gpg')
+    gpgRun(releng, ['--output', keyring, '--export'])
+
+    expected = [
+      ...(await buildArchTree({ root })).releases,
+      ...(await buildFedoraTree({ root })).releases,
+      ...(await buildUbuntuTree({ root })).releases,
+      ...(await buildOpensuseTree({ root })).releases,
+      ...(await buildAlpineTree({ root })).releases,
+    ]
+    const at = (rel: string) => path.join(root, rel)
+    const detach = (signature: string, signed: string) =>
+      gpgRun(releng, ['--detach-sign', '--output', at(signature), at(signed)])
+    for (const r of expected) {
+      const dir = r.releaseDir
+      if (r.artifact.includes('archlinux')) detach(`${r.artifact}.sig`, r.artifact)
+      if (r.artifact.includes('alpine')) detach(`${r.artifact}.asc`, r.artifact)
+      if (r.artifact.includes('openSUSE'))
+        detach(`${r.artifact}.sha256.asc`, `${r.artifact}.sha256`)
+      if (r.artifact.includes('ubuntu')) detach(`${dir}/SHA256SUMS.gpg`, `${dir}/SHA256SUMS`)
+      for (const checksum of r.companions.filter((c) => c.endsWith('-CHECKSUM'))) {
+        // Strip the fixture's stand-in signature, then clearsign the list for real.
+        const text = await readFile(at(checksum), 'utf8')
+        const body = text.split('\n\n').slice(1).join('\n\n').split('-----BEGIN PGP SIGNATURE')[0]
+        await writeFile(at(checksum), body)
+        const signer = checksum.includes('Server') ? stranger : releng
+        gpgRun(signer, ['--clearsign', '--output', `${at(checksum)}.signed`, at(checksum)])
+        await rename(`${at(checksum)}.signed`, at(checksum))
+      }
+    }
+    await writeFile(
+      path.join(home, 'mirrorseed.yaml'),
+      `release:\n  keyring: ${JSON.stringify(keyring)}\n  minSize: ${fixtureMinSize}\n`,
+    )
+  })
+
+  afterAll(async () => {
+    for (const dir of ['releng', 'stranger']) {
+      spawnSync('gpgconf', ['--kill', 'gpg-agent'], {
+        env: { ...process.env, GNUPGHOME: path.join(home, dir) },
+      })
+    }
+    await rm(root, { recursive: true, force: true })
+    await rm(home, { recursive: true, force: true })
+  })
+
+  it('publishes what the keyring signed and holds back what a stranger signed', async () => {
+    const result = await runCli(
+      [
+        'scan',
+        '--config',
+        path.join(home, 'mirrorseed.yaml'),
+        '--root',
+        root,
+        '--data-dir',
+        dataDir,
+        '--json',
+      ],
+      { env: { DATABASE_URL: '' }, timeoutMs: 120_000 },
+    )
+    expect(result.code).toBe(1)
+    const summary = JSON.parse(result.stdout)
+    const key = (r: { releaseDir: string; name: string }) => `${r.releaseDir}/${r.name}`
+    const server = (r: FixtureRelease) => r.releaseDir.includes('/Server/')
+    expect(summary.published.map(key).sort()).toEqual(
+      expected
+        .filter((r) => !server(r))
+        .map(key)
+        .sort(),
+    )
+    expect(summary.failed.map(key).sort()).toEqual(expected.filter(server).map(key).sort())
+    for (const f of summary.failed) {
+      expect(f.reason).toMatch(/signature .*Fedora-Server-43-1\.6-x86_64-CHECKSUM does not verify/)
+    }
   })
 })
