@@ -27,6 +27,7 @@ export {
   type IgnoredReason,
   type ScanOptions,
   type ScanResult,
+  type ScanProblem,
 } from './scan.ts'
 export {
   parseDigests,
