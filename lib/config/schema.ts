@@ -73,7 +73,15 @@ const releaseSchema = z.strictObject({
   artifacts: z.array(z.string()).default([]),
   /** Hold a release that lists no digest of its artifact instead of publishing it unverified. */
   requireDigest: z.boolean().default(false),
-  /** A keyring for `gpgv`; when set, `.asc`/`.sign` companions must verify. */
+  /**
+   * Hash the artifact in every algorithm its checksum files list (Arch's SHA-256 and BLAKE2b,
+   * Gentoo's SHA-256, SHA-512 and BLAKE2B), so two lists that disagree hold it back too. Off: the
+   * one preferred algorithm (SHA-256, else SHA-512, else BLAKE2b), which any damage to the bytes
+   * contradicts as well, at a fraction of the CPU (SHA-512 and BLAKE2b run at half SHA-256's speed
+   * on CPUs with SHA extensions).
+   */
+  verifyAll: z.boolean().default(false),
+  /** A keyring for `gpgv`; when set, every signature a release carries must verify. */
   keyring: z.string().optional(),
 })
 

@@ -267,9 +267,11 @@ export class Publisher {
       return
     }
     const expected = await readExpectedDigests(release)
-    // Every algorithm a checksum file lists for the artifact is computed and must match: Arch's
-    // sha256sums.txt and b2sums.txt are both checked, so one that disagrees holds it back.
-    const listed = digestAlgorithms.filter((a) => expected.artifact[a] !== undefined)
+    // The preferred algorithm, or with release.verifyAll every one listed (Arch's sha256sums.txt
+    // and b2sums.txt both), each computed in the piece pass and compared.
+    const listed = digestAlgorithms
+      .filter((a) => expected.artifact[a] !== undefined)
+      .slice(0, config.release.verifyAll ? undefined : 1)
     if (listed.length === 0 && config.release.requireDigest) {
       summary.held.push({
         ...outcome,
