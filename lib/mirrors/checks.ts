@@ -8,7 +8,7 @@ import {
   type DatabaseHandle,
   type MirrorRow,
 } from '../db/index.ts'
-import { log } from '../log/index.ts'
+import { backgroundFailure, log } from '../log/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { outputLayout } from '../publish/index.ts'
 import { checkMirror, type MirrorCheck } from './check.ts'
@@ -136,7 +136,7 @@ export function startMirrorChecks(options: { config: ResolvedConfig; database: D
         await checkMirrors(options)
         if (options.config.root) await refreshWebSeeds(options)
       } catch (err) {
-        log.error('mirror check failed', { error: err })
+        backgroundFailure('mirror check', err)
       }
       if (!closed) timer = setTimeout(round, options.config.mirrors.checkSeconds * 1000)
     })()

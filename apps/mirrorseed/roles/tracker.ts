@@ -11,7 +11,7 @@ async function seederAddress(address: string): Promise<string> {
 export const trackerRole: Role = async ({
   config,
   database,
-  fastRoutes,
+  plainRoutes,
   feed,
   live,
   ports,
@@ -32,24 +32,21 @@ export const trackerRole: Role = async ({
     counterStore: new DbCounterStore(database.db),
   })
   const graceMs = config.tracker.graceSeconds * 1000
+  // A hybrid torrent is tracked under its truncated v2 info-hash too (BEP 52: clients join both).
   for (const t of live) {
-    tracker.allow(t.infoHash, t.supersededAt ? { until: t.supersededAt.getTime() + graceMs } : {})
+    const until = t.supersededAt ? t.supersededAt.getTime() + graceMs : undefined
+    tracker.allow(t.infoHash, { until, v2: t.torrent.infoHashV2 })
   }
   feed.subscribe({
-    published: (t) => tracker.allow(t.infoHash),
+    published: (t) => tracker.allow(t.infoHash, { v2: t.torrent.infoHashV2 }),
     superseded: (infoHash) => tracker.allow(infoHash, { until: Date.now() + graceMs }),
     removed: (infoHash) => tracker.disallow(infoHash),
   })
   await tracker.start()
   services.tracker = tracker
-  const answer = (
-    req: Parameters<typeof tracker.handleHttp>[0],
-    res: Parameters<typeof tracker.handleHttp>[1],
-  ) => {
-    tracker.handleHttp(req, res)
-  }
-  fastRoutes.set('/announce', answer)
-  fastRoutes.set('/scrape', answer)
+  const answer = tracker.answerHttp.bind(tracker)
+  plainRoutes.set('/announce', answer)
+  plainRoutes.set('/scrape', answer)
   const udp = await tracker.startUdp({ host: config.host, port: config.udpPort })
   ports.udp = udp.port
   return async () => {
