@@ -16,8 +16,9 @@ export type ResolvedConfig = Config & {
 }
 
 /** Overrides from the command line, in the config's own shape (`--min-size` → release.minSize). */
-export type ConfigOverrides = Partial<Omit<Config, 'release'>> & {
+export type ConfigOverrides = Partial<Omit<Config, 'release' | 'seeder'>> & {
   release?: Partial<Config['release']>
+  seeder?: Partial<Config['seeder']>
 }
 
 /**
@@ -36,6 +37,7 @@ const envKeys: Record<string, string[]> = {
   MIRRORSEED_HTTP_PORT: ['httpPort'],
   MIRRORSEED_UDP_PORT: ['udpPort'],
   MIRRORSEED_PEER_PORT: ['peerPort'],
+  MIRRORSEED_PEER_HOST: ['seeder', 'host'],
   MIRRORSEED_ADMIN_TOKEN: ['adminToken'],
   MIRRORSEED_ROLES: ['roles'],
   MIRRORSEED_MIN_SIZE: ['release', 'minSize'],
@@ -143,7 +145,11 @@ export function withPorts(
   const publicUrl = config.publicUrlDerived
     ? `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`
     : config.publicUrl!.replace(/\/+$/, '')
-  const publicAddress = config.publicAddress ?? new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')
+  const peerHost = config.seeder.host
+  const publicAddress =
+    config.publicAddress ??
+    (peerHost && !wildcard.has(peerHost) ? peerHost : undefined) ??
+    new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')
   return {
     ...config,
     httpPort,

@@ -4,7 +4,7 @@ import type { Role } from './context.ts'
 
 export const seederRole: Role = async ({ config, feed, live, ports, services }) => {
   const seeder = await startSeeder({
-    host: config.host,
+    host: config.seeder.host ?? config.host,
     port: config.peerPort,
     maxConnections: config.seeder.maxConnections,
     maxPerIp: config.seeder.maxPerIp,
