@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { apiRoutes, adminToken } from '../../lib/api/index.ts'
 import { requireRoot, withPorts, type ResolvedConfig } from '../../lib/config/index.ts'
 import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
-import { log } from '../../lib/log/index.ts'
+import { backgroundFailure, backgroundFailures, log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
 import { closeGracefully, createHttpServer, listen, type FastRoute } from './http.ts'
 import { healthRoutes, Readiness } from './health.ts'
@@ -94,6 +94,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
             seeder: () => services.seeder?.stats(),
             webSeed: () => services.webSeed?.stats(),
             scans: () => (config.roles.includes('generator') ? scans : undefined),
+            background: backgroundFailures,
           }),
         ),
       )
@@ -142,10 +143,10 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       context.config = { ...withPorts(context.config, context.ports), root }
     }
     current = context.config
-    closers.push(startCounters(database, context.services))
+    closers.push(startCounters(database, context.services, config.stats.flushSeconds * 1000))
     if (config.roles.includes('generator')) {
       const rollup = setInterval(() => {
-        rollupDaily(database).catch((err) => log.warn('daily rollup failed', { error: err }))
+        rollupDaily(database).catch((err) => backgroundFailure('daily rollup', err))
       }, rollupMs)
       closers.push(async () => clearInterval(rollup))
       // Mirror health decides url-list, which the generator writes: the same node checks.

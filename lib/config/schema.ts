@@ -92,6 +92,11 @@ const outputSchema = z.strictObject({
   symlinks: z.string().default('torrent-symlinks'),
 })
 
+const statsSchema = z.strictObject({
+  /** Seconds between two writes of upload counters and peak swarm sizes to `torrent_stats`. */
+  flushSeconds: seconds.default(30),
+})
+
 export const configSchema = z.strictObject({
   root: z.string().optional(),
   dataDir: z.string().default('./data'),
@@ -125,6 +130,7 @@ export const configSchema = z.strictObject({
   tracker: trackerSchema.default(trackerSchema.parse({})),
   seeder: seederSchema.default(seederSchema.parse({})),
   mirrors: mirrorsSchema.default(mirrorsSchema.parse({})),
+  stats: statsSchema.default(statsSchema.parse({})),
 })
 
 export type Config = z.infer<typeof configSchema>

@@ -37,3 +37,5 @@ export const log = {
 }
 
 export type Logger = typeof log
+
+export { backgroundFailure, backgroundFailures } from './background.ts'

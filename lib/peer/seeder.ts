@@ -2,6 +2,7 @@ import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { log } from '../log/index.ts'
+import { swarmKeys, trackerKeyHex } from '../metainfo/index.ts'
 import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
@@ -165,7 +166,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     add(torrent, filePaths) {
       const storage = new TorrentStorage(torrent, filePaths, handles)
       const trees = new Map<string, FileTree | null>()
-      const key = hex(torrent.infoHash ?? torrent.infoHashV2!) + ':'
+      const key = trackerKeyHex(torrent) + ':'
       const seeded: Seeded = {
         torrent,
         storage,
@@ -187,9 +188,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         },
       }
       // BEP 52: a hybrid torrent is reached by either hash, in plaintext and under MSE alike.
-      const hashes = [torrent.infoHash, torrent.infoHashV2?.subarray(0, 20)]
-      for (const h of hashes) {
-        if (!h) continue
+      for (const h of swarmKeys(torrent)) {
         byHash.set(hex(h), seeded)
         streamKeys.set(hex(streamKeyHash(h)), Buffer.from(h))
       }
@@ -205,7 +204,8 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     },
     stats() {
       const torrents = [...new Set(byHash.values())].map((s) => ({
-        infoHash: hex(s.torrent.infoHash ?? s.torrent.infoHashV2!),
+        // The tracker key, 40 hex digits in every format: the stats flush and the tracker use it.
+        infoHash: trackerKeyHex(s.torrent),
         name: s.torrent.name,
         uploaded: s.uploaded,
         peers: s.peers.size,
