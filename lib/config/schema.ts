@@ -51,6 +51,11 @@ const trackerSchema = z.strictObject({
 })
 
 const seederSchema = z.strictObject({
+  /**
+   * The address the peer port (TCP, and UDP for uTP and the DHT) listens on, when the seeder
+   * should have one of its own while HTTP stays behind a proxy on `host`; `host` if unset.
+   */
+  host: z.string().min(1).optional(),
   maxConnections: z.number().int().min(1).default(500),
   maxPerIp: z.number().int().min(1).default(8),
   uploadSlots: z.number().int().min(1).default(16),
@@ -159,7 +164,10 @@ export const configSchema = z.strictObject({
   pieceLength: powerOfTwo.optional(),
   /** How clients reach this appliance: base of the announce, web-seed and page URLs. */
   publicUrl: z.url().optional(),
-  /** The address our seeder is announced with; defaults to the public URL's host. */
+  /**
+   * The address our seeder is announced with; defaults to `seeder.host` when that is a specific
+   * address, else to the public URL's host.
+   */
   publicAddress: z.string().optional(),
   host: z.string().default('0.0.0.0'),
   httpPort: port.default(6969),
