@@ -4,7 +4,7 @@ import { requireRoot, type ResolvedConfig } from '../config/index.ts'
 import { torrents, type DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
 import { MetainfoError, parseTorrent } from '../metainfo/index.ts'
-import { Outputs, webSeedMirrors, webSeeds, generatorLock } from '../publish/index.ts'
+import { outputsFor, webSeedMirrors, webSeeds, generatorLock } from '../publish/index.ts'
 
 /**
  * The same `.torrent` with `url-list` (BEP 19) replaced. Every other key of the outer dict is
@@ -53,7 +53,7 @@ export async function refreshWebSeeds(options: {
   database: DatabaseHandle
 }): Promise<string[]> {
   const { config, database } = options
-  const outputs = new Outputs(requireRoot(config), config.output)
+  const outputs = outputsFor({ ...config, root: requireRoot(config) })
   return database.exclusive(generatorLock, async () => {
     const db = database.db
     const mirrors = await webSeedMirrors(db)
@@ -65,6 +65,7 @@ export async function refreshWebSeeds(options: {
         config,
         { releaseDir: row.releaseDir, multiFile: torrent.multiFile },
         mirrors,
+        outputs.layout,
       )
       if (same(torrent.urlList, wanted)) continue
       const bytes = withWebSeeds(row.metainfo, wanted)

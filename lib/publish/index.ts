@@ -10,7 +10,8 @@ export {
   type ReconcileSummary,
 } from './publisher.ts'
 export { PublishError, type PublishErrorCode } from './errors.ts'
-export { Outputs } from './outputs.ts'
+export { Outputs, outputsFor } from './outputs.ts'
+export { OutputLayout, outputLayout, profileSelector } from './placement.ts'
 export { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
 export { TorrentFeed } from './feed.ts'
 export { webSeedMirrors } from './store.ts'
