@@ -6,6 +6,7 @@ import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
 import { FileTree } from './merkle.ts'
+import { SuperSeed } from './superseed.ts'
 import { TokenBucket } from './rate.ts'
 import { ChunkCache, FileHandles, TorrentStorage } from './storage.ts'
 import type { SeedTorrent } from './torrent.ts'
@@ -31,6 +32,15 @@ export interface SeederOptions {
   handshakeTimeoutMs?: number
   /** Round length for unchoke rotation. */
   rotateMs?: number
+  /**
+   * Super-seed (BEP 16) a torrent's newcomers while `crowded(infoHash)` says its swarm can pass
+   * pieces on; once it no longer does, every peer is shown every piece. Off when unset.
+   */
+  superSeed?: {
+    crowded(infoHash: string): boolean
+    offersPerPeer: number
+    forwardWaitMs: number
+  }
 }
 
 export interface TorrentStats {
@@ -38,6 +48,8 @@ export interface TorrentStats {
   name: string
   uploaded: number
   peers: number
+  /** Peers being super-seeded now. */
+  superSeeded: number
 }
 
 export interface SeederStats {
@@ -92,6 +104,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const cache = new ChunkCache(options.cacheBytes ?? 64 * 1024 * 1024)
   const bucket = options.uploadRate ? new TokenBucket(options.uploadRate) : null
   const choker = new Choker(options.uploadSlots ?? 8)
+  const superSeed = options.superSeed
   const byHash = new Map<string, Seeded>()
   const connections = new Set<PeerConnection>()
   const perIp = new Map<string, number>()
@@ -151,6 +164,16 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   sweep.unref()
   const rotation = setInterval(() => choker.rotate(), options.rotateMs ?? 10_000)
   rotation.unref()
+  // Super-seeding moves on when an offer waited long enough for its hand-on, and stops when the
+  // crowd has gone, so a downloader left alone is never held to one piece at a time.
+  const revelation = setInterval(() => {
+    for (const seeded of new Set(byHash.values())) {
+      if (!seeded.superSeed?.superSeededPeers) continue
+      if (seeded.crowded()) seeded.superSeed.tick()
+      else seeded.superSeed.revealAll()
+    }
+  }, 250)
+  revelation.unref()
 
   const port = (server.address() as net.AddressInfo).port
   log.info('seeder listening', { host: options.host ?? '::', port })
@@ -161,13 +184,16 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     add(torrent, filePaths) {
       const storage = new TorrentStorage(torrent, filePaths, handles)
       const trees = new Map<string, FileTree | null>()
-      const key = hex(torrent.infoHash ?? torrent.infoHashV2!) + ':'
+      const trackerKey = hex(torrent.infoHash ?? torrent.infoHashV2!)
+      const key = trackerKey + ':'
       const seeded: Seeded = {
         torrent,
         storage,
         key,
         chunk: ChunkCache.chunkSize(torrent.pieceLength),
         bitfield: encodeFullBitfield(torrent.pieceCount),
+        superSeed: superSeed ? new SuperSeed(torrent.pieceCount, superSeed) : null,
+        crowded: () => superSeed?.crowded(trackerKey) ?? false,
         uploaded: 0,
         peers: new Set(),
         fileTree(piecesRoot) {
@@ -199,6 +225,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         name: s.torrent.name,
         uploaded: s.uploaded,
         peers: s.peers.size,
+        superSeeded: s.superSeed?.superSeededPeers ?? 0,
       }))
       const uploaded = torrents.reduce((sum, t) => sum + t.uploaded, removedUploaded)
       let buffered = 0
@@ -215,6 +242,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     async close() {
       clearInterval(sweep)
       clearInterval(rotation)
+      clearInterval(revelation)
       const closing = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const conn of [...connections]) conn.close('seeder closing')
       await closing

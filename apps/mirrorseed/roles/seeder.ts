@@ -1,8 +1,10 @@
 import { Announcer, startSeeder } from '../../../lib/peer/index.ts'
 import type { LiveTorrent } from '../../../lib/publish/index.ts'
 import type { Role } from './context.ts'
+import { crowdTest } from './egress.ts'
 
 export const seederRole: Role = async ({ config, feed, live, ports, services }) => {
+  const crowded = crowdTest({ config, services })
   const seeder = await startSeeder({
     host: config.host,
     port: config.peerPort,
@@ -11,6 +13,11 @@ export const seederRole: Role = async ({ config, feed, live, ports, services }) 
     uploadSlots: config.seeder.uploadSlots,
     uploadRate: config.seeder.uploadRate || undefined,
     openFiles: config.seeder.openFiles,
+    superSeed: crowded && {
+      crowded,
+      offersPerPeer: config.egress.offersPerPeer,
+      forwardWaitMs: config.egress.forwardWaitSeconds * 1000,
+    },
   })
   ports.peer = seeder.port
   services.seeder = seeder
