@@ -132,14 +132,17 @@ settings = {
   'allow_multiple_connections_per_ip': True,
   'enable_outgoing_utp': False, 'enable_incoming_utp': False,
 }
-sessions, handles = [], []
+# Sessions first, torrents after: starting a session takes a while on a loaded machine, and
+# the crowd must arrive together, not one finished download after another.
+sessions = [lt.session(settings) for i in range(count)]
+ti = lt.torrent_info(source)
+handles = []
 start = time.time()
-for i in range(count):
-  ses = lt.session(settings)
+for i, ses in enumerate(sessions):
   atp = lt.add_torrent_params()
-  atp.ti = lt.torrent_info(source)
+  atp.ti = ti
   atp.save_path = save + '/' + str(i)
-  handles.append(ses.add_torrent(atp)); sessions.append(ses)
+  handles.append(ses.add_torrent(atp))
 done = [None] * count
 while time.time() - start < timeout:
   now = time.time() - start
