@@ -47,6 +47,8 @@ export interface TorrentStats {
   infoHash: string
   name: string
   uploaded: number
+  /** Bytes of the torrent's data. */
+  size: number
   peers: number
   /** Peers being super-seeded now. */
   superSeeded: number
@@ -224,6 +226,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         infoHash: hex(s.torrent.infoHash ?? s.torrent.infoHashV2!),
         name: s.torrent.name,
         uploaded: s.uploaded,
+        size: s.torrent.length,
         peers: s.peers.size,
         superSeeded: s.superSeed?.superSeededPeers ?? 0,
       }))

@@ -152,6 +152,11 @@ export class WebSeed {
     }
   }
 
+  /** Per published torrent, its counters now; unlike `stats()` this changes nothing. */
+  served(): TorrentCounters[] {
+    return [...this.torrents.values()].map((p) => ({ ...p.counters }))
+  }
+
   /** Closes the kept descriptors (those still streaming close when their response ends). */
   close(): void {
     this.files.close()

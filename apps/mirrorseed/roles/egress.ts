@@ -18,3 +18,39 @@ export function crowdTest({
     return swarm !== undefined && swarm.complete + swarm.incomplete - ours >= config.egress.crowd
   }
 }
+
+/**
+ * Per torrent, what the origin sent (seeder + web seed, since start) and what the swarm
+ * delivered by estimate (the tracker's completions × the torrent's size), for `/metrics`.
+ */
+export function egressByTorrent(
+  services: RoleContext['services'],
+): Array<{ infoHash: string; name: string; originBytes: number; swarmBytes: number }> | undefined {
+  const { seeder, webSeed, tracker } = services
+  if (!seeder && !webSeed) return undefined
+  const rows = new Map<
+    string,
+    { infoHash: string; name: string; originBytes: number; swarmBytes: number }
+  >()
+  for (const t of seeder?.stats().torrents ?? []) {
+    const completed = tracker?.stats(t.infoHash)?.downloaded ?? 0
+    rows.set(t.infoHash, {
+      infoHash: t.infoHash,
+      name: t.name,
+      originBytes: t.uploaded,
+      swarmBytes: completed * t.size,
+    })
+  }
+  for (const c of webSeed?.served() ?? []) {
+    const row = rows.get(c.infoHash)
+    if (row) row.originBytes += c.bytesServed
+    else
+      rows.set(c.infoHash, {
+        infoHash: c.infoHash,
+        name: c.name,
+        originBytes: c.bytesServed,
+        swarmBytes: 0,
+      })
+  }
+  return [...rows.values()]
+}
