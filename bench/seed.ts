@@ -8,7 +8,8 @@
  *
  * BENCH_SIZE_MB (default 2048) sizes the release, generated once under .bench/;
  * BENCH_SWARM_SECONDS (default 20) is the leecher window; BENCH_ROUNDS (default 3) how many
- * alternating rounds; BENCH_ONLY=aria2c|swarm runs one part; BENCH_SLOTS our unchoke slots. Our seeder runs in its own process
+ * alternating rounds; BENCH_ONLY=aria2c|swarm runs one part; BENCH_ENCRYPTION=rc4 makes the
+ * leechers require RC4 (MSE); BENCH_SLOTS our unchoke slots. Our seeder runs in its own process
  * (`--serve`) so its RSS is its own. 2 shared cores: expect noise, run it more than once.
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -23,7 +24,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { parseTorrent } from '../lib/metainfo/index.ts'
 import { startSeeder } from '../lib/peer/index.ts'
-import { libtorrentDownload, libtorrentSeed } from '../test/lt-client.ts'
+import { libtorrentDownload, libtorrentSeed, LT_RC4_ONLY } from '../test/lt-client.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const sizeMb = Number(process.env.BENCH_SIZE_MB ?? 2048)
@@ -147,6 +148,8 @@ async function swarmRate(seederPort: number, label: string): Promise<{ rate: num
   const r = await libtorrentDownload(torrentPath, out, `127.0.0.1:${seederPort}`, {
     count: leechers,
     timeoutSec: swarmSeconds,
+    // BENCH_ENCRYPTION=rc4: leechers that require RC4 (MSE), to price the encrypted path.
+    settings: process.env.BENCH_ENCRYPTION === 'rc4' ? LT_RC4_ONLY : {},
   }).catch((err) => ({ bytes: 0, elapsed: 1, error: String(err) }))
   await rm(out, { recursive: true, force: true })
   return { rate: r.bytes / r.elapsed / 1e6, mb: r.bytes / 1e6 }

@@ -8,7 +8,7 @@ import { systemPython } from './tools.ts'
  * falls back to TCP only after a timeout, and our seeder speaks TCP.
  */
 const script = String.raw`
-import sys, time, json, libtorrent as lt
+import os, sys, time, json, libtorrent as lt
 mode, source, save, peer, timeout, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6])
 settings = {
   'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False,
@@ -17,6 +17,7 @@ settings = {
   'in_enc_policy': lt.enc_policy.enabled,
   'enable_outgoing_utp': False, 'enable_incoming_utp': False,
 }
+settings.update(json.loads(os.environ.get('LT_SETTINGS', '{}')))
 if mode == 'seed':
   settings.update({'unchoke_slots_limit': int(sys.argv[7]), 'listen_interfaces': '127.0.0.1:' + sys.argv[8]})
 sessions, handles = [], []
@@ -41,21 +42,28 @@ if mode == 'seed':
   sys.exit(0)
 start = time.time()
 done = [None] * count
+last = [time.time()] * count
+first = [None] * count
 def report(ok):
   each = [h.status().total_payload_download for h in handles]
   total = sum(each)
   s = handles[0].status()
   print(json.dumps({'ok': ok, 'seconds': done, 'bytes': total, 'each': each, 'elapsed': time.time() - start,
-    'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers}), flush=True)
+    'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers, 'firstByte': first}), flush=True)
 while time.time() - start < timeout:
   for i, h in enumerate(handles):
+    if first[i] is None and h.status().total_payload_download > 0:
+      first[i] = time.time() - start
     if done[i] is None and h.status().is_seeding:
       done[i] = time.time() - start
   if all(d is not None for d in done):
     report(True)
     sys.exit(0)
+  # Reconnect a session left with no peer, but not while an attempt may still be under way:
+  # with uTP on, libtorrent tries uTP for 3.5 s before TCP, and a new connect_peer restarts it.
   for i, h in enumerate(handles):
-    if done[i] is None and h.status().num_peers == 0 and peer != '-':
+    if done[i] is None and h.status().num_peers == 0 and peer != '-' and time.time() - last[i] > 5:
+      last[i] = time.time()
       host, port = peer.rsplit(':', 1)
       h.connect_peer((host, int(port)))
   time.sleep(0.05)
@@ -71,7 +79,28 @@ export interface LibtorrentResult {
   /** Payload bytes received by all sessions together. */
   bytes: number
   elapsed: number
+  /** Per session, seconds to the first payload byte (null if none came). */
+  firstByte: Array<number | null>
   [key: string]: unknown
+}
+
+/**
+ * libtorrent's own defaults for what the helper turns off (encryption tried first, uTP tried
+ * first): what a user's qBittorrent or Deluge does. DHT, LSD, UPnP stay off: loopback only.
+ */
+export const LT_DEFAULTS = {
+  out_enc_policy: 1,
+  in_enc_policy: 1,
+  enable_outgoing_utp: true,
+  enable_incoming_utp: true,
+}
+
+/** Encryption required and RC4 only, both ways (a "require encryption" user). */
+export const LT_RC4_ONLY = {
+  out_enc_policy: 0,
+  in_enc_policy: 0,
+  allowed_enc_level: 2,
+  prefer_rc4: true,
 }
 
 /**
@@ -82,7 +111,12 @@ export function libtorrentDownload(
   source: string,
   save: string,
   peer: string,
-  opts: { timeoutSec?: number; count?: number } = {},
+  opts: {
+    timeoutSec?: number
+    count?: number
+    /** libtorrent settings_pack values on top of the helper's (see LT_DEFAULTS, LT_RC4_ONLY). */
+    settings?: Record<string, number | boolean | string>
+  } = {},
 ): Promise<LibtorrentResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -97,7 +131,10 @@ export function libtorrentDownload(
         String(opts.timeoutSec ?? 60),
         String(opts.count ?? 1),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LT_SETTINGS: JSON.stringify(opts.settings ?? {}) },
+      },
     )
     let out = ''
     let err = ''

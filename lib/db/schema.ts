@@ -129,6 +129,8 @@ export const eventKinds = [
   'verification_failed',
   'mirror_up',
   'mirror_down',
+  /** An entry the generator could not read or write; `detail.code` holds the errno. */
+  'problem',
 ] as const
 
 export const events = pgTable(

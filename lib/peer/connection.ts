@@ -2,6 +2,8 @@ import type { Duplex } from 'node:stream'
 import { log } from '../log/index.ts'
 import { WireError } from './errors.ts'
 import { MessageFramer } from './framer.ts'
+import { classifyHandshake, MseResponder } from './mse.ts'
+import { Rc4Stream } from './rc4-stream.ts'
 import type { Choker, ChokePeer } from './choker.ts'
 import type { ChunkCache, TorrentStorage } from './storage.ts'
 import type { FileTree } from './merkle.ts'
@@ -53,6 +55,8 @@ export interface ConnectionContext {
   peerId: Buffer
   version: string
   lookup(infoHash: Buffer): Seeded | undefined
+  /** MSE: the stream key (an info-hash we serve) whose HASH('req2', SKEY) is this, in hex. */
+  streamKey(req2Hex: string): Buffer | undefined
   cache: ChunkCache
   bucket: TokenBucket | null
   choker: Choker
@@ -102,20 +106,40 @@ export class PeerConnection implements ChokePeer {
   private waitingForTokens = false
   private corked = false
   private closed = false
+  /** Before the BitTorrent handshake: telling plaintext from MSE, then the MSE exchange. */
+  private opening: 'sniff' | 'mse' | 'wire' = 'sniff'
+  private head: Buffer | null = null
+  private mse: MseResponder | null = null
+  /**
+   * What the connection reads and writes: the transport (TCP socket, uTP stream) itself, or an
+   * RC4 layer over it once the peer negotiated RC4 (MSE). Replaced at most once, before the
+   * BitTorrent handshake; a plaintext peer keeps the bare socket, so its hot path is unchanged.
+   */
+  stream: Duplex
+  /** How the peer's handshake came: plain, MSE with a plaintext payload, or MSE with RC4. */
+  encryption: 'none' | 'plaintext' | 'rc4' = 'none'
 
   /**
    * `address` is the peer's IP, which the seeder's per-IP limit counts; a Duplex does not know
    * it (a uTP stream or an MSE wrapper has no `remoteAddress`), so the caller passes it.
    */
   constructor(
-    readonly stream: Duplex,
+    stream: Duplex,
     readonly address: string,
     private readonly ctx: ConnectionContext,
   ) {
-    stream.on('data', (chunk: Buffer) => this.onData(chunk))
-    stream.on('drain', () => this.onDrain())
+    this.stream = stream
+    this.listen(stream)
     stream.on('error', () => this.close())
     stream.on('close', () => this.close())
+  }
+
+  private readonly dataListener = (chunk: Buffer) => this.onData(chunk)
+  private readonly drainListener = () => this.onDrain()
+
+  private listen(stream: Duplex): void {
+    stream.on('data', this.dataListener)
+    stream.on('drain', this.drainListener)
   }
 
   get handshaken(): boolean {
@@ -167,8 +191,13 @@ export class PeerConnection implements ChokePeer {
   private onData(chunk: Buffer): void {
     if (this.closed) return
     this.lastReceived = Date.now()
-    this.framer.push(chunk)
     try {
+      if (this.opening !== 'wire') {
+        const opened = this.open(chunk)
+        if (!opened) return
+        chunk = opened
+      }
+      this.framer.push(chunk)
       if (!this.seeded && !this.readHandshake()) return
       for (let m = this.framer.readMessage(); m; m = this.framer.readMessage()) {
         this.onMessage(m)
@@ -181,6 +210,47 @@ export class PeerConnection implements ChokePeer {
     this.pump()
     // A peer that sends faster than it reads would make us buffer without end: stop reading.
     if (this.stream.writableLength > 2 * HIGH_WATER) this.stream.pause()
+  }
+
+  /**
+   * The first bytes decide: "\x13BitTorrent protocol" is a plaintext handshake, anything else is
+   * an MSE key exchange (BEP-less, but every major client sends one first or retries with one).
+   * Returns the bytes for the wire framer once there are any.
+   */
+  private open(chunk: Buffer): Buffer | null {
+    if (this.opening === 'mse') return this.negotiate(chunk)
+    const head = this.head ? Buffer.concat([this.head, chunk]) : chunk
+    const kind = classifyHandshake(head)
+    this.head = kind === 'more' ? head : null
+    if (kind === 'more') return null
+    if (kind === 'plaintext') {
+      this.opening = 'wire'
+      return head
+    }
+    this.opening = 'mse'
+    this.mse = new MseResponder(this.ctx.streamKey)
+    return this.negotiate(head)
+  }
+
+  private negotiate(chunk: Buffer): Buffer | null {
+    const { send, accepted } = this.mse!.push(chunk)
+    if (send) this.send(send)
+    if (!accepted) return null
+    this.mse = null
+    this.opening = 'wire'
+    this.encryption = accepted.method
+    let rest = accepted.rest
+    if (accepted.method === 'rc4') {
+      const transport = this.stream
+      transport.off('data', this.dataListener)
+      transport.off('drain', this.drainListener)
+      this.stream = new Rc4Stream(transport, accepted.encrypt, accepted.decrypt)
+      this.stream.on('error', () => this.close())
+      this.listen(this.stream)
+      rest = accepted.decrypt.update(rest)
+    }
+    // The initial payload is, for every client we know, its BitTorrent handshake.
+    return Buffer.concat([accepted.initialPayload, rest])
   }
 
   private readHandshake(): boolean {

@@ -7,6 +7,7 @@ export type WireErrorCode =
   | 'bad_request'
   | 'bad_extended'
   | 'unknown_torrent'
+  | 'bad_encryption'
 
 /**
  * The one error of the peer-wire boundary. A parser throws it on any malformed or out-of-range

@@ -6,6 +6,7 @@ import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
 import { FileTree } from './merkle.ts'
+import { streamKeyHash } from './mse.ts'
 import { SuperSeed } from './superseed.ts'
 import { TokenBucket } from './rate.ts'
 import { ChunkCache, FileHandles, TorrentStorage } from './storage.ts'
@@ -108,6 +109,8 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const choker = new Choker(options.uploadSlots ?? 8)
   const superSeed = options.superSeed
   const byHash = new Map<string, Seeded>()
+  /** MSE: HASH('req2', info-hash) in hex, for every hash a peer may use, to that info-hash. */
+  const streamKeys = new Map<string, Buffer>()
   const connections = new Set<PeerConnection>()
   const perIp = new Map<string, number>()
   let removedUploaded = 0
@@ -120,6 +123,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     choker,
     hashesServed: 0,
     lookup: (infoHash: Buffer) => byHash.get(hex(infoHash)),
+    streamKey: (req2Hex: string) => streamKeys.get(req2Hex),
     closed(conn: PeerConnection) {
       if (!connections.delete(conn)) return
       const n = (perIp.get(conn.address) ?? 1) - 1
@@ -210,13 +214,19 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
           return trees.get(id) ?? null
         },
       }
-      if (torrent.infoHash) byHash.set(hex(torrent.infoHash), seeded)
-      if (torrent.infoHashV2) byHash.set(hex(torrent.infoHashV2.subarray(0, 20)), seeded)
+      // BEP 52: a hybrid torrent is reached by either hash, in plaintext and under MSE alike.
+      const hashes = [torrent.infoHash, torrent.infoHashV2?.subarray(0, 20)]
+      for (const h of hashes) {
+        if (!h) continue
+        byHash.set(hex(h), seeded)
+        streamKeys.set(hex(streamKeyHash(h)), Buffer.from(h))
+      }
     },
     remove(infoHash) {
       const seeded = byHash.get(hex(infoHash.subarray(0, 20)))
       if (!seeded) return
       for (const [k, v] of byHash) if (v === seeded) byHash.delete(k)
+      for (const [k, v] of streamKeys) if (byHash.get(hex(v)) === undefined) streamKeys.delete(k)
       for (const conn of [...seeded.peers]) conn.close('torrent removed')
       cache.drop(seeded.key)
       removedUploaded += seeded.uploaded

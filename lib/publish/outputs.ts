@@ -28,20 +28,41 @@ export class Outputs {
     return this.inside(this.symlinksRoot, path.join(releaseDir, name))
   }
 
-  /** Writes the `.torrent` through a temporary file, fsynced before the rename. */
+  /** Writes the `.torrent` through a temporary file and puts it in place at once. */
   async writeTorrent(releaseDir: string, name: string, bytes: Buffer): Promise<string> {
+    const staged = await this.stageTorrent(releaseDir, name, bytes)
+    await staged.place()
+    return staged.file
+  }
+
+  /**
+   * Writes the `.torrent` under a temporary name, fsynced, beside where it goes; `place()` renames
+   * it into place and fsyncs the folder. The publisher commits its database row in between, so
+   * a `.torrent` that downstream mirrors can rsync is always one our tracker tracks.
+   */
+  async stageTorrent(releaseDir: string, name: string, bytes: Buffer): Promise<StagedTorrent> {
     const file = this.torrentFile(releaseDir, name)
-    await mkdir(path.dirname(file), { recursive: true })
+    const dir = path.dirname(file)
+    await mkdir(dir, { recursive: true })
     const temp = tempName(file, 'tmp')
     const handle = await open(temp, 'wx', 0o644)
     try {
       await handle.writeFile(bytes)
       await handle.sync()
-    } finally {
+    } catch (err) {
       await handle.close()
+      await rm(temp, { force: true })
+      throw err
     }
-    await rename(temp, file)
-    return file
+    await handle.close()
+    return {
+      file,
+      place: async () => {
+        await rename(temp, file)
+        await syncFolder(dir)
+      },
+      discard: () => rm(temp, { force: true }),
+    }
   }
 
   /**
@@ -68,6 +89,7 @@ export class Outputs {
       },
     )
     await rename(temp, dir)
+    await syncFolder(path.dirname(dir))
     if (existed) await rm(old, { recursive: true, force: true })
     return dir
   }
@@ -89,7 +111,7 @@ export class Outputs {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
       for (const entry of entries) {
         const full = path.join(dir, entry.name)
-        if (/^\..+\.(tmp|old)-[0-9a-f]+$/.test(entry.name)) {
+        if (/^\.(?:.+\.)?(?:tmp|old)-[0-9a-f]+$/.test(entry.name)) {
           await rm(full, { recursive: true, force: true })
           removed++
         } else if (entry.isDirectory()) {
@@ -113,11 +135,33 @@ export class Outputs {
   }
 }
 
+/** A `.torrent` on disk under its temporary name; see {@link Outputs.stageTorrent}. */
+export interface StagedTorrent {
+  /** Where it goes. */
+  file: string
+  place(): Promise<void>
+  discard(): Promise<void>
+}
+
+/**
+ * A dot name of fixed length beside `file`. It does not contain the file's name: a name near
+ * NAME_MAX (255 bytes) must still get its temporary, and the dot keeps the scanner off it.
+ */
 function tempName(file: string, kind: 'tmp' | 'old'): string {
-  return path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${kind}-${randomBytes(6).toString('hex')}`,
-  )
+  return path.join(path.dirname(file), `.${kind}-${randomBytes(8).toString('hex')}`)
+}
+
+/** After a rename, the folder's entry is on disk only once the folder itself is fsynced. */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } catch (err) {
+    // Some filesystems cannot fsync a folder (EINVAL); the rename stands either way.
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err
+  } finally {
+    await handle.close()
+  }
 }
 
 async function sameLinks(dir: string, targets: Map<string, string>): Promise<boolean> {

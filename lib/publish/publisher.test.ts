@@ -3,12 +3,15 @@ import { createHash } from 'node:crypto'
 import {
   appendFileSync,
   existsSync,
+  mkdirSync,
   readFileSync,
   readdirSync,
   realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
+  writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
 import { eq } from 'drizzle-orm'
@@ -271,6 +274,56 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
       expect(summary.held.map((h) => h.name)).toEqual([release.name])
       expect(summary.held[0].reason).toMatch(/no digest/)
       expect(summary.published.map((p) => p.name)).toEqual([tree.releases[1].name])
+    } finally {
+      await database.close()
+    }
+  })
+})
+
+describe.each(databaseKinds)('entries it cannot read, on %s', (_name, kind) => {
+  it('makes each a problem of that entry, once, and publishes every good release', async () => {
+    const tree = await buildGentooTree()
+    trees.push(tree)
+    const extra = path.join(tree.root, 'releases/amd64/extra')
+    mkdirSync(extra, { recursive: true })
+    // 240 bytes: its .torrent name is 248, and no temporary name may be longer than that.
+    const long = `${'a'.repeat(236)}.iso`
+    writeFileSync(path.join(extra, long), Buffer.alloc(fixtureMinSize * 2, 1))
+    // A DIGESTS file over the 16 MiB cap is that release's problem.
+    writeFileSync(path.join(extra, 'big.iso'), Buffer.alloc(fixtureMinSize * 2, 2))
+    writeFileSync(path.join(extra, 'big.iso.DIGESTS'), Buffer.alloc(17 * 2 ** 20, 0x20))
+    symlinkSync('loop-b.iso', path.join(extra, 'loop-a.iso'))
+    symlinkSync('loop-a.iso', path.join(extra, 'loop-b.iso'))
+    writeFileSync(Buffer.from(`${extra}/caf\xe9.iso`, 'latin1'), Buffer.alloc(fixtureMinSize * 2))
+    const database = await kind.open()
+    try {
+      const publisher = new Publisher({ config: fixtureConfig(tree.root), database })
+      const summary = await publisher.reconcile()
+      expect(summary.published.map((p) => p.name).sort()).toEqual(
+        [...tree.releases.map((r) => r.name), long].sort(),
+      )
+      expect(summary.problems.map((p) => [p.path, p.code])).toEqual([
+        ['releases/amd64/extra/caf\\xe9.iso', 'NOT_UTF8'],
+        ['releases/amd64/extra/loop-a.iso', 'ELOOP'],
+        ['releases/amd64/extra/loop-b.iso', 'ELOOP'],
+        ['releases/amd64/extra/big', 'BAD_DIGEST_FILE'],
+      ])
+      expect(
+        existsSync(path.join(tree.root, 'torrents/releases/amd64/extra', `${long}.torrent`)),
+      ).toBe(true)
+      const recorded = () => database.db.select().from(events).where(eq(events.kind, 'problem'))
+      expect((await recorded()).map((e) => e.subject).sort()).toEqual(
+        summary.problems.map((p) => p.path).sort(),
+      )
+      // Seen again, told once: no second row, and still every release in place.
+      const again = await publisher.reconcile()
+      expect(again.problems).toHaveLength(4)
+      expect(await recorded()).toHaveLength(4)
+      // Every .torrent in the tree is one the database tracks, and no temporary is left.
+      const names = readdirSync(path.join(tree.root, 'torrents'), { recursive: true })
+        .map(String)
+        .filter((n) => path.basename(n).startsWith('.'))
+      expect(names).toEqual([])
     } finally {
       await database.close()
     }

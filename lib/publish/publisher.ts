@@ -4,9 +4,10 @@ import type { ResolvedConfig } from '../config/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
 import { HashError } from '../hashing/index.ts'
 import { log } from '../log/index.ts'
-import { createTorrent, parseTorrent, type Torrent } from '../metainfo/index.ts'
+import { createTorrent, MetainfoError, parseTorrent, type Torrent } from '../metainfo/index.ts'
 import {
   checkDigests,
+  ReleaseError,
   preferredAlgorithm,
   readExpectedDigests,
   resolveProfile,
@@ -14,6 +15,7 @@ import {
   type DigestAlgorithm,
   type FileRef,
   type Release,
+  type ScanProblem,
 } from '../release/index.ts'
 import { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
 import { Outputs } from './outputs.ts'
@@ -59,6 +61,12 @@ export interface ReconcileSummary {
   failed: Array<ReleaseOutcome & { reason: string }>
   retired: Array<ReleaseOutcome & { infoHash: string }>
   removed: Array<ReleaseOutcome & { infoHash: string }>
+  /**
+   * Entries this pass could not read or write (a folder it may not read, an artifact it may not
+   * open, a name too long or not UTF-8, an output on a full or read-only disk): each is a problem
+   * of that entry, and the rest of the pass published.
+   */
+  problems: ScanProblem[]
   bytesHashed: number
   seconds: number
 }
@@ -99,6 +107,8 @@ export class Publisher {
   private readonly config: ResolvedConfig
   private readonly database: DatabaseHandle
   private readonly inFlight = new Set<Promise<ReconcileSummary>>()
+  /** Problems already logged and recorded, by path: each is told once until it changes. */
+  private readonly reported = new Map<string, string>()
 
   constructor(private readonly options: PublisherOptions) {
     this.config = options.config
@@ -150,6 +160,7 @@ export class Publisher {
       failed: [],
       retired: [],
       removed: [],
+      problems: [...scan.problems],
       bytesHashed: 0,
       seconds: 0,
     }
@@ -165,8 +176,15 @@ export class Publisher {
         continue
       }
       mirrors ??= await webSeedMirrors(db)
-      await this.publish(release, files, mirrors, summary)
+      try {
+        await this.publish(release, files, mirrors, summary)
+      } catch (err) {
+        const problem = entryProblem(err, release, this.outputs.root)
+        if (problem === undefined) throw err
+        summary.problems.push(problem)
+      }
     }
+    await this.report(summary.problems, scope)
 
     const inScope = (t: KnownTorrent) =>
       scope === '' || t.releaseDir === scope || t.releaseDir.startsWith(`${scope}/`)
@@ -261,7 +279,6 @@ export class Publisher {
 
     const torrent = created.torrent
     const infoHash = trackerKey(torrent)
-    await this.outputs.writeTorrent(release.releaseDir, release.name, created.bytes)
     if (multiFile) {
       await this.outputs.writeSymlinks(
         release.releaseDir,
@@ -269,6 +286,9 @@ export class Publisher {
         files.map((f) => path.posix.basename(f.path)),
       )
     }
+    // Commit before the .torrent is in the tree: downstream mirrors rsync what is there, and our
+    // tracker must already know every torrent they can find.
+    const staged = await this.outputs.stageTorrent(release.releaseDir, release.name, created.bytes)
     const { id, superseded } = await recordPublished(db, {
       infoHash,
       infoHashV2: torrent.infoHashV2?.toString('hex') ?? null,
@@ -286,7 +306,11 @@ export class Publisher {
         inode: f.ino,
         sha256: computed[f.path].sha256 ?? null,
       })),
+    }).catch(async (err: unknown) => {
+      await staged.discard()
+      throw err
     })
+    await staged.place()
     const verified = verification.status === 'verified'
     summary.published.push({ ...outcome, infoHash, size, verified })
     log.info('published', { release: key, infoHash, verified })
@@ -298,6 +322,25 @@ export class Publisher {
         torrent,
       ),
     )
+  }
+
+  /**
+   * One log line and one `events` row per new problem; a problem seen again in the next pass is
+   * not told again, and one that is gone (after a full pass) may be told anew if it comes back.
+   */
+  private async report(problems: ScanProblem[], scope: string): Promise<void> {
+    const seen = new Set<string>()
+    for (const problem of problems) {
+      seen.add(problem.path)
+      if (this.reported.get(problem.path) === problem.message) continue
+      log.warn('problem', { path: problem.path, errno: problem.code, why: problem.message })
+      await recordEvent(this.database.db, 'problem', problem.path, problem.message, {
+        code: problem.code,
+      })
+      this.reported.set(problem.path, problem.message)
+    }
+    if (scope !== '') return
+    for (const at of this.reported.keys()) if (!seen.has(at)) this.reported.delete(at)
   }
 
   /** Superseded torrents past their grace period leave the tracker, the seeder and the tree. */
@@ -351,6 +394,30 @@ export function liveTorrent(
 /** The 20-byte key trackers and peers know a torrent by (BEP 52: v2 hashes are truncated). */
 export function trackerKey(torrent: Torrent): string {
   return (torrent.infoHash ?? torrent.infoHashV2!.subarray(0, 20)).toString('hex')
+}
+
+/**
+ * A failure that belongs to one release (it cannot be read, its digest file is unreadable or too
+ * large, an output of it cannot be written): its problem. Undefined for anything else (the
+ * database is down), which fails the pass.
+ */
+function entryProblem(err: unknown, release: Release, root: string): ScanProblem | undefined {
+  const where = `${release.releaseDir ? `${release.releaseDir}/` : ''}${release.name}`
+  if (err instanceof ReleaseError || err instanceof MetainfoError) {
+    return { path: where, code: err.code, message: err.message }
+  }
+  if (err instanceof HashError && err.code === 'io') {
+    // The hashing thread passes on the errno in its message only.
+    const code = /\b(E[A-Z]{2,})\b/.exec(err.message)?.[1] ?? 'EIO'
+    return { path: where, code, message: err.message }
+  }
+  const { code, path: at, message } = err as NodeJS.ErrnoException
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof at === 'string') {
+    const rel = path.relative(root, at)
+    const shown = rel.startsWith('..') || path.isAbsolute(rel) ? at : rel
+    return { path: shown.split(path.sep).join('/'), code, message }
+  }
+  return undefined
 }
 
 /** Unchanged means: the same files with the same size, mtime and inode; no byte is read. */

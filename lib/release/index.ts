@@ -19,6 +19,7 @@ export {
   type IgnoredReason,
   type ScanOptions,
   type ScanResult,
+  type ScanProblem,
 } from './scan.ts'
 export {
   parseDigests,

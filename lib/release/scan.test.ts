@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -219,4 +219,50 @@ describe('scanReleases on a Debian tree', () => {
     const { releases } = await scanReleases(t.root, { profile: generic })
     expect(releases.map((r) => r.artifact.path)).toEqual(t.releases.map((r) => r.artifact))
   })
+})
+
+describe('scanReleases with entries it cannot read', () => {
+  const root = process.getuid?.() === 0
+  it('reports a name that is not UTF-8, escaped, and publishes its neighbours', async () => {
+    const t = await tree(() => buildGentooTree())
+    const dir = path.join(t.root, t.releases[0].releaseDir)
+    // Latin-1 "café" (0xe9), as a mirror synced from an old host may hold.
+    const bad = Buffer.concat([Buffer.from(dir + '/caf'), Buffer.from([0xe9]), Buffer.from('.iso')])
+    await writeFile(bad, pseudoRandom(fixtureMinSize * 2, 9))
+    const badDir = Buffer.concat([Buffer.from(t.root + '/old-'), Buffer.from([0xff])])
+    await mkdir(badDir)
+    const { releases, problems } = await scanReleases(t.root, { profile: gentoo })
+    expect(summary(releases)).toEqual(layout(t))
+    expect(problems.map((p) => [p.path, p.code])).toEqual([
+      ['old-\\xff', 'NOT_UTF8'],
+      [`${t.releases[0].releaseDir}/caf\\xe9.iso`, 'NOT_UTF8'],
+    ])
+  })
+
+  it('makes a symlink loop a problem of that entry', async () => {
+    const t = await tree(() => buildGentooTree())
+    const dir = path.join(t.root, t.releases[0].releaseDir)
+    await symlink('loop-b.iso', path.join(dir, 'loop-a.iso'))
+    await symlink('loop-a.iso', path.join(dir, 'loop-b.iso'))
+    const { releases, problems } = await scanReleases(t.root, { profile: gentoo })
+    expect(summary(releases)).toEqual(layout(t))
+    expect(problems.map((p) => [path.posix.basename(p.path), p.code])).toEqual([
+      ['loop-a.iso', 'ELOOP'],
+      ['loop-b.iso', 'ELOOP'],
+    ])
+  })
+
+  // Root reads every folder whatever its mode; test/field.test.ts runs the appliance as nobody.
+  it.skipIf(root)(
+    'makes a folder it may not read a problem of that folder (lost+found)',
+    async () => {
+      const t = await tree(() => buildGentooTree())
+      await mkdir(path.join(t.root, 'lost+found'), { mode: 0o700 })
+      await chmod(path.join(t.root, 'lost+found'), 0o000)
+      const { releases, problems } = await scanReleases(t.root, { profile: gentoo })
+      await chmod(path.join(t.root, 'lost+found'), 0o700)
+      expect(summary(releases)).toEqual(layout(t))
+      expect(problems).toEqual([expect.objectContaining({ path: 'lost+found', code: 'EACCES' })])
+    },
+  )
 })

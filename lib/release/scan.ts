@@ -35,9 +35,22 @@ export interface IgnoredFile {
   reason: IgnoredReason
 }
 
+/**
+ * A file or folder the scan could not read (permissions, a name too long, a symlink loop, a name
+ * that is not UTF-8): a problem of that entry, never of the pass, which goes on without it.
+ */
+export interface ScanProblem {
+  /** Posix path relative to the root; bytes that are not UTF-8 are shown as `\xNN`. */
+  path: string
+  /** The errno (`EACCES`, `ENAMETOOLONG`, `ELOOP`, …), or `NOT_UTF8` for such a name. */
+  code: string
+  message: string
+}
+
 export interface ScanResult {
   releases: Release[]
   ignored: IgnoredFile[]
+  problems: ScanProblem[]
   /** Directories read, for the summary line and the benchmark. */
   directories: number
 }
@@ -73,7 +86,7 @@ export async function scanReleases(root: string, options: ScanOptions): Promise<
   const start = await checkUnder(rootReal, options.under ?? '')
   const outputDirs = new Set(options.outputDirs ?? defaultOutputDirs)
   const grouping = new DirectoryGrouping(rootReal, options.profile)
-  const result: ScanResult = { releases: [], ignored: [], directories: 0 }
+  const result: ScanResult = { releases: [], ignored: [], problems: [], directories: 0 }
   if (start === undefined || isOutput(start, outputDirs)) return result
 
   const recursive = options.recursive ?? true
@@ -86,13 +99,14 @@ export async function scanReleases(root: string, options: ScanOptions): Promise<
       while (active < concurrency && queue.length > 0) {
         const dir = queue.pop() as string
         active++
-        readDirectory(rootReal, dir)
+        readDirectory(rootReal, dir, result)
           .then(async (entries) => {
             if (entries === undefined) return
             result.directories++
             const files: Dirent[] = []
-            for (const entry of entries) {
-              if (entry.name.startsWith('.')) continue
+            for (const raw of entries) {
+              const entry = named(raw, dir, result)
+              if (entry === undefined || entry.name.startsWith('.')) continue
               if (entry.isDirectory()) {
                 const child = join(dir, entry.name)
                 if (recursive && !isOutput(child, outputDirs) && !grouping.excluded(child)) {
@@ -122,6 +136,7 @@ export async function scanReleases(root: string, options: ScanOptions): Promise<
 
   result.releases.sort((a, b) => compare(key(a), key(b)))
   result.ignored.sort((a, b) => compare(a.path, b.path))
+  result.problems.sort((a, b) => compare(a.path, b.path))
   return result
 }
 
@@ -225,7 +240,7 @@ class DirectoryGrouping {
         result.ignored.push({ path: relPath, reason: 'broken symlink' })
         return undefined
       }
-      throw error
+      return entryProblem(result, relPath, error)
     }
     if (isLink && !isInside(this.rootReal, target)) {
       result.ignored.push({ path: relPath, reason: 'symlink leaves the root' })
@@ -237,7 +252,7 @@ class DirectoryGrouping {
       return { path: relPath, absPath, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
     } catch (error) {
       if (isNotFound(error)) return undefined
-      throw error
+      return entryProblem(result, relPath, error)
     }
   }
 }
@@ -281,15 +296,65 @@ async function checkUnder(rootReal: string, under: string): Promise<string | und
   return rel
 }
 
-async function readDirectory(rootReal: string, dir: string): Promise<Dirent[] | undefined> {
+/**
+ * Reads names as bytes: a name that is not UTF-8 is reported (a string readdir would hand back
+ * U+FFFD in its place, and the path would name no file). A folder that cannot be read is a problem
+ * of that folder (a root-owned `lost+found` on every mirror that is its own filesystem).
+ */
+async function readDirectory(
+  rootReal: string,
+  dir: string,
+  result: ScanResult,
+): Promise<Dirent<Buffer>[] | undefined> {
   try {
-    return await readdir(path.join(rootReal, dir), { withFileTypes: true })
+    return await readdir(path.join(rootReal, dir), { withFileTypes: true, encoding: 'buffer' })
   } catch (error) {
     // Removed or replaced since its parent was read: the next pass sees the new state.
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
-    throw error
+    return entryProblem(result, dir, error)
   }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The entry with its name decoded, or undefined (and a problem) when it is not UTF-8. */
+function named(entry: Dirent<Buffer>, dir: string, result: ScanResult): Dirent | undefined {
+  try {
+    const name = utf8.decode(entry.name)
+    return Object.assign(entry, { name }) as unknown as Dirent
+  } catch {
+    const shown = join(dir, escapeName(entry.name))
+    result.problems.push({
+      path: shown,
+      code: 'NOT_UTF8',
+      message: `${shown}: the name is not UTF-8, so it cannot go into a torrent (BEP 3 paths are UTF-8)`,
+    })
+    return undefined
+  }
+}
+
+/** Printable ASCII as it is, every other byte as `\xNN`: a name a log line and JSON can carry. */
+function escapeName(bytes: Buffer): string {
+  let out = ''
+  for (const b of bytes) {
+    out +=
+      b >= 0x20 && b < 0x7f && b !== 0x5c
+        ? String.fromCharCode(b)
+        : `\\x${b.toString(16).padStart(2, '0')}`
+  }
+  return out
+}
+
+/**
+ * An error that is about one entry (it carries an errno, like `EACCES` or `ENAMETOOLONG`) becomes
+ * that entry's problem; anything else is a fault of the pass and is thrown on.
+ */
+function entryProblem(result: ScanResult, relPath: string, error: unknown): undefined {
+  const { code, message } = error as NodeJS.ErrnoException
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) throw error
+  result.problems.push({ path: relPath || '.', code, message })
+  return undefined
 }
 
 /** `stage3-amd64-20261117T170000Z.tar.xz` under `*.tar.xz` gives `stage3-amd64-20261117T170000Z`. */
@@ -312,7 +377,7 @@ function isInside(rootReal: string, target: string): boolean {
 
 function isNotFound(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code
-  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP'
+  return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
 function join(dir: string, name: string): string {

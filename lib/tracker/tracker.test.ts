@@ -82,6 +82,29 @@ describe('Tracker whitelist', () => {
     expect(t.peerTotal).toBe(0)
   })
 
+  it('tracks a hybrid torrent under its truncated v2 hash too, as a second swarm that follows the first', () => {
+    const c = clock()
+    const t = new Tracker({ rateLimit: null, now: c.now })
+    const v2 = new Uint8Array(32).fill(0x5a)
+    const v2hex = Buffer.from(v2.subarray(0, 20)).toString('hex')
+    t.allow(hex, { v2 })
+    expect(t.isAllowed(v2hex)).toBe(true)
+    expect(t.torrentCount).toBe(1)
+    t.announce(announce(1, { infoHash: Buffer.from(v2hex, 'hex') }), ip(1), 4, true)
+    expect(t.stats(v2hex)?.incomplete).toBe(1)
+    expect(t.stats(hex)?.incomplete).toBe(0)
+    // Superseded by its v1 hash alone (what the publisher's events carry): both keep the grace.
+    t.allow(hex, { until: c.ms + 1000 })
+    c.ms += 2000
+    t.sweep()
+    expect(t.isAllowed(hex)).toBe(false)
+    expect(t.isAllowed(v2hex)).toBe(false)
+    t.allow(hex, { v2 })
+    t.disallow(hex)
+    expect(t.isAllowed(v2hex)).toBe(false)
+    expect(t.peerTotal).toBe(0)
+  })
+
   it('rejects malformed info-hashes given to allow', () => {
     expect(() => new Tracker().allow('xyz')).toThrow(/40 hex digits/)
     expect(() => new Tracker().allow(new Uint8Array(32))).toThrow(/20 bytes/)

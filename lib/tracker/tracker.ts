@@ -57,6 +57,12 @@ function rootCause(err: unknown): unknown {
   return err instanceof Error && err.cause instanceof Error ? err.cause : err
 }
 
+/** BEP 52: trackers and peers know a v2 info-hash by its first 20 bytes. */
+function truncateV2(v2: string | Uint8Array): string | Uint8Array {
+  if (typeof v2 === 'string') return v2.length === 64 ? v2.slice(0, 40) : v2
+  return v2.length === 32 ? v2.subarray(0, 20) : v2
+}
+
 function hexKey(infoHash: string | Uint8Array): string {
   if (typeof infoHash === 'string') {
     if (!/^[0-9a-fA-F]{40}$/.test(infoHash)) {
@@ -94,6 +100,8 @@ export class Tracker {
   private readonly maxPeers: number
   private readonly started: number
   private readonly swarms = new Map<string, Swarm>()
+  /** A hybrid torrent's truncated v2 key, by its v1 key (both binary strings). */
+  private readonly aliases = new Map<string, string>()
   private readonly rateLimit: AnnounceRateLimit | null
   private readonly rateWindowMs: number
   private readonly store: CounterStore | null
@@ -152,25 +160,46 @@ export class Tracker {
     this.peers6 = new Uint8Array((this.maxNumWant + 1) * 18)
   }
 
-  /** Track this torrent from now on; with `until`, only to that moment (a superseded torrent). */
-  allow(infoHash: string | Uint8Array, options: { until?: Date | number } = {}): void {
+  /**
+   * Track this torrent from now on; with `until`, only to that moment (a superseded torrent).
+   * `v2` is a hybrid torrent's v2 info-hash (32 bytes, or its 20-byte truncation): BEP 52 peers
+   * "join both swarms", announcing the truncated v2 hash beside the v1 one, so it is tracked
+   * too, as a swarm of its own (a v1-only peer handed to a v2 announcer could not talk to it in
+   * v2), and follows the v1 hash through supersede and removal.
+   */
+  allow(
+    infoHash: string | Uint8Array,
+    options: { until?: Date | number; v2?: string | Uint8Array | null } = {},
+  ): void {
     const key = hexKey(infoHash)
+    if (options.v2) this.aliases.set(key, hexKey(truncateV2(options.v2)))
+    const until = options.until === undefined ? 0 : Number(options.until)
+    this.track(key, until)
+    const alias = this.aliases.get(key)
+    if (alias) this.track(alias, until)
+  }
+
+  private track(key: string, until: number): void {
     let swarm = this.swarms.get(key)
     if (!swarm) {
       const hex = Buffer.from(key, 'latin1').toString('hex')
       swarm = new Swarm(hex, (this.loaded?.get(hex) ?? 0) + (this.session.get(hex) ?? 0))
       this.swarms.set(key, swarm)
     }
-    swarm.until = options.until === undefined ? 0 : Number(options.until)
+    swarm.until = until
   }
 
-  /** Stop tracking this torrent at once; its peers are forgotten, its counts are kept. */
+  /** Stop tracking this torrent (and a hybrid's v2 swarm) at once; counts are kept. */
   disallow(infoHash: string | Uint8Array): void {
     const key = hexKey(infoHash)
-    const swarm = this.swarms.get(key)
-    if (!swarm) return
-    this.peerCount -= swarm.peers
-    this.swarms.delete(key)
+    const alias = this.aliases.get(key)
+    this.aliases.delete(key)
+    for (const k of alias ? [key, alias] : [key]) {
+      const swarm = this.swarms.get(k)
+      if (!swarm) continue
+      this.peerCount -= swarm.peers
+      this.swarms.delete(k)
+    }
   }
 
   isAllowed(infoHash: string | Uint8Array): boolean {
@@ -191,8 +220,9 @@ export class Tracker {
     }
   }
 
+  /** Torrents tracked; a hybrid's second (v2) swarm is not a second torrent. */
   get torrentCount(): number {
-    return this.swarms.size
+    return this.swarms.size - this.aliases.size
   }
 
   /** Peers stored over all swarms (our own seeder not included). */
@@ -309,6 +339,7 @@ export class Tracker {
       if (swarm.until !== 0 && now >= swarm.until) {
         this.peerCount -= swarm.peers
         this.swarms.delete(key)
+        this.aliases.delete(key)
         continue
       }
       if (swarm.v4) {

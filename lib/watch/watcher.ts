@@ -101,6 +101,9 @@ export async function watchMirror(options: WatchOptions): Promise<MirrorWatcher>
     followSymlinks: false,
     // No editor-save smoothing: it delays events and knows nothing of rsync.
     atomic: false,
+    // A folder we may not read (a root-owned lost+found) is skipped, not an error: the scan
+    // reports it as that folder's problem, once.
+    ignorePermissionErrors: true,
     // Directories only: a watcher per file does not scale to a mirror of 100k files.
     ignored: (p: string, stats?: { isDirectory(): boolean }) =>
       ignoredPath(relative(p)) || (stats !== undefined && !stats.isDirectory()),

@@ -103,13 +103,22 @@ export class ScanTally {
   bytesHashed = 0
   hashSeconds = 0
   releasesFailed = 0
+  /** Entries the last full pass could not read or write (each a `problem` event). */
+  problems = 0
 
   /** One finished reconcile pass (the generator's `ReconcileSummary`). */
-  record(summary: { bytesHashed: number; seconds: number; failed: readonly unknown[] }): void {
+  record(summary: {
+    bytesHashed: number
+    seconds: number
+    failed: readonly unknown[]
+    problems?: readonly unknown[]
+    scope?: string
+  }): void {
     this.scans++
     this.bytesHashed += summary.bytesHashed
     this.hashSeconds += summary.seconds
     this.releasesFailed += summary.failed.length
+    if (!summary.scope) this.problems = summary.problems?.length ?? 0
   }
 
   /** A pass that threw before it finished. */
@@ -245,6 +254,11 @@ export function applianceMetrics(sources: MetricsSources): MetricsRegistry {
       'mirrorseed_release_failures_total',
       'Releases whose files did not match their published digests.',
       () => scans()?.releasesFailed,
+    )
+    .gauge(
+      'mirrorseed_scan_problems',
+      'Entries the last pass could not read or write (permissions, names, full or read-only disk).',
+      () => scans()?.problems,
     )
     .counter(
       'mirrorseed_hashed_bytes_total',

@@ -16,13 +16,15 @@ function print(summary: ReconcileSummary): void {
   }
   for (const f of summary.failed) console.log(`FAILED     ${f.releaseDir}/${f.name}: ${f.reason}`)
   for (const h of summary.held) console.log(`held       ${h.releaseDir}/${h.name}: ${h.reason}`)
+  for (const p of summary.problems) console.log(`problem    ${p.path}: ${p.code}: ${p.message}`)
   for (const r of summary.retired)
     console.log(`retired    ${r.releaseDir}/${r.name}  ${r.infoHash}`)
   for (const r of summary.removed)
     console.log(`removed    ${r.releaseDir}/${r.name}  ${r.infoHash}`)
   console.log(
     `${summary.releases} releases: ${summary.published.length} published, ${summary.unchanged} unchanged, ` +
-      `${summary.failed.length} failed, ${summary.held.length} held; ` +
+      `${summary.failed.length} failed, ${summary.held.length} held, ` +
+      `${summary.problems.length} unreadable or unwritable; ` +
       `${mib(summary.bytesHashed)} hashed in ${summary.seconds.toFixed(2)} s`,
   )
 }

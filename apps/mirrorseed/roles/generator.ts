@@ -9,6 +9,7 @@ function logSummary(summary: ReconcileSummary, always = false): void {
   const changed =
     summary.published.length +
     summary.failed.length +
+    summary.problems.length +
     summary.retired.length +
     summary.removed.length
   if (!changed && !always) return
@@ -19,6 +20,7 @@ function logSummary(summary: ReconcileSummary, always = false): void {
     unchanged: summary.unchanged,
     failed: summary.failed.length,
     held: summary.held.length,
+    problems: summary.problems.length,
     seconds: summary.seconds.toFixed(2),
   })
 }
@@ -48,9 +50,12 @@ export function generatorRole(
 
     readiness.require('first scan')
     let closed = false
+    // Ready once the first pass ends, whatever it found: an entry it could not read is that
+    // entry's problem, and a pass that failed (the database went away) is retried by the watcher's
+    // periodic reconcile, while /readyz reports the database itself.
     const first = pass(undefined, true)
-      .then(() => readiness.done('first scan'))
       .catch((err) => log.error('first scan failed', { error: err }))
+      .finally(() => readiness.done('first scan'))
 
     const watcher = config.watch.enabled
       ? await watchMirror({

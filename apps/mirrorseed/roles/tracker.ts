@@ -32,11 +32,13 @@ export const trackerRole: Role = async ({
     counterStore: new DbCounterStore(database.db),
   })
   const graceMs = config.tracker.graceSeconds * 1000
+  // A hybrid torrent is tracked under its truncated v2 info-hash too (BEP 52: clients join both).
   for (const t of live) {
-    tracker.allow(t.infoHash, t.supersededAt ? { until: t.supersededAt.getTime() + graceMs } : {})
+    const until = t.supersededAt ? t.supersededAt.getTime() + graceMs : undefined
+    tracker.allow(t.infoHash, { until, v2: t.torrent.infoHashV2 })
   }
   feed.subscribe({
-    published: (t) => tracker.allow(t.infoHash),
+    published: (t) => tracker.allow(t.infoHash, { v2: t.torrent.infoHashV2 }),
     superseded: (infoHash) => tracker.allow(infoHash, { until: Date.now() + graceMs }),
     removed: (infoHash) => tracker.disallow(infoHash),
   })
