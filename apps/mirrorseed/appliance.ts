@@ -2,9 +2,9 @@ import { Hono } from 'hono'
 import { apiRoutes, adminToken } from '../../lib/api/index.ts'
 import { requireRoot, withPorts, type ResolvedConfig } from '../../lib/config/index.ts'
 import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
-import { log } from '../../lib/log/index.ts'
+import { backgroundFailure, backgroundFailures, log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
-import { closeGracefully, createHttpServer, listen, type FastRoute } from './http.ts'
+import { createHttpServer, type FastRoute, type PlainRoute } from './http.ts'
 import { healthRoutes, Readiness } from './health.ts'
 import type { Role, RoleContext } from './roles/context.ts'
 import { generatorRole } from './roles/generator.ts'
@@ -70,6 +70,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const app = new Hono()
     const fastRoutes = new Map<string, FastRoute>()
     const fastPrefixes = new Map<string, FastRoute>()
+    const plainRoutes = new Map<string, PlainRoute>()
     const services: RoleContext['services'] = {}
     const scans = new ScanTally()
     app.route('/', healthRoutes(readiness))
@@ -96,6 +97,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
             webSeed: () => services.webSeed?.stats(),
             egress: () => egressByTorrent(services),
             scans: () => (config.roles.includes('generator') ? scans : undefined),
+            background: backgroundFailures,
           }),
         ),
       )
@@ -114,9 +116,9 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
         }),
       )
     }
-    const server = createHttpServer(app, fastRoutes, fastPrefixes)
-    const httpPort = await listen(server, config.httpPort, config.host)
-    closers.push(() => closeGracefully(server))
+    const server = createHttpServer(app, fastRoutes, fastPrefixes, plainRoutes)
+    const httpPort = await server.listen(config.httpPort, config.host)
+    closers.push(() => server.close())
 
     const context: RoleContext = {
       config: { ...withPorts(config, { http: httpPort }), root },
@@ -124,6 +126,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       app,
       fastRoutes,
       fastPrefixes,
+      plainRoutes,
       readiness,
       feed,
       live: await liveTorrents(database, root),
@@ -144,10 +147,10 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       context.config = { ...withPorts(context.config, context.ports), root }
     }
     current = context.config
-    closers.push(startCounters(database, context.services))
+    closers.push(startCounters(database, context.services, config.stats.flushSeconds * 1000))
     if (config.roles.includes('generator')) {
       const rollup = setInterval(() => {
-        rollupDaily(database).catch((err) => log.warn('daily rollup failed', { error: err }))
+        rollupDaily(database).catch((err) => backgroundFailure('daily rollup', err))
       }, rollupMs)
       closers.push(async () => clearInterval(rollup))
       // Mirror health decides url-list, which the generator writes: the same node checks.

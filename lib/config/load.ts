@@ -1,12 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { ConfigError } from './errors.ts'
 import { configSchema, type Config } from './schema.ts'
 
-/** Bad configuration: one line naming the key and what is wrong with it. */
-export class ConfigError extends Error {
-  readonly code = 'config'
-}
+export { ConfigError }
 
 export type ResolvedConfig = Config & {
   publicUrl: string
@@ -39,10 +37,18 @@ const envKeys: Record<string, string[]> = {
   MIRRORSEED_ADMIN_TOKEN: ['adminToken'],
   MIRRORSEED_ROLES: ['roles'],
   MIRRORSEED_MIN_SIZE: ['release', 'minSize'],
+  MIRRORSEED_STATS_FLUSH_SECONDS: ['stats', 'flushSeconds'],
   DATABASE_URL: ['databaseUrl'],
 }
 
-const numericKeys = new Set(['pieceLength', 'httpPort', 'udpPort', 'peerPort', 'minSize'])
+const numericKeys = new Set([
+  'pieceLength',
+  'httpPort',
+  'udpPort',
+  'peerPort',
+  'minSize',
+  'flushSeconds',
+])
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, any> = {}

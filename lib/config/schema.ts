@@ -105,6 +105,11 @@ const outputSchema = z.strictObject({
   symlinks: z.string().default('torrent-symlinks'),
 })
 
+const statsSchema = z.strictObject({
+  /** Seconds between two writes of upload counters and peak swarm sizes to `torrent_stats`. */
+  flushSeconds: seconds.default(30),
+})
+
 export const configSchema = z.strictObject({
   root: z.string().optional(),
   dataDir: z.string().default('./data'),
@@ -136,6 +141,7 @@ export const configSchema = z.strictObject({
   seeder: seederSchema.default(seederSchema.parse({})),
   egress: egressSchema.default(egressSchema.parse({})),
   mirrors: mirrorsSchema.default(mirrorsSchema.parse({})),
+  stats: statsSchema.default(statsSchema.parse({})),
 })
 
 export type Config = z.infer<typeof configSchema>

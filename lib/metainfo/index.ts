@@ -9,6 +9,13 @@ export {
 export { buildInfo, type InfoInput } from './info.ts'
 export { encodeTorrent, type TorrentExtras } from './torrent.ts'
 export { parseTorrent, type Torrent, type TorrentFile } from './parse.ts'
+export {
+  trackerKey,
+  trackerKeyHex,
+  truncatedV2,
+  swarmKeys,
+  type TorrentHashes,
+} from './identity.ts'
 export { magnetLink, type MagnetOptions } from './magnet.ts'
 export {
   compareV1,

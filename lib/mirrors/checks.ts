@@ -8,7 +8,7 @@ import {
   type DatabaseHandle,
   type MirrorRow,
 } from '../db/index.ts'
-import { log } from '../log/index.ts'
+import { backgroundFailure, log } from '../log/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { checkMirror, type MirrorCheck } from './check.ts'
 import { probesFor, type Probe } from './probe.ts'
@@ -135,7 +135,7 @@ export function startMirrorChecks(options: { config: ResolvedConfig; database: D
         await checkMirrors(options)
         if (options.config.root) await refreshWebSeeds(options)
       } catch (err) {
-        log.error('mirror check failed', { error: err })
+        backgroundFailure('mirror check', err)
       }
       if (!closed) timer = setTimeout(round, options.config.mirrors.checkSeconds * 1000)
     })()

@@ -1,5 +1,6 @@
 import { decode, type BencodeDict } from '../bencode/index.ts'
 import { log } from '../log/index.ts'
+import { trackerKey } from '../metainfo/index.ts'
 import type { SeedTorrent } from './torrent.ts'
 
 /**
@@ -92,7 +93,7 @@ export class Announcer {
   }
 
   add(torrent: SeedTorrent): void {
-    const infoHash = torrent.infoHash ?? torrent.infoHashV2!.subarray(0, 20)
+    const infoHash = trackerKey(torrent)
     const key = infoHash.toString('hex')
     const trackers = httpTrackers(torrent).filter((u) => !this.opts.exclude?.(u))
     if (trackers.length === 0 || this.jobs.has(key)) return

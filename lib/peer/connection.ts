@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream'
 import { log } from '../log/index.ts'
+import { truncatedV2 } from '../metainfo/index.ts'
 import { WireError } from './errors.ts'
 import { MessageFramer } from './framer.ts'
 import { classifyHandshake, MseResponder } from './mse.ts'
@@ -275,7 +276,7 @@ export class PeerConnection implements ChokePeer {
     // Otherwise echo the hash it used. The v2 bit is never set for a v1-only torrent: libtorrent
     // disconnects a peer that claims v2 on a torrent without v2 metadata.
     const v2 = torrent.infoHashV2 !== null
-    const reply = v2 && hs.v2 ? torrent.infoHashV2!.subarray(0, 20) : hs.infoHash
+    const reply = v2 && hs.v2 ? truncatedV2(torrent.infoHashV2!) : hs.infoHash
     this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2 }))
     if (hs.extended) {
       const payload = encodeExtensionHandshake({

@@ -2,6 +2,7 @@ import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { log } from '../log/index.ts'
+import { swarmKeys, trackerKeyHex } from '../metainfo/index.ts'
 import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
@@ -14,6 +15,8 @@ import type { SeedTorrent } from './torrent.ts'
 
 export interface SeederOptions {
   host?: string
+  /** The mirror root: files whose realpath leaves it are refused (see {@link FileHandles}). */
+  root?: string
   /** TCP port; 6881 by default, 0 for an ephemeral one (tests). */
   port?: number
   /** Connections in total; more are closed at accept. */
@@ -103,7 +106,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const idleTimeoutMs = options.idleTimeoutMs ?? 150_000
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
   const peerId = makePeerId()
-  const handles = new FileHandles(options.openFiles ?? 128)
+  const handles = new FileHandles(options.openFiles ?? 128, options.root)
   const cache = new ChunkCache(options.cacheBytes ?? 64 * 1024 * 1024)
   const bucket = options.uploadRate ? new TokenBucket(options.uploadRate) : null
   const choker = new Choker(options.uploadSlots ?? 8)
@@ -190,7 +193,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     add(torrent, filePaths) {
       const storage = new TorrentStorage(torrent, filePaths, handles)
       const trees = new Map<string, FileTree | null>()
-      const trackerKey = hex(torrent.infoHash ?? torrent.infoHashV2!)
+      const trackerKey = trackerKeyHex(torrent)
       const key = trackerKey + ':'
       const seeded: Seeded = {
         torrent,
@@ -203,21 +206,24 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         uploaded: 0,
         peers: new Set(),
         fileTree(piecesRoot) {
+          // Only roots of this torrent's piece layers are ever remembered: a peer sends any 32
+          // bytes it likes as `pieces root`, and caching a miss per unknown root grew the seeder
+          // by ~110 bytes per 53-byte request, forever.
           const id = hex(piecesRoot)
-          if (!trees.has(id)) {
-            const layer = torrent.pieceLayers.get(id)
-            const tree = layer ? FileTree.build(piecesRoot, torrent.pieceLength, layer) : null
-            if (layer && !tree)
+          const layer = torrent.pieceLayers.get(id)
+          if (!layer) return null
+          let tree = trees.get(id)
+          if (tree === undefined) {
+            tree = FileTree.build(piecesRoot, torrent.pieceLength, layer)
+            if (!tree)
               log.warn('piece layer does not match its root', { torrent: torrent.name, root: id })
             trees.set(id, tree)
           }
-          return trees.get(id) ?? null
+          return tree
         },
       }
       // BEP 52: a hybrid torrent is reached by either hash, in plaintext and under MSE alike.
-      const hashes = [torrent.infoHash, torrent.infoHashV2?.subarray(0, 20)]
-      for (const h of hashes) {
-        if (!h) continue
+      for (const h of swarmKeys(torrent)) {
         byHash.set(hex(h), seeded)
         streamKeys.set(hex(streamKeyHash(h)), Buffer.from(h))
       }
@@ -233,7 +239,8 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     },
     stats() {
       const torrents = [...new Set(byHash.values())].map((s) => ({
-        infoHash: hex(s.torrent.infoHash ?? s.torrent.infoHashV2!),
+        // The tracker key, 40 hex digits in every format: the stats flush and the tracker use it.
+        infoHash: trackerKeyHex(s.torrent),
         name: s.torrent.name,
         uploaded: s.uploaded,
         size: s.torrent.length,

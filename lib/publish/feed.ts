@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { torrents, type DatabaseHandle } from '../db/index.ts'
-import { log } from '../log/index.ts'
+import { backgroundFailure } from '../log/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { liveTorrent, type PublishEvents } from './publisher.ts'
 
@@ -52,9 +52,7 @@ export class TorrentFeed implements PublishEvents {
   /** Starts hearing other nodes' notices. */
   async listen(): Promise<void> {
     this.unlisten = await this.database.listen(channel, (payload) => {
-      void this.heard(payload).catch((err) =>
-        log.warn('could not apply a torrent notice', { payload, error: err }),
-      )
+      void this.heard(payload).catch((err) => backgroundFailure('torrent notice', err))
     })
   }
 
@@ -66,7 +64,7 @@ export class TorrentFeed implements PublishEvents {
     const notice: Notice = { node: this.node, event, infoHash }
     this.database.notify(channel, JSON.stringify(notice)).catch((err) => {
       // Other nodes catch up on their next start or reconcile; this node already knows.
-      log.warn('could not notify other nodes', { event, infoHash, error: err })
+      backgroundFailure('notify other nodes', err)
     })
   }
 

@@ -4,7 +4,13 @@ import type { ResolvedConfig } from '../config/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
 import { HashError } from '../hashing/index.ts'
 import { log } from '../log/index.ts'
-import { createTorrent, MetainfoError, parseTorrent, type Torrent } from '../metainfo/index.ts'
+import {
+  createTorrent,
+  MetainfoError,
+  parseTorrent,
+  trackerKeyHex,
+  type Torrent,
+} from '../metainfo/index.ts'
 import {
   checkDigests,
   ReleaseError,
@@ -278,7 +284,7 @@ export class Publisher {
     }
 
     const torrent = created.torrent
-    const infoHash = trackerKey(torrent)
+    const infoHash = trackerKeyHex(torrent)
     if (multiFile) {
       await this.outputs.writeSymlinks(
         release.releaseDir,
@@ -380,7 +386,7 @@ export function liveTorrent(
 ): LiveTorrent {
   return {
     id: row.id,
-    infoHash: trackerKey(torrent),
+    infoHash: trackerKeyHex(torrent),
     releaseDir: row.releaseDir,
     active: row.status === 'active',
     supersededAt: row.supersededAt,
@@ -391,10 +397,8 @@ export function liveTorrent(
   }
 }
 
-/** The 20-byte key trackers and peers know a torrent by (BEP 52: v2 hashes are truncated). */
-export function trackerKey(torrent: Torrent): string {
-  return (torrent.infoHash ?? torrent.infoHashV2!.subarray(0, 20)).toString('hex')
-}
+/** The tracker key as hex; lib/metainfo owns it (`trackerKeyHex`). */
+export const trackerKey = (torrent: Torrent): string => trackerKeyHex(torrent)
 
 /**
  * A failure that belongs to one release (it cannot be read, its digest file is unreadable or too

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { DatabaseHandle } from '../db/index.ts'
-import { log } from '../log/index.ts'
+import { backgroundFailure, log } from '../log/index.ts'
 
 /** Cumulative counts per torrent (hex tracker key), as the seeder and web seed keep them. */
 export type Totals = () => Iterable<[infoHash: string, count: number]>
@@ -45,7 +45,10 @@ export class StatsFlusher {
   ) {}
 
   start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.flush(), intervalMs)
+    this.timer = setInterval(
+      () => void this.flush().catch((err) => backgroundFailure('stats flush', err)),
+      intervalMs,
+    )
     this.timer.unref()
   }
 
@@ -85,7 +88,14 @@ export class StatsFlusher {
   }
 
   private async write(): Promise<void> {
-    this.collect()
+    try {
+      this.collect()
+    } catch (err) {
+      // A source that throws (it once handed the tracker a 64-hex v2 key) loses this tick's
+      // reading only; the counts are cumulative, so the next tick catches up.
+      backgroundFailure('stats flush', err)
+      return
+    }
     if (this.pending.size === 0) return
     const batch = [...this.pending]
     this.pending.clear()
@@ -110,7 +120,7 @@ export class StatsFlusher {
         entry.uploadedWebseed += p.uploadedWebseed
         entry.peers = Math.max(entry.peers, p.peers)
       }
-      log.warn('could not write torrent stats; kept for the next flush', { error: err })
+      backgroundFailure('stats flush', err)
     }
   }
 }

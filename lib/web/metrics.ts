@@ -148,6 +148,8 @@ export interface MetricsSources {
    */
   egress?: () =>
     Array<{ infoHash: string; name: string; originBytes: number; swarmBytes: number }> | undefined
+  /** Background work that failed and will be retried, by task (`backgroundFailures`). */
+  background?: () => ReadonlyMap<string, number>
   /** Database errors seen elsewhere in the process (tracker flushes, publisher, …). */
   databaseErrors?: () => number
 }
@@ -254,6 +256,14 @@ export function applianceMetrics(sources: MetricsSources): MetricsRegistry {
       'mirrorseed_release_failures_total',
       'Releases whose files did not match their published digests.',
       () => scans()?.releasesFailed,
+    )
+    .counter(
+      'mirrorseed_background_failures_total',
+      'Background work (timers, flushes, checks, notices) that failed and is retried, by task.',
+      () => {
+        const by = sources.background?.()
+        return by && [...by].map(([task, value]) => ({ labels: { task }, value }))
+      },
     )
     .gauge(
       'mirrorseed_scan_problems',

@@ -61,12 +61,21 @@ export function webRoutes(options: WebOptions): Hono {
   const magnets = new MagnetCache(database)
 
   const app = new Hono()
-  app.onError((err, c) => {
-    // A database outage must not show a stack trace to the public: say what is wrong, briefly.
-    log.warn('public page failed', { path: c.req.path, error: err })
-    return c.text('temporarily unavailable: the database did not answer\n', 503, {
-      'Retry-After': '30',
-    })
+  app.onError(async (err, c) => {
+    // Never a stack trace to the public: say what is wrong, briefly. Blame the database only when
+    // it does not answer now; anything else is our fault, and the log says what it was.
+    const down = await database.ping().then(
+      () => false,
+      () => true,
+    )
+    if (down) {
+      log.warn('public page failed', { path: c.req.path, error: err })
+      return c.text('temporarily unavailable: the database did not answer\n', 503, {
+        'Retry-After': '30',
+      })
+    }
+    log.error('public page failed', { path: c.req.path, error: err })
+    return c.text('internal error: this page could not be built\n', 500)
   })
 
   const cacheMs = options.cacheMs ?? 2000

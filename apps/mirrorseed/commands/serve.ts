@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { log } from '../../../lib/log/index.ts'
+import { backgroundFailure, log } from '../../../lib/log/index.ts'
 import { startAppliance, type Appliance } from '../appliance.ts'
 import { addSharedOptions, configFrom, type SharedOptions } from '../options.ts'
 
@@ -26,6 +26,11 @@ export function register(program: Command): void {
         process.exit(0)
       })()
     }
+    // The last net under background work (a timer, a flush, a check, a NOTIFY): a failure there
+    // is logged and counted, each such task retries on its own next tick, and the appliance
+    // keeps tracking and seeding.
+    process.on('unhandledRejection', (err) => backgroundFailure('unhandled rejection', err))
+    process.on('uncaughtException', (err) => backgroundFailure('uncaught exception', err))
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))
     const starting = startAppliance(config)

@@ -2,12 +2,11 @@ import type { DatabaseHandle } from '../../../lib/db/index.ts'
 import { StatsFlusher } from '../../../lib/stats/index.ts'
 import type { RoleContext } from './context.ts'
 
-const flushMs = 30_000
-
 /** Bytes served by the seeder and the web seed, and peak swarm sizes, into `torrent_stats`. */
 export function startCounters(
   database: DatabaseHandle,
   services: RoleContext['services'],
+  flushMs: number,
 ): () => Promise<void> {
   const { seeder, webSeed, tracker } = services
   const flusher = new StatsFlusher(database, {
