@@ -19,6 +19,7 @@ import {
   encodeHashes,
   encodeHashReject,
   encodePieceHeader,
+  encodePort,
   encodeReject,
   encodeHave,
   HAVE_ALL,
@@ -64,6 +65,8 @@ export interface ConnectionContext {
   closed(conn: PeerConnection): void
   /** Counts BEP 52 hash requests answered with hashes. */
   hashesServed: number
+  /** Our DHT node's UDP port when the DHT is on (BEP 5 handshake bit and `port` message). */
+  dhtPort: number | null
 }
 
 /** Requests we queue per peer; libtorrent and aria2 keep well under this outstanding. */
@@ -277,7 +280,8 @@ export class PeerConnection implements ChokePeer {
     // disconnects a peer that claims v2 on a torrent without v2 metadata.
     const v2 = torrent.infoHashV2 !== null
     const reply = v2 && hs.v2 ? truncatedV2(torrent.infoHashV2!) : hs.infoHash
-    this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2 }))
+    const dht = this.ctx.dhtPort !== null
+    this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2, dht }))
     if (hs.extended) {
       const payload = encodeExtensionHandshake({
         metadataSize: torrent.info.length,
@@ -292,6 +296,8 @@ export class PeerConnection implements ChokePeer {
     if (!superSeeded) this.send(this.fast ? HAVE_ALL : seeded.bitfield)
     else if (this.fast) this.send(HAVE_NONE)
     seeded.superSeed?.join(this, superSeeded)
+    // BEP 5: a peer that runs a DHT node learns ours from the `port` message and adds it.
+    if (dht && hs.dht) this.send(encodePort(this.ctx.dhtPort!))
     this.stream.uncork()
     return true
   }
