@@ -324,9 +324,9 @@ export class PeerConnection implements ChokePeer {
       case 'hash_request':
         return this.onHashRequest(m.request)
       case 'have':
-        return this.seeded!.superSeed?.have(this, m.index)
+        return this.seeded?.superSeed?.have(this, m.index)
       case 'bitfield':
-        return this.seeded!.superSeed?.bitfield(this, m.bitfield)
+        return this.seeded?.superSeed?.bitfield(this, m.bitfield)
       case 'have_all':
         // Two seeds have nothing to trade; free the slot for a downloader.
         throw new WireError('bad_request', 'peer is a seed too')
@@ -342,7 +342,10 @@ export class PeerConnection implements ChokePeer {
   }
 
   private onRequest(ref: BlockRef): void {
-    const offered = this.seeded!.superSeed?.mayRequest(this, ref.index) ?? true
+    // Messages arrive only after the handshake, which sets `seeded`.
+    const seeded = this.seeded
+    if (!seeded) return
+    const offered = seeded.superSeed?.mayRequest(this, ref.index) ?? true
     if (this.choked || this.queue.length >= MAX_QUEUE || !offered) {
       // BEP 6: a request we will not serve gets a reject; without fast it is dropped (BEP 3).
       if (this.fast) this.send(encodeReject(ref))

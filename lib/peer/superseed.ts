@@ -138,8 +138,8 @@ export class SuperSeed {
   }
 
   private refill(peer: SuperSeedPeer): void {
-    const state = this.peers.get(peer)!
-    if (!state.superSeeded) return
+    const state = this.peers.get(peer)
+    if (!state?.superSeeded) return
     const now = this.now()
     let pending = 0
     for (const [index, completedAt] of state.offered) {
