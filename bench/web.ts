@@ -10,15 +10,14 @@
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { createServer } from 'node:http'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { getRequestListener } from '@hono/node-server'
+import { createHttpServer } from '../apps/mirrorseed/http.ts'
 import { loadConfig } from '../lib/config/index.ts'
 import { openDatabase, torrentFiles, torrents, torrentStats } from '../lib/db/index.ts'
 import { Publisher } from '../lib/publish/index.ts'
-import { webRoutes } from '../lib/web/index.ts'
+import { PublicCatalog, publicTorrentRoute, webRoutes } from '../lib/web/index.ts'
 import { buildGentooTree, fixtureMinSize } from '../test/fixtures/mirror-tree.ts'
 import { startNginx } from '../test/nginx.ts'
 
@@ -74,12 +73,19 @@ for (let i = 0; i < count - 2; i++) {
     )
 }
 
+// Served as `serve` serves them: the in-memory catalog, `.torrent` files on the fast path.
+const catalog = new PublicCatalog(database)
 const app = webRoutes({
   database,
+  catalog,
   publicUrl,
   swarmStats: () => ({ complete: 3, incomplete: 5, downloaded: 7 }),
 })
-const server = createServer(getRequestListener(app.fetch))
+const server = createHttpServer(
+  app,
+  new Map(),
+  new Map([['/torrents/', publicTorrentRoute(catalog).handle]]),
+)
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
 const ours = `http://127.0.0.1:${(server.address() as { port: number }).port}`
 
@@ -112,6 +118,7 @@ try {
 } finally {
   await nginx.stop()
   server.close()
+  catalog.close()
   await database.close()
   await tree.remove()
   await rm(dataDir, { recursive: true, force: true })
