@@ -4,14 +4,14 @@ import { DbCounterStore, Tracker } from '../../../lib/tracker/index.ts'
 import type { Role } from './context.ts'
 
 /** The seeder's address as the tracker hands it out: an IP, so a hostname is resolved once. */
-async function seederAddress(address: string): Promise<string> {
+export async function seederAddress(address: string): Promise<string> {
   return isIP(address) ? address : (await lookup(address)).address
 }
 
 export const trackerRole: Role = async ({
   config,
   database,
-  fastRoutes,
+  plainRoutes,
   feed,
   live,
   ports,
@@ -44,14 +44,9 @@ export const trackerRole: Role = async ({
   })
   await tracker.start()
   services.tracker = tracker
-  const answer = (
-    req: Parameters<typeof tracker.handleHttp>[0],
-    res: Parameters<typeof tracker.handleHttp>[1],
-  ) => {
-    tracker.handleHttp(req, res)
-  }
-  fastRoutes.set('/announce', answer)
-  fastRoutes.set('/scrape', answer)
+  const answer = tracker.answerHttp.bind(tracker)
+  plainRoutes.set('/announce', answer)
+  plainRoutes.set('/scrape', answer)
   const udp = await tracker.startUdp({ host: config.host, port: config.udpPort })
   ports.udp = udp.port
   return async () => {
