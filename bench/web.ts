@@ -86,8 +86,7 @@ const server = createHttpServer(
   new Map(),
   new Map([['/torrents/', publicTorrentRoute(catalog).handle]]),
 )
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-const ours = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+const ours = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`
 
 // nginx gets a saved copy of each of our answers, at the same path.
 const torrentPath = `/torrents/${model!.releaseDir}/${model!.name}.torrent`
@@ -117,7 +116,7 @@ try {
   }
 } finally {
   await nginx.stop()
-  server.close()
+  await server.close(0)
   catalog.close()
   await database.close()
   await tree.remove()
