@@ -19,7 +19,7 @@ async function dhtOptions(bootstrap: string[], publicAddress: string) {
 
 export const seederRole: Role = async ({ config, feed, live, ports, services }) => {
   const seeder = await startSeeder({
-    host: config.host,
+    host: config.seeder.host ?? config.host,
     port: config.peerPort,
     root: config.root,
     maxConnections: config.seeder.maxConnections,
