@@ -1,8 +1,9 @@
-import { count, eq, inArray, max } from 'drizzle-orm'
+import { count, eq, inArray, max, sum } from 'drizzle-orm'
 import {
   mirrors,
   torrentFiles,
   torrents,
+  torrentStats,
   type DatabaseHandle,
   type MirrorRow,
 } from '../db/index.ts'
@@ -31,8 +32,8 @@ const key = (releaseDir: string, name: string) => `${releaseDir}\0${name}`
  *
  * It reloads when the torrent feed says something was published, superseded or removed
  * (coalesced: many events, one reload), and every `refreshMs` as well, for what changes without
- * an event (a `.torrent` rewritten with new web seeds, completion counts, mirror health, another
- * node's publish). A reload reads the `.torrent` bytes and digests only of torrents it has not
+ * an event (a `.torrent` rewritten with new web seeds, completion and origin byte counts, mirror
+ * health, another node's publish). A reload reads the `.torrent` bytes and digests only of torrents it has not
  * seen in this version. If the database fails, the last good view keeps being served.
  */
 export class PublicCatalog {
@@ -117,7 +118,15 @@ export class PublicCatalog {
     const [m] = await this.database.db
       .select({ n: count(), at: max(mirrors.updatedAt) })
       .from(mirrors)
-    return `${t?.n}/${t?.at?.valueOf()}/${m?.n}/${m?.at?.valueOf()}`
+    // Completions and origin bytes are flushed in batches without touching `torrents`.
+    const [st] = await this.database.db
+      .select({
+        done: sum(torrentStats.completed),
+        peer: sum(torrentStats.uploadedPeer),
+        web: sum(torrentStats.uploadedWebseed),
+      })
+      .from(torrentStats)
+    return `${t?.n}/${t?.at?.valueOf()}/${m?.n}/${m?.at?.valueOf()}/${st?.done}/${st?.peer}/${st?.web}`
   }
 
   close(): void {
@@ -156,7 +165,7 @@ export class PublicCatalog {
     const next = rows.flatMap((r): PublicTorrent[] => {
       const old = known.get(r.id)
       if (old && old.metainfoVersion === r.metainfoVersion) {
-        if (old.completed !== r.completed) changed = true
+        if (old.completed !== r.completed || old.originBytes !== r.originBytes) changed = true
         return [{ ...old, ...r }]
       }
       const bytes = metainfo.get(r.id)
