@@ -113,8 +113,10 @@ export async function startUdp(
     if (reply) socket.send(reply, remote.port, remote.address)
   })
   socket.on('error', (err) => log.warn('tracker udp socket error', { error: err }))
+  // Listened for before bind: with the literal lookup, bind may be done before it returns.
+  const listening = once(socket, 'listening')
   socket.bind(options.port, host)
-  await once(socket, 'listening')
+  await listening
   return {
     port: socket.address().port,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
