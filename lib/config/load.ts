@@ -14,8 +14,9 @@ export type ResolvedConfig = Config & {
 }
 
 /** Overrides from the command line, in the config's own shape (`--min-size` → release.minSize). */
-export type ConfigOverrides = Partial<Omit<Config, 'release'>> & {
+export type ConfigOverrides = Partial<Omit<Config, 'release' | 'seeder'>> & {
   release?: Partial<Config['release']>
+  seeder?: Partial<Config['seeder']>
 }
 
 /**
@@ -34,10 +35,13 @@ const envKeys: Record<string, string[]> = {
   MIRRORSEED_HTTP_PORT: ['httpPort'],
   MIRRORSEED_UDP_PORT: ['udpPort'],
   MIRRORSEED_PEER_PORT: ['peerPort'],
+  MIRRORSEED_PEER_HOST: ['seeder', 'host'],
   MIRRORSEED_ADMIN_TOKEN: ['adminToken'],
   MIRRORSEED_ROLES: ['roles'],
   MIRRORSEED_MIN_SIZE: ['release', 'minSize'],
   MIRRORSEED_STATS_FLUSH_SECONDS: ['stats', 'flushSeconds'],
+  MIRRORSEED_DHT_ENABLED: ['dht', 'enabled'],
+  MIRRORSEED_DHT_BOOTSTRAP: ['dht', 'bootstrap'],
   DATABASE_URL: ['databaseUrl'],
 }
 
@@ -58,7 +62,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const key = path[path.length - 1]
     let value: unknown = raw
     if (numericKeys.has(key)) value = /^\d+$/.test(raw) ? Number(raw) : raw
-    if (key === 'roles') value = raw.split(',').map((r) => r.trim())
+    if (key === 'roles' || key === 'bootstrap') value = raw.split(',').map((r) => r.trim())
+    if (key === 'enabled') value = raw === 'true' ? true : raw === 'false' ? false : raw
     let target = out
     for (const segment of path.slice(0, -1)) target = target[segment] ??= {}
     target[key] = value
@@ -149,7 +154,11 @@ export function withPorts(
   const publicUrl = config.publicUrlDerived
     ? `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`
     : config.publicUrl!.replace(/\/+$/, '')
-  const publicAddress = config.publicAddress ?? new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')
+  const peerHost = config.seeder.host
+  const publicAddress =
+    config.publicAddress ??
+    (peerHost && !wildcard.has(peerHost) ? peerHost : undefined) ??
+    new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')
   return {
     ...config,
     httpPort,

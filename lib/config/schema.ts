@@ -15,7 +15,23 @@ const powerOfTwo = z
 
 export const roles = ['generator', 'tracker', 'seeder', 'webseed', 'api', 'web'] as const
 
-export const profiles = ['gentoo', 'debian', 'generic'] as const
+/** The layouts mirrorseed knows (lib/release/profiles); `generic` is the fallback. */
+export const layoutProfiles = [
+  'alpine',
+  'arch',
+  'debian',
+  'fedora',
+  'gentoo',
+  'opensuse',
+  'ubuntu',
+  'generic',
+] as const
+
+/** `auto` recognises each folder's layout; any other name pins the whole root to one layout. */
+export const profiles = ['auto', ...layoutProfiles] as const
+
+/** Where the output folders go: in each distribution's subtree, or once at the root. */
+export const placements = ['distribution', 'root'] as const
 
 export const formats = ['v1', 'v2', 'hybrid'] as const
 
@@ -35,12 +51,44 @@ const trackerSchema = z.strictObject({
 })
 
 const seederSchema = z.strictObject({
+  /**
+   * The address the peer port (TCP, and UDP for uTP and the DHT) listens on, when the seeder
+   * should have one of its own while HTTP stays behind a proxy on `host`; `host` if unset.
+   */
+  host: z.string().min(1).optional(),
   maxConnections: z.number().int().min(1).default(500),
   maxPerIp: z.number().int().min(1).default(8),
   uploadSlots: z.number().int().min(1).default(16),
   /** Bytes per second for all peers together; 0 means no limit. */
   uploadRate: z.number().int().min(0).default(0),
   openFiles: z.number().int().min(1).default(64),
+})
+
+/**
+ * The public DHT routers libtorrent, Transmission and qBittorrent start from (BEP 5 leaves the
+ * choice to the client).
+ */
+const publicDhtRouters = [
+  'router.bittorrent.com:6881',
+  'router.utorrent.com:6881',
+  'dht.transmissionbt.com:6881',
+  'dht.libtorrent.org:25401',
+]
+
+/** A DHT node as BEP 5 clients list them: `host:port`. */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, 'must be host:port')
+  .refine((s) => {
+    const n = Number(s.slice(s.lastIndexOf(':') + 1))
+    return n >= 1 && n <= 65535
+  }, 'port must be 1-65535')
+
+const dhtSchema = z.strictObject({
+  /** Be a DHT node (BEP 5) on the peer port's UDP socket; turn off for private deployments. */
+  enabled: z.boolean().default(true),
+  /** Nodes to join the DHT through: the public routers clients use, unless set. */
+  bootstrap: z.array(hostPort).default(publicDhtRouters),
 })
 
 const releaseSchema = z.strictObject({
@@ -57,7 +105,15 @@ const releaseSchema = z.strictObject({
   artifacts: z.array(z.string()).default([]),
   /** Hold a release that lists no digest of its artifact instead of publishing it unverified. */
   requireDigest: z.boolean().default(false),
-  /** A keyring for `gpgv`; when set, `.asc`/`.sign` companions must verify. */
+  /**
+   * Hash the artifact in every algorithm its checksum files list (Arch's SHA-256 and BLAKE2b,
+   * Gentoo's SHA-256, SHA-512 and BLAKE2B), so two lists that disagree hold it back too. Off: the
+   * one preferred algorithm (SHA-256, else SHA-512, else BLAKE2b), which any damage to the bytes
+   * contradicts as well, at a fraction of the CPU (SHA-512 and BLAKE2b run at half SHA-256's speed
+   * on CPUs with SHA extensions).
+   */
+  verifyAll: z.boolean().default(false),
+  /** A keyring for `gpgv`; when set, every signature a release carries must verify. */
   keyring: z.string().optional(),
 })
 
@@ -85,6 +141,11 @@ const mirrorsSchema = z.strictObject({
 const outputSchema = z.strictObject({
   torrents: z.string().default('torrents'),
   symlinks: z.string().default('torrent-symlinks'),
+  /**
+   * `distribution`: one pair of output folders at the top of each distribution's subtree, inside
+   * what that distribution's downstream mirrors rsync; `root`: one pair at the root.
+   */
+  placement: z.enum(placements).default('distribution'),
 })
 
 const statsSchema = z.strictObject({
@@ -95,13 +156,18 @@ const statsSchema = z.strictObject({
 export const configSchema = z.strictObject({
   root: z.string().optional(),
   dataDir: z.string().default('./data'),
-  profile: z.enum(profiles).default('generic'),
+  profile: z.enum(profiles).default('auto'),
+  /** Pins: a glob of folders under the root (`archlinux`, `fedora/**`) to the profile they use. */
+  profiles: z.record(z.string().min(1), z.enum(layoutProfiles)).default({}),
   format: z.enum(formats).default('v1'),
   /** Fixed piece length in bytes; unset means chosen from each torrent's size. */
   pieceLength: powerOfTwo.optional(),
   /** How clients reach this appliance: base of the announce, web-seed and page URLs. */
   publicUrl: z.url().optional(),
-  /** The address our seeder is announced with; defaults to the public URL's host. */
+  /**
+   * The address our seeder is announced with; defaults to `seeder.host` when that is a specific
+   * address, else to the public URL's host.
+   */
   publicAddress: z.string().optional(),
   host: z.string().default('0.0.0.0'),
   httpPort: port.default(6969),
@@ -121,6 +187,7 @@ export const configSchema = z.strictObject({
   watch: watchSchema.default(watchSchema.parse({})),
   tracker: trackerSchema.default(trackerSchema.parse({})),
   seeder: seederSchema.default(seederSchema.parse({})),
+  dht: dhtSchema.default(dhtSchema.parse({})),
   mirrors: mirrorsSchema.default(mirrorsSchema.parse({})),
   stats: statsSchema.default(statsSchema.parse({})),
 })
@@ -128,4 +195,6 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>
 export type Role = (typeof roles)[number]
 export type Profile = (typeof profiles)[number]
+export type LayoutProfile = (typeof layoutProfiles)[number]
+export type Placement = (typeof placements)[number]
 export type Format = (typeof formats)[number]

@@ -14,6 +14,8 @@ export interface CatalogTorrent {
   infoHash: string
   name: string
   releaseDir: string
+  /** The layout whose rules made it; null for torrents published before profiles. */
+  profile: string | null
   format: 'v1' | 'v2' | 'hybrid'
   size: number
   files: number
@@ -42,6 +44,7 @@ export async function activeTorrents(database: DatabaseHandle): Promise<CatalogT
       infoHash: torrents.infoHash,
       name: torrents.name,
       releaseDir: torrents.releaseDir,
+      profile: torrents.profile,
       format: torrents.format,
       size: torrents.size,
       files: fileCounts.files,

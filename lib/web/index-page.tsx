@@ -15,7 +15,8 @@ export interface TorrentView {
 }
 
 export interface IndexView {
-  groups: Array<{ releaseDir: string; torrents: TorrentView[] }>
+  /** `profile`: the layout auto-detection (or a pin) chose for the folder, shown beside it. */
+  groups: Array<{ releaseDir: string; profile: string | null; torrents: TorrentView[] }>
   mirrors: MirrorRow[]
 }
 
@@ -146,7 +147,10 @@ export function IndexPage({ view }: { view: IndexView }) {
           {view.groups.length === 0 && <p>No torrents are published yet.</p>}
           {view.groups.map((g) => (
             <section class="release" data-release={g.releaseDir}>
-              <h2>{g.releaseDir || '/'}</h2>
+              <h2>
+                {g.releaseDir || '/'}
+                {g.profile && <small class="profile"> · {g.profile}</small>}
+              </h2>
               <ul class="torrents">
                 {g.torrents.map((t) => (
                   <Torrent t={t} />

@@ -36,7 +36,8 @@ export function register(program: Command): void {
       .description('one reconcile pass over the mirror tree, then exit (cron, or after rsync)')
       .argument('[path]', 'only this folder of the tree (relative to the root)')
       .option('--json', 'print the summary as JSON'),
-  ).action(async (under: string | undefined, options: SharedOptions & { json?: boolean }) => {
+  ).action(async (under: string | undefined, flags: SharedOptions & { json?: boolean }) => {
+    const { json, ...options } = flags
     const config = configFrom(options)
     requireRoot(config)
     const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
@@ -49,7 +50,7 @@ export function register(program: Command): void {
     } finally {
       await database.close()
     }
-    if (options.json) console.log(JSON.stringify(summary, null, 2))
+    if (json) console.log(JSON.stringify(summary, null, 2))
     else print(summary)
     // Exit 1 when a release failed verification, so cron and rsync hooks notice.
     if (summary.failed.length) process.exitCode = 1
