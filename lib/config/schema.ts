@@ -65,6 +65,24 @@ const seederSchema = z.strictObject({
 })
 
 /**
+ * How the origin steps back while a torrent's swarm can carry the load (issue 11, measured by
+ * `npm run bench:egress`): the web seed answers 503 with Retry-After and the seeder super-seeds
+ * (BEP 16), so a flash crowd costs the mirror about one copy instead of one per downloader. A
+ * lone downloader, or the last one left, gets both at full speed.
+ */
+const egressSchema = z.strictObject({
+  stepBack: z.boolean().default(true),
+  /** Peers in a torrent's swarm (the tracker's seeds + leechers, ours not counted) that make a crowd. */
+  crowd: z.number().int().min(2).default(2),
+  /** What the web seed's 503 asks a client to wait; libtorrent retries the web seed after it. */
+  retryAfterSeconds: z.number().int().min(1).default(60),
+  /** Pieces offered to one super-seeded peer and not yet passed on, at most. */
+  offersPerPeer: z.number().int().min(1).default(2),
+  /** A piece a peer completed counts as passed on after this long even if nobody else has it. */
+  forwardWaitSeconds: seconds.default(5),
+})
+
+/**
  * The public DHT routers libtorrent, Transmission and qBittorrent start from (BEP 5 leaves the
  * choice to the client).
  */
@@ -187,6 +205,7 @@ export const configSchema = z.strictObject({
   watch: watchSchema.default(watchSchema.parse({})),
   tracker: trackerSchema.default(trackerSchema.parse({})),
   seeder: seederSchema.default(seederSchema.parse({})),
+  egress: egressSchema.default(egressSchema.parse({})),
   dht: dhtSchema.default(dhtSchema.parse({})),
   mirrors: mirrorsSchema.default(mirrorsSchema.parse({})),
   stats: statsSchema.default(statsSchema.parse({})),

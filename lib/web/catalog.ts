@@ -21,6 +21,8 @@ export interface CatalogTorrent {
   files: number
   /** Completions recorded in the database (the tracker flushes them in batches). */
   completed: number
+  /** Bytes our seeder and web seed sent for it (flushed in batches, like `completed`). */
+  originBytes: number
   createdAt: Date
   /** Bytes of the stored `.torrent`, and an MD5 of them that changes when it is rewritten. */
   metainfoLength: number
@@ -49,6 +51,8 @@ export async function activeTorrents(database: DatabaseHandle): Promise<CatalogT
       size: torrents.size,
       files: fileCounts.files,
       completed: torrentStats.completed,
+      uploadedPeer: torrentStats.uploadedPeer,
+      uploadedWebseed: torrentStats.uploadedWebseed,
       createdAt: torrents.createdAt,
       metainfoLength: sql<number>`octet_length(${torrents.metainfo})`,
       metainfoVersion: sql<string>`md5(${torrents.metainfo})`,
@@ -58,10 +62,11 @@ export async function activeTorrents(database: DatabaseHandle): Promise<CatalogT
     .leftJoin(torrentStats, eq(torrentStats.torrentId, torrents.id))
     .where(eq(torrents.status, 'active'))
     .orderBy(desc(torrents.createdAt), desc(torrents.id))
-  return rows.map((r) => ({
+  return rows.map(({ uploadedPeer, uploadedWebseed, ...r }) => ({
     ...r,
     files: Number(r.files ?? 0),
     completed: r.completed ?? 0,
+    originBytes: Number(uploadedPeer ?? 0) + Number(uploadedWebseed ?? 0),
     metainfoLength: Number(r.metainfoLength),
   }))
 }

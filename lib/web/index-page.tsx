@@ -9,6 +9,8 @@ export interface TorrentView {
   seeds: number | null
   peers: number | null
   completed: number
+  /** Bytes the origin (our seeder and web seed) sent for it. */
+  originBytes: number
   torrentHref: string
   metalinkHref: string
   magnet: string
@@ -74,6 +76,7 @@ function Torrent({ t }: { t: TorrentView }) {
           <dd>{t.completed}</dd>
         </div>
       </dl>
+      {t.completed > 0 && <Egress t={t} />}
       <p class="links">
         <a href={t.torrentHref} type="application/x-bittorrent">
           .torrent
@@ -84,6 +87,20 @@ function Torrent({ t }: { t: TorrentView }) {
         </a>
       </p>
     </li>
+  )
+}
+
+/**
+ * What the swarm saved the mirror, the number an admin quotes: origin bytes in copies of the
+ * release, beside the downloads the tracker counted.
+ */
+function Egress({ t }: { t: TorrentView }) {
+  const copies = t.size > 0 ? t.originBytes / t.size : 0
+  return (
+    <p class="egress" title={`${t.originBytes} bytes from the origin`}>
+      This release cost the mirror {copies.toFixed(1)} {copies === 1 ? 'copy' : 'copies'} for{' '}
+      {t.completed} {t.completed === 1 ? 'download' : 'downloads'}.
+    </p>
   )
 }
 

@@ -102,6 +102,7 @@ export function webRoutes(options: WebOptions): Hono {
         peers: swarm ? swarm.incomplete : null,
         // The tracker counts completions at once and flushes them in batches: the larger wins.
         completed: Math.max(t.completed, swarm?.downloaded ?? 0),
+        originBytes: t.originBytes,
         torrentHref: `/torrents/${encodeSegments(t.releaseDir, `${t.name}.torrent`)}`,
         metalinkHref: `/metalink/${encodeSegments(t.releaseDir, `${t.name}.meta4`)}`,
         magnet: magnet.get(t.id) ?? '',

@@ -9,6 +9,12 @@ function mib(bytes: number): string {
 }
 
 function print(summary: ReconcileSummary): void {
+  // What profile: auto chose, so an admin sees a misdetected subtree before anything else.
+  for (const l of summary.layouts) {
+    console.log(
+      `layout     ${l.distribution || '/'}: ${l.profile} (${l.how}), ${l.releases} releases, torrents in ${l.torrents}/`,
+    )
+  }
   for (const p of summary.published) {
     console.log(
       `published  ${p.releaseDir}/${p.name}  ${p.infoHash}${p.verified ? '' : '  (no digest listed)'}`,
