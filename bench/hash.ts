@@ -2,13 +2,13 @@
 // uses today, in one run: v1 beside `mktorrent -t <threads>`, hybrid beside libtorrent 2.0's
 // `create_torrent` + `set_piece_hashes`. Every run is a separate process timed from outside
 // (start-up included, as a user sees it); ours and libtorrent also report the hashing alone.
-// Rounds are interleaved so that load from other processes hits every side alike; the best
-// round of each is compared.
+// Rounds are interleaved so that load from other processes hits every side alike; the median
+// round of each is compared, wall time and CPU seconds (all threads, from /usr/bin/time).
 //
 // Ours is `hashFiles` in a fresh process, and `mirrorseed create` through the real CLI when that
 // command exists.
 //
-// Environment: BENCH_SIZE_MB (default 2048), BENCH_PIECE_LENGTH (bytes, default 1 MiB),
+// Environment: BENCH_SIZE_MB (default 2048), BENCH_PIECE_LENGTH (bytes, default 2 MiB),
 // BENCH_ROUNDS (default 3), BENCH_THREADS (default: available cores).
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -27,6 +27,7 @@ import {
 import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { machineLoad, median } from './machine.ts'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = join(repo, 'apps/mirrorseed/bin.js')
@@ -76,7 +77,7 @@ type Format = 'v1' | 'hybrid'
 
 async function main() {
   const sizeMB = Number(process.env.BENCH_SIZE_MB ?? 2048)
-  const pieceLength = Number(process.env.BENCH_PIECE_LENGTH ?? 1 << 20)
+  const pieceLength = Number(process.env.BENCH_PIECE_LENGTH ?? 2 << 20)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
   const threads = Number(process.env.BENCH_THREADS ?? availableParallelism())
   const cache = join(repo, '.bench', 'hash')
@@ -155,14 +156,14 @@ async function main() {
   rmSync(out, { recursive: true, force: true })
 
   const best = (name: string, key: 'seconds' | 'inner') =>
-    Math.min(...runs.get(name)!.map((r) => r[key] ?? Infinity))
+    median(runs.get(name)!.map((r) => r[key] ?? Infinity))
   const mbps = (seconds: number) => sizeMB / seconds
   const peak = (name: string) => Math.max(...runs.get(name)!.map((r) => r.peakRssMB ?? 0))
-  const cpu = (name: string) => Math.min(...runs.get(name)!.map((r) => r.cpu ?? NaN))
+  const cpu = (name: string) => median(runs.get(name)!.map((r) => r.cpu ?? NaN))
   const pressure = cpuPressure()
   console.log(
     `hash: ${sizeMB} MiB file in page cache, piece length ${pieceLength / 1024} KiB, ${threads} threads, ` +
-      `best of ${rounds} rounds, MB/s of the whole process (of the hashing alone)` +
+      `median of ${rounds} rounds, MB/s of the whole process (of the hashing alone)` +
       (hasCli ? '' : '; no `mirrorseed create` command yet: ours is hashFiles in a child process'),
   )
   for (const name of runs.keys()) {
@@ -173,6 +174,7 @@ async function main() {
         `  peak RSS ${peak(name).toFixed(0).padStart(4)} MB  CPU ${cpu(name).toFixed(2)} s`,
     )
   }
+  console.log(`  ${machineLoad()}`)
   const ratio = (ours: string, reference: string, goal: number) => {
     if (!runs.has(ours)) return
     const whole = best(reference, 'seconds') / best(ours, 'seconds')
@@ -185,12 +187,14 @@ async function main() {
     const alone = Number.isFinite(oursAlone)
       ? `, hashing alone ${(referenceAlone / oursAlone).toFixed(2)}x`
       : ''
+    const cpuRatio = cpu(ours) / cpu(reference)
     console.log(
-      `  ratio ${ours} / ${reference}: whole process ${whole.toFixed(2)}x${alone} (goal ${goal}x)`,
+      `  ratio ${ours} / ${reference}: whole process ${whole.toFixed(2)}x${alone} (goal ${goal}x), ` +
+        `CPU seconds ${cpuRatio.toFixed(2)}x the reference's`,
     )
   }
-  ratio('hashFiles v1', 'mktorrent', 1.6)
-  ratio('create v1', 'mktorrent', 1.6)
+  ratio('hashFiles v1', 'mktorrent', 1.0)
+  ratio('create v1', 'mktorrent', 1.0)
   ratio('hashFiles hybrid', 'libtorrent', 1.8)
   ratio('create hybrid', 'libtorrent', 1.8)
   const all = [...runs].map(

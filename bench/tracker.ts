@@ -1,27 +1,44 @@
 /**
- * `npm run bench:tracker`: random announces over 1,000 whitelisted torrents on loopback, against
- * our tracker (its own process, bench/tracker-server.ts) and Debian's opentracker in whitelist
- * mode, in the same run:
+ * `npm run bench:tracker`: random announces over 1,000 published torrents on loopback, against
+ * `mirrorseed serve` (the program as deployed: every role, PGlite, the generator's tree) and
+ * Debian's opentracker in whitelist mode, in the same run, rounds alternating, medians:
  *   - HTTP with wrk, one connection per request (`Connection: close`) and keep-alive;
  *   - UDP with the load generator below (a window of announces in flight, BEP 15 connect first);
- *   - the memory of 1,000,000 peers over 10,000 torrents (RSS of a process holding them).
- * Each run is a few seconds: the machine is shared, expect noise; the ratios are what to read.
+ *   - CPU microseconds per answered request of each server process (from /proc): what the
+ *     server costs whatever else the shared machine runs;
+ *   - Node's ceiling on this machine in the same run: node:http and dgram answering a constant
+ *     reply (bench/tracker-server.ts --floor), the most any Node server gets here;
+ *   - serve's memory idle and after the runs; the memory of 1,000,000 peers (diagnostic).
+ * BENCH_INPROCESS=1 adds the tracker alone in its own process (bench/tracker-server.ts) as a
+ * diagnostic. The tree and database are built once under .bench/tracker with `mirrorseed scan`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import bencode from 'bencode'
+import { parseTorrent } from '../lib/metainfo/index.ts'
 import { announceReply } from '../lib/tracker/response.ts'
+import { runCli, startServe } from '../test/cli.ts'
+import { cpuSeconds, machineLoad, median, memory as memoryOf } from './machine.ts'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
-const UDP_WINDOW = Number(process.env.BENCH_UDP_WINDOW ?? 128)
+const UDP_WINDOW = Number(process.env.BENCH_UDP_WINDOW ?? 64)
 const UDP_MAX_REQUESTS = 2_000_000
 const TORRENTS = 1000
 
@@ -29,7 +46,8 @@ const here = fileURLToPath(new URL('.', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'bench-tracker-'))
 // opentracker drops to `nobody` and chroots here: the folder and whitelist must be readable.
 chmodSync(dir, 0o755)
-const hashes = Array.from({ length: TORRENTS }, () => randomBytes(20))
+const fixture = await publishedTree()
+const hashes = fixture.hashes
 const whitelist = join(dir, 'whitelist')
 writeFileSync(whitelist, hashes.map((h) => h.toString('hex')).join('\n') + '\n', { mode: 0o644 })
 
@@ -56,7 +74,7 @@ end
   return path
 }
 
-function wrk(port: number, close: boolean): number {
+function wrk(port: number, close: boolean): { rate: number; requests: number } {
   const result = spawnSync(
     'wrk',
     [
@@ -70,12 +88,13 @@ function wrk(port: number, close: boolean): number {
     { encoding: 'utf8' },
   )
   const match = /Requests\/sec:\s+([\d.]+)/.exec(result.stdout)
-  if (!match) throw new Error(`wrk gave no rate:\n${result.stdout}${result.stderr}`)
-  return Number(match[1])
+  const count = /(\d+) requests in/.exec(result.stdout)
+  if (!match || !count) throw new Error(`wrk gave no rate:\n${result.stdout}${result.stderr}`)
+  return { rate: Number(match[1]), requests: Number(count[1]) }
 }
 
 /** BEP 15 load: connect once per socket, then keep `UDP_WINDOW` announces in flight. */
-async function udpLoad(port: number): Promise<number> {
+async function udpLoad(port: number): Promise<{ rate: number; requests: number }> {
   const sockets = 4
   let replies = 0
   let sent = 0
@@ -100,7 +119,7 @@ async function udpLoad(port: number): Promise<number> {
         }
       })
     })
-    for (let tries = 0; connectionId === null && tries < 20; tries++) {
+    for (let tries = 0; connectionId === null && tries < 100; tries++) {
       socket.send(connect, port, '127.0.0.1')
       await Promise.race([gotId, new Promise((r) => setTimeout(r, 100))])
     }
@@ -130,7 +149,7 @@ async function udpLoad(port: number): Promise<number> {
     return started
   })
   const started = Math.min(...(await Promise.all(runs)))
-  return replies / ((Date.now() - started) / 1000)
+  return { rate: replies / ((Date.now() - started) / 1000), requests: replies }
 }
 
 async function freePort(): Promise<number> {
@@ -180,57 +199,184 @@ async function startOurs(
   return { child, http, udp }
 }
 
-function rssOf(pid: number | undefined): string {
-  const status = spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return `${(kb / 1024).toFixed(0)} MB`
+/**
+ * 1,000 releases of one small image each, published by `mirrorseed scan` into PGlite once and
+ * kept under .bench/tracker for later runs; their info-hashes from the .torrent files it wrote.
+ */
+async function publishedTree(): Promise<{ root: string; dataDir: string; hashes: Buffer[] }> {
+  const base = join(here, '..', '.bench', 'tracker', `releases-${TORRENTS}`)
+  const root = join(base, 'root')
+  const dataDir = join(base, 'data')
+  if (!existsSync(join(base, 'done'))) {
+    rmSync(base, { recursive: true, force: true })
+    console.log(`publishing ${TORRENTS} releases with mirrorseed scan (once, kept in ${base})`)
+    for (let i = 0; i < TORRENTS; i++) {
+      mkdirSync(join(root, `r${i}`), { recursive: true })
+      writeFileSync(join(root, `r${i}`, `image-${i}.iso`), randomBytes(2048))
+    }
+    const scan = await runCli(['scan', ...treeArgs(root, dataDir)], { timeoutMs: 900_000 })
+    if (scan.code !== 0) throw new Error(`mirrorseed scan failed:\n${scan.stderr}`)
+    writeFileSync(join(base, 'done'), '')
+  }
+  const hashes: Buffer[] = []
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else if (entry.name.endsWith('.torrent'))
+        hashes.push(parseTorrent(readFileSync(path)).infoHash!)
+    }
+  }
+  walk(join(root, 'torrents'))
+  if (hashes.length !== TORRENTS)
+    throw new Error(`${base}: ${hashes.length} torrents, not ${TORRENTS}`)
+  return { root, dataDir, hashes }
 }
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
-
-// Runs alternate between the trackers, best of ROUNDS each: other load on the box hits all.
-function row(name: string, ours: number, theirs: number, floor: number): void {
-  const rate = (n: number) => `${n.toFixed(0).padStart(7)}/s`
-  console.log(
-    `${name.padEnd(28)} mirrorseed ${rate(ours)}   opentracker ${rate(theirs)}   ratio ${(ours / theirs).toFixed(2)}` +
-      `   (node floor ${rate(floor)})`,
-  )
+function treeArgs(root: string, dataDir: string): string[] {
+  return ['--root', root, '--data-dir', dataDir, '--profile', 'generic', '--min-size', '1024']
 }
 
-const ours = await startOurs()
-const theirs = await startOpentracker()
-const floor = await startOurs('--floor')
+/**
+ * Resolves once the process used under 2 % of a core in each of three seconds in a row (at most
+ * 5 minutes): one quiet second on a busy machine may only mean it got no CPU.
+ */
+async function settled(pid: number): Promise<void> {
+  for (let i = 0, quiet = 0; i < 300 && quiet < 3; i++) {
+    const before = cpuSeconds(pid)
+    await new Promise((r) => setTimeout(r, 1000))
+    quiet = cpuSeconds(pid) - before < 0.02 ? quiet + 1 : 0
+  }
+}
+
+interface Contender {
+  name: string
+  pid: number
+  http: number
+  udp: number
+  stop(): Promise<unknown>
+}
+
+async function startServeContender(): Promise<Contender> {
+  // The per-IP announce limit is lifted: every request of the load comes from 127.0.0.1.
+  const config = join(dir, 'mirrorseed.yaml')
+  writeFileSync(config, 'tracker:\n  rateLimitPerMinute: 1000000000\n')
+  const serve = await startServe([
+    '--config',
+    config,
+    ...treeArgs(fixture.root, fixture.dataDir),
+    '--public-url',
+    'http://127.0.0.1:6969',
+  ])
+  // Its first reconcile of the (unchanged) tree and what follows it (web-seed lists rewritten
+  // after the first mirror check) are start-up, not load: wait until it sits idle.
+  await settled(serve.child.pid!)
+  return {
+    name: 'mirrorseed serve',
+    pid: serve.child.pid!,
+    http: serve.httpPort,
+    udp: serve.udpPort!,
+    stop: () => serve.stop(),
+  }
+}
+
+async function startOpentrackerContender(): Promise<Contender> {
+  const { child, port } = await startOpentracker()
+  return { name: 'opentracker', pid: child.pid!, http: port, udp: port, stop: kill(child) }
+}
+
+async function startNodeContender(name: string, mode: string): Promise<Contender> {
+  const { child, http, udp } = await startOurs(mode)
+  return { name, pid: child.pid!, http, udp, stop: kill(child) }
+}
+
+function kill(child: ChildProcess): () => Promise<unknown> {
+  return () => {
+    const exited = once(child, 'exit')
+    child.kill()
+    return exited
+  }
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+type Load = 'close' | 'keep' | 'udp'
+const loads: Array<[Load, string]> = [
+  ['close', 'HTTP connection per request'],
+  ['keep', 'HTTP keep-alive'],
+  ['udp', 'UDP announce (window ' + UDP_WINDOW + ')'],
+]
+
+/** One run of one load against one server: its rate and the server's CPU per request. */
+async function measure(
+  contender: Contender,
+  load: Load,
+): Promise<{ rate: number; cpuMicros: number }> {
+  const before = cpuSeconds(contender.pid)
+  const run = load === 'udp' ? await udpLoad(contender.udp) : wrk(contender.http, load === 'close')
+  const cpu = cpuSeconds(contender.pid) - before
+  return { rate: run.rate, cpuMicros: (cpu / Math.max(1, run.requests)) * 1e6 }
+}
+
+console.log(machineLoad())
+const serve = await startServeContender()
+const idle = memoryOf(serve.pid)
+const contenders = [
+  serve,
+  await startOpentrackerContender(),
+  await startNodeContender('node ceiling', '--floor'),
+]
+if (process.env.BENCH_INPROCESS === '1')
+  contenders.push(await startNodeContender('tracker alone', whitelist))
 try {
   console.log(
-    `tracker benchmark: ${TORRENTS} torrents, ${SECONDS}s per run, best of ${ROUNDS}, ${CONNECTIONS} connections, UDP window ${UDP_WINDOW}`,
+    `tracker benchmark: ${TORRENTS} torrents, ${SECONDS}s per run, median of ${ROUNDS} alternating rounds, ` +
+      `wrk -t1 -c${CONNECTIONS}, UDP window ${UDP_WINDOW}`,
   )
-  console.log('(node floor: node:http and dgram answering a constant reply, no tracker work)')
-  const results: Record<string, number[]> = { close: [0, 0, 0], keep: [0, 0, 0], udp: [0, 0, 0] }
-  for (let i = 0; i < ROUNDS; i++) {
-    const take = (key: string, at: number, value: number) =>
-      (results[key][at] = Math.max(results[key][at], value))
-    take('close', 0, wrk(ours.http, true))
-    take('close', 1, wrk(theirs.port, true))
-    take('close', 2, wrk(floor.http, true))
-    take('keep', 0, wrk(ours.http, false))
-    take('keep', 1, wrk(theirs.port, false))
-    take('keep', 2, wrk(floor.http, false))
-    take('udp', 0, await udpLoad(ours.udp))
-    take('udp', 1, await udpLoad(theirs.port))
-    take('udp', 2, await udpLoad(floor.udp))
+  console.log(
+    '(node ceiling: node:http and dgram answering a constant reply, no tracker work; ' +
+      'CPU: microseconds of the server process per answered request)',
+  )
+  const results = new Map<string, { rate: number[]; cpu: number[] }>()
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate the order too, so that no server always runs right after the same one.
+    const order = round % 2 ? [...contenders].reverse() : contenders
+    for (const [load] of loads) {
+      for (const contender of order) {
+        const { rate, cpuMicros } = await measure(contender, load)
+        const key = `${load}/${contender.name}`
+        const entry = results.get(key) ?? { rate: [], cpu: [] }
+        entry.rate.push(rate)
+        entry.cpu.push(cpuMicros)
+        results.set(key, entry)
+      }
+    }
   }
-  row('HTTP connection per request', ...(results.close as [number, number, number]))
+  for (const [load, label] of loads) {
+    console.log(label)
+    const of = (name: string) => results.get(`${load}/${name}`)!
+    const reference = of('opentracker')
+    for (const contender of contenders) {
+      const r = of(contender.name)
+      const ratio = median(r.rate) / median(reference.rate)
+      console.log(
+        `  ${contender.name.padEnd(17)} ${median(r.rate).toFixed(0).padStart(7)}/s` +
+          `  ${median(r.cpu).toFixed(1).padStart(6)} CPU-us/request` +
+          (contender.name === 'opentracker' ? '' : `   ratio to opentracker ${ratio.toFixed(2)}x`) +
+          `   (rounds: ${r.rate.map((x) => x.toFixed(0)).join(' ')})`,
+      )
+    }
+  }
   // opentracker closes every connection after its reply, so its keep-alive run is really
   // connection-per-request too (wrk counts the closes as read errors).
-  row('HTTP keep-alive', ...(results.keep as [number, number, number]))
-  row('UDP announce', ...(results.udp as [number, number, number]))
+  const loaded = memoryOf(serve.pid)
   console.log(
-    `RSS after the runs: mirrorseed ${rssOf(ours.child.pid)}, opentracker ${rssOf(theirs.child.pid)}`,
+    `mirrorseed serve memory (PGlite, every role): idle ${idle.rss.toFixed(0)} MB, ` +
+      `after the runs ${loaded.rss.toFixed(0)} MB, peak ${loaded.peak.toFixed(0)} MB; ` +
+      `opentracker ${memoryOf(contenders[1].pid).rss.toFixed(0)} MB`,
   )
+  console.log(machineLoad())
 } finally {
-  ours.child.kill()
-  theirs.child.kill()
-  floor.child.kill()
+  for (const contender of contenders) await contender.stop()
 }
 
 // Why the announce reply is written by hand (lib/tracker/response.ts): the same 50-peer reply

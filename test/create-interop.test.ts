@@ -139,6 +139,41 @@ describe.skipIf(!lt.found)(`same info-hashes as libtorrent create_torrent ${lt.r
   }
 })
 
+describe.skipIf(!lt.found)(`a folder holding one file, as libtorrent makes it ${lt.reason}`, () => {
+  for (const format of ['v2', 'hybrid'] as const) {
+    it(`${format}: no tail pad, the same info-hashes`, async () => {
+      const folder = path.join(dir, `lone-${format}`)
+      await fs.mkdir(folder, { recursive: true })
+      const only = path.join(folder, 'only.iso')
+      await fs.writeFile(only, content(40_000, 7))
+      const { torrent } = await createTorrent({
+        name: path.basename(folder),
+        files: [{ path: ['only.iso'], source: only }],
+        multiFile: true,
+        format,
+        pieceLength: 16384,
+      })
+      expect(torrent.files.filter((f) => f.pad)).toEqual([])
+      const spec = {
+        format,
+        pieceLength: 16384,
+        parent: dir,
+        files: [[`${path.basename(folder)}/only.iso`, 40_000]],
+      }
+      const theirs = JSON.parse(run(systemPython, ['-c', ltCreate], JSON.stringify(spec)))
+      expect(torrent.infoHash?.toString('hex') ?? null).toBe(theirs.v1)
+      expect(torrent.infoHashV2?.toString('hex') ?? null).toBe(theirs.v2)
+    })
+  }
+
+  it('refuses to make a torrent of no data, as libtorrent and Transmission do', async () => {
+    const empty = path.join(release, 'empty')
+    await expect(
+      createTorrent({ name: 'e', files: [{ path: ['e'], source: empty }], multiFile: true }),
+    ).rejects.toThrow(/no data/)
+  })
+})
+
 // libtorrent loads our .torrent, checks the files on disk (no seed_mode) and must have every
 // piece; the same with one byte changed must not. It also parses our magnet link.
 const ltCheck = String.raw`

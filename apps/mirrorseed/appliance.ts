@@ -4,7 +4,7 @@ import { requireRoot, withPorts, type ResolvedConfig } from '../../lib/config/in
 import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
 import { backgroundFailure, backgroundFailures, log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
-import { closeGracefully, createHttpServer, listen, type FastRoute } from './http.ts'
+import { createHttpServer, type FastRoute, type PlainRoute } from './http.ts'
 import { healthRoutes, Readiness } from './health.ts'
 import type { Role, RoleContext } from './roles/context.ts'
 import { generatorRole } from './roles/generator.ts'
@@ -69,6 +69,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const app = new Hono()
     const fastRoutes = new Map<string, FastRoute>()
     const fastPrefixes = new Map<string, FastRoute>()
+    const plainRoutes = new Map<string, PlainRoute>()
     const services: RoleContext['services'] = {}
     const scans = new ScanTally()
     app.route('/', healthRoutes(readiness))
@@ -113,9 +114,9 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
         }),
       )
     }
-    const server = createHttpServer(app, fastRoutes, fastPrefixes)
-    const httpPort = await listen(server, config.httpPort, config.host)
-    closers.push(() => closeGracefully(server))
+    const server = createHttpServer(app, fastRoutes, fastPrefixes, plainRoutes)
+    const httpPort = await server.listen(config.httpPort, config.host)
+    closers.push(() => server.close())
 
     const context: RoleContext = {
       config: { ...withPorts(config, { http: httpPort }), root },
@@ -123,6 +124,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       app,
       fastRoutes,
       fastPrefixes,
+      plainRoutes,
       readiness,
       feed,
       live: await liveTorrents(database, root),

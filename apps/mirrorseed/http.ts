@@ -5,26 +5,52 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
+import type { Server as NetServer, Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
+import { plainFront, type PlainRoute } from './plain-http.ts'
 
 export type FastRoute = (req: IncomingMessage, res: ServerResponse) => void
+export type { PlainRoute } from './plain-http.ts'
+
+/** The one HTTP port: a TCP listener in front of a node:http server. */
+export interface HttpFront {
+  /** the node:http server behind, for every request the plain path does not answer */
+  http: Server
+  listen(port: number, host: string): Promise<number>
+  /** See {@link closeFront}. */
+  close(graceMs?: number): Promise<void>
+}
 
 /**
- * The one HTTP port: tracker, web seed, pages and API. Paths in `fastRoutes` (announce, scrape)
- * are answered straight from `node:http`, before hono builds a Request object for them: they are
- * the hottest requests the appliance gets (see bench/tracker.ts). Everything else goes to hono.
+ * The one HTTP port: tracker, web seed, pages and API. Paths in `plainRoutes` (announce,
+ * scrape) are answered off the socket (plain-http.ts), or from node:http once a connection was
+ * handed to it; paths in `fastRoutes` and `fastPrefixes` (the web seed) straight from node:http,
+ * before hono builds a Request object for them. Everything else goes to hono. Routes may be
+ * added while the port is open (roles start after it is bound).
  */
 export function createHttpServer(
   app: Hono,
   fastRoutes: Map<string, FastRoute>,
   fastPrefixes: Map<string, FastRoute> = new Map(),
-): Server {
+  plainRoutes: Map<string, PlainRoute> = new Map(),
+): HttpFront {
   const honoListener: RequestListener = getRequestListener(app.fetch)
   const server = createServer((req, res) => {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
-    const route = fastRoutes.get(q === -1 ? url : url.slice(0, q))
+    const path = q === -1 ? url : url.slice(0, q)
+    const plain = plainRoutes.get(path)
+    if (plain) {
+      const body = plain(url, req.socket.remoteAddress ?? '', () => {
+        const header = req.headers['x-forwarded-for']
+        return Array.isArray(header) ? header.join(',') : header
+      })
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length })
+      res.end(body)
+      return
+    }
+    const route = fastRoutes.get(path)
     if (route) return route(req, res)
     for (const [prefix, handler] of fastPrefixes)
       if (url.startsWith(prefix)) return handler(req, res)
@@ -35,10 +61,15 @@ export function createHttpServer(
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 70_000
   server.requestTimeout = 0
-  return server
+  const front = plainFront(server, plainRoutes, server.keepAliveTimeout)
+  return {
+    http: server,
+    listen: (port, host) => listen(front.server, port, host),
+    close: (graceMs) => closeFront(front.server, front.plain, server, graceMs),
+  }
 }
 
-export function listen(server: Server, port: number, host: string): Promise<number> {
+export function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
@@ -51,12 +82,23 @@ export function listen(server: Server, port: number, host: string): Promise<numb
 
 /**
  * Stops accepting, lets requests in flight finish, then drops idle keep-alive connections;
- * after `graceMs` whatever is still open is cut.
+ * after `graceMs` whatever is still open is cut. The listener waits for every connection it
+ * accepted, those it handed to node:http included; plain connections are idle between requests.
  */
-export async function closeGracefully(server: Server, graceMs = 10_000): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+async function closeFront(
+  listener: NetServer,
+  plain: Set<Socket>,
+  server: Server,
+  graceMs = 10_000,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => listener.close(() => resolve()))
+  server.close()
   server.closeIdleConnections()
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs)
+  for (const socket of plain) socket.end()
+  const timer = setTimeout(() => {
+    server.closeAllConnections()
+    for (const socket of plain) socket.destroy()
+  }, graceMs)
   await closed
   clearTimeout(timer)
 }

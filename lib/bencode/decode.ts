@@ -19,6 +19,11 @@ export interface DecodeOptions {
    * hashes the bytes as found, never a re-encoding (BEP 52 "infohash").
    */
   allowUnsortedKeys?: boolean
+  /**
+   * Ignore bytes after the value. Off by default. Distribution .torrent files often end in a
+   * newline, and libtorrent's bdecode stops at the end of the first value.
+   */
+  allowTrailing?: boolean
 }
 
 /** Byte range `[start, end)` of a value inside the input. */
@@ -194,6 +199,6 @@ export function decodeWithSpans(
   if (d.buf[0] !== 0x64) d.fail('syntax', 'input is not a dictionary')
   const spans = new Map<string, Span>()
   const value = d.dict(1, spans)
-  finish(d)
+  if (!options.allowTrailing) finish(d)
   return { value, spans }
 }

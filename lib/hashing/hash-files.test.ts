@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { closeSync, openSync, truncateSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, truncateSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -370,5 +370,54 @@ describe('hashFiles abort', () => {
       hashFiles({ files: [f.input], pieceLength: 16384, v1: true, signal: AbortSignal.abort() }),
     )
     expect(error.code).toBe('aborted')
+  })
+})
+
+describe('hashFiles thread pool', () => {
+  // Thread ids of this process: a thread started in between shows as a new id.
+  const threadIds = async () => (await readdir('/proc/self/task')).sort()
+
+  it('hashes release after release on the same threads, without starting new ones', async () => {
+    const files = await Promise.all(Array.from({ length: 30 }, (_, i) => file(1000 + i * 7919)))
+    await hashFiles({ files: [files[0].input], pieceLength: 16384, v1: true, threads: 2 })
+    const before = await threadIds()
+    // Looked at while each job runs: a thread started for the job is alive then.
+    const during = new Set<string>()
+    for (const f of files) {
+      const { pieces } = await hashFiles({
+        files: [f.input],
+        pieceLength: 16384,
+        v1: true,
+        threads: 2,
+        onProgress: () => {
+          for (const id of readdirSync('/proc/self/task')) during.add(id)
+        },
+      })
+      expect(pieces).toEqual(sha1Pieces(f.data, 16384))
+    }
+    expect([...during].filter((id) => !before.includes(id))).toEqual([])
+  })
+
+  it('runs jobs at the same time on shared threads, each with its own answer', async () => {
+    const files = await Promise.all(Array.from({ length: 6 }, (_, i) => file(300_000 + i * 65_537)))
+    const results = await Promise.all(
+      files.map((f) =>
+        hashFiles({
+          files: [f.input],
+          pieceLength: 32768,
+          v1: true,
+          v2: true,
+          digests: ['sha256'],
+          threads: 2,
+        }),
+      ),
+    )
+    for (const [i, f] of files.entries()) {
+      expect(results[i].pieces).toEqual(sha1Pieces(f.data, 32768))
+      expect(results[i].files[0]!.piecesRoot).toEqual(naiveRoot(f.data))
+      expect(results[i].files[0]!.digests.sha256).toEqual(
+        createHash('sha256').update(f.data).digest(),
+      )
+    }
   })
 })

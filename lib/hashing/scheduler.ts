@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads'
 import { HashError } from './errors.ts'
 import { chunks, type Chunk, type Layout } from './layout.ts'
+import { acquire, type PoolThread } from './pool.ts'
 import type { DigestAlgorithm } from './types.ts'
 
 /** What a worker needs to know about a real file: where it is and what it must still be. */
@@ -32,9 +32,10 @@ export interface Schedule {
   onDigest: (file: number, algorithm: DigestAlgorithm, digest: Uint8Array) => void
 }
 
-// Messages (main → worker): chunk {id, slot, start, end, segments}, digest {id, slot, parts},
-// close. Worker → main: chunk {id, pieces, layers}, digest {id, done}, error {id, code, message}.
-type FromWorker =
+// Messages (main → worker), each naming its job: job {files, pieceLength, v1, v2, slots,
+// control}, chunk {id, slot, start, end, segments}, digest {id, slot, parts}, end. Worker → main:
+// chunk {id, pieces, layers}, digest {id, done}, error {id, code, message}.
+type FromWorker = { job: number } & (
   | ({ type: 'chunk'; id: number } & ChunkHashes)
   | {
       type: 'digest'
@@ -42,15 +43,9 @@ type FromWorker =
       done: Array<{ file: number; algorithm: DigestAlgorithm; digest: Uint8Array }>
     }
   | { type: 'error'; id: number; code: 'changed' | 'io'; message: string }
+)
 
-interface Thread {
-  worker: Worker
-  exited: Promise<void>
-  /** tasks sent and not answered: new chunks go to the least busy thread */
-  queued: number
-  /** bytes of whole-file digests this thread owns, to spread them over threads */
-  digestBytes: number
-}
+type Thread = PoolThread
 
 interface InFlight {
   chunk: Chunk
@@ -93,7 +88,8 @@ export function runWorkers(schedule: Schedule): Promise<void> {
       : []
   const freeSlots = Array.from({ length: slotCount }, (_, i) => i)
   const control = new SharedArrayBuffer(4)
-  const workerData = {
+  const jobData = {
+    type: 'job',
     files,
     pieceLength: layout.pieceLength,
     v1: schedule.v1,
@@ -103,7 +99,6 @@ export function runWorkers(schedule: Schedule): Promise<void> {
   }
 
   return new Promise<void>((resolve, reject) => {
-    const threads: Thread[] = []
     const pending = chunks(layout)
     let next = pending.next()
     let sequence = 0
@@ -116,30 +111,46 @@ export function runWorkers(schedule: Schedule): Promise<void> {
     // one big artifact then run on two cores instead of one after the other.
     const digestOwner = new Map<string, Thread>()
     let finished = false
+    const queuedHere = new Map<Thread, number>()
+    const digestCost = new Map<Thread, number>()
+    const take = (thread: Thread, n: number) => {
+      thread.queued += n
+      queuedHere.set(thread, (queuedHere.get(thread) ?? 0) + n)
+    }
 
     const finish = (error?: unknown) => {
       if (finished) return
       finished = true
       Atomics.store(new Int32Array(control), 0, 1)
       signal?.removeEventListener('abort', onAbort)
-      void Promise.all(threads.map(stop)).then(() =>
-        error !== undefined ? reject(error) : resolve(),
-      )
+      // What this job still has queued on a thread is no longer anyone's work.
+      for (const thread of threads) {
+        thread.queued -= queuedHere.get(thread) ?? 0
+        thread.digestBytes -= digestCost.get(thread) ?? 0
+      }
+      void job.release().then(() => (error !== undefined ? reject(error) : resolve()))
     }
     const onAbort = () => finish(new HashError('aborted', 'hashing was aborted'))
 
     const pump = () => {
       while (!next.done && freeSlots.length > 0) {
-        const thread = threads.reduce((a, b) => (b.queued < a.queued ? b : a))
-        if (thread.queued >= QUEUE_DEPTH) break
+        // The depth is this job's own: a job must not wait on the replies of another (only
+        // its own replies pump it); among its threads the least busy overall takes the chunk.
+        let thread: Thread | undefined
+        for (const t of threads) {
+          if ((queuedHere.get(t) ?? 0) >= QUEUE_DEPTH) continue
+          if (thread === undefined || t.queued < thread.queued) thread = t
+        }
+        if (thread === undefined) break
         const chunk = next.value
         const slot = freeSlots.pop()!
         const id = sequence++
         inFlight.set(id, { chunk, slot, digestReplies: 0 })
-        thread.queued++
+        take(thread, 1)
         const { start, end, segments } = chunk
         const shared = digests.length > 0 ? slot : -1
-        thread.worker.postMessage({ type: 'chunk', id, slot: shared, start, end, segments })
+        const message = { type: 'chunk', job: job.id, id, slot: shared, start, end, segments }
+        thread.worker.postMessage(message)
         next = pending.next()
       }
       if (next.done && inFlight.size === 0) finish()
@@ -168,7 +179,9 @@ export function runWorkers(schedule: Schedule): Promise<void> {
             let owner = digestOwner.get(key)
             if (owner === undefined) {
               owner = threads.reduce((a, b) => (b.digestBytes < a.digestBytes ? b : a))
-              owner.digestBytes += files[s.file]!.length * DIGEST_COST[algorithm]
+              const cost = files[s.file]!.length * DIGEST_COST[algorithm]
+              owner.digestBytes += cost
+              digestCost.set(owner, (digestCost.get(owner) ?? 0) + cost)
               digestOwner.set(key, owner)
             }
             if (last) digestOwner.delete(key)
@@ -178,9 +191,10 @@ export function runWorkers(schedule: Schedule): Promise<void> {
           }
         }
         for (const [thread, parts] of byThread) {
-          thread.queued++
+          take(thread, 1)
           task.digestReplies++
-          thread.worker.postMessage({ type: 'digest', id: nextToDigest, slot: task.slot, parts })
+          const message = { type: 'digest', job: job.id, id: nextToDigest, slot: task.slot, parts }
+          thread.worker.postMessage(message)
         }
         if (task.digestReplies === 0) release(nextToDigest, task)
         nextToDigest++
@@ -194,7 +208,7 @@ export function runWorkers(schedule: Schedule): Promise<void> {
 
     const onMessage = (thread: Thread, message: FromWorker) => {
       if (finished) return
-      thread.queued--
+      take(thread, -1)
       if (message.type === 'error') return finish(new HashError(message.code, message.message))
       const task = inFlight.get(message.id)!
       if (message.type === 'chunk') {
@@ -212,38 +226,21 @@ export function runWorkers(schedule: Schedule): Promise<void> {
       pump()
     }
 
-    for (let i = 0; i < threadCount; i++) {
-      // execArgv: [] so that a parent run with `--import tsx` does not load tsx again in every
-      // worker (~200 ms each); the worker is plain JavaScript.
-      const worker = new Worker(new URL('./worker.js', import.meta.url), {
-        workerData,
-        execArgv: [],
-      })
-      const exited = new Promise<void>((done) => worker.once('exit', () => done()))
-      const thread: Thread = { worker, exited, queued: 0, digestBytes: 0 }
-      worker.on('message', (message: FromWorker) => {
+    const job = acquire(
+      threadCount,
+      (message, thread) => {
         try {
-          onMessage(thread, message)
+          onMessage(thread, message as FromWorker)
         } catch (error) {
           finish(error) // an onProgress callback that threw: its error, as it threw it
         }
-      })
-      worker.on('error', (error) =>
-        finish(new HashError('io', `hashing thread failed: ${error.message}`)),
-      )
-      worker.on('exit', () => finish(new HashError('io', 'a hashing thread exited early')))
-      threads.push(thread)
-    }
+      },
+      (error) => finish(new HashError('io', error.message)),
+    )
+    const threads = job.threads
+    for (const thread of threads) thread.worker.postMessage({ ...jobData, job: job.id })
     if (signal?.aborted) return onAbort()
     signal?.addEventListener('abort', onAbort, { once: true })
     pump()
   })
-}
-
-/** Asks a worker to close its files and exit; terminates it if it does not within 5 s. */
-async function stop({ worker, exited }: Thread): Promise<void> {
-  const timer = setTimeout(() => void worker.terminate(), 5000)
-  worker.postMessage({ type: 'close' })
-  await exited
-  clearTimeout(timer)
 }

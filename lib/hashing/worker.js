@@ -2,25 +2,27 @@
 // given itself, so the copy out of the page cache is spread over every core instead of
 // serialised on one reader, and hashes them window by window while the bytes are still in the
 // CPU cache (into a shared slot when whole-file digests need the bytes again on the digest's
-// thread). The main thread only schedules; see scheduler.ts for the message protocol.
+// thread). The main thread only schedules; see scheduler.ts for the message protocol. The thread
+// lives as long as the process (pool.ts) and serves every hashing job, each message naming its
+// job; the job's state below is swapped in per message.
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort } from 'node:worker_threads'
 import { blockHashes, pieceHashV2 } from './kernel.js'
 
-/** @type {{ files: Array<{ path: string, length: number, dev: bigint, ino: bigint, mtimeNs: bigint, ctimeNs: bigint } | null>, pieceLength: number, v1: boolean, v2: boolean, slots: SharedArrayBuffer[], control: SharedArrayBuffer }} */
-const { files, pieceLength, v1, v2, slots, control } = workerData
-const aborted = new Int32Array(control)
+/**
+ * @typedef {{ files: Array<{ path: string, length: number, dev: bigint, ino: bigint, mtimeNs: bigint, ctimeNs: bigint } | null>, pieceLength: number, v1: boolean, v2: boolean, slots: SharedArrayBuffer[], aborted: Int32Array, fds: Map<number, number>, digestStates: Map<string, import('node:crypto').Hash> }} Job
+ */
+/** @type {Map<number, Job>} */
+const jobs = new Map()
+
+// The job of the message being handled (one at a time: the thread is synchronous).
+let files, pieceLength, v1, v2, slots, aborted, fds, digestStates
 
 // Bytes read then hashed at once: small enough to stay in L2 between the read and the hash,
 // large enough that the read syscall costs nothing (bench/hash.ts).
 const WINDOW = 256 << 10
 const scratch = new Uint8Array(WINDOW)
-
-/** @type {Map<number, number>} open file descriptors by file index */
-const fds = new Map()
-/** @type {Map<string, import('node:crypto').Hash>} running whole-file digests by `file/algorithm` */
-const digestStates = new Map()
 
 class Stop extends Error {
   /** @param {'changed' | 'io'} code @param {string} message */
@@ -182,21 +184,39 @@ function digestChunk({ slot, parts }) {
 }
 
 parentPort.on('message', (message) => {
-  if (message.type === 'close') {
+  if (message.type === 'job') {
+    jobs.set(message.job, {
+      files: message.files,
+      pieceLength: message.pieceLength,
+      v1: message.v1,
+      v2: message.v2,
+      slots: message.slots,
+      aborted: new Int32Array(message.control),
+      fds: new Map(), // open file descriptors by file index
+      digestStates: new Map(), // running whole-file digests by `file/algorithm`
+    })
+    return
+  }
+  const job = jobs.get(message.job)
+  if (job === undefined) return
+  ;({ files, pieceLength, v1, v2, slots, aborted, fds, digestStates } = job)
+  if (message.type === 'end') {
     for (const file of [...fds.keys()]) close(file)
-    parentPort.close()
+    jobs.delete(message.job)
+    parentPort.postMessage({ job: message.job, type: 'ended' })
     return
   }
   if (Atomics.load(aborted, 0) !== 0) return
+  const reply = { job: message.job, id: message.id }
   try {
     if (message.type === 'chunk') {
       const result = hashChunk(message)
-      if (result !== undefined) parentPort.postMessage({ type: 'chunk', id: message.id, ...result })
+      if (result !== undefined) parentPort.postMessage({ ...reply, type: 'chunk', ...result })
     } else if (message.type === 'digest') {
-      parentPort.postMessage({ type: 'digest', id: message.id, done: digestChunk(message) })
+      parentPort.postMessage({ ...reply, type: 'digest', done: digestChunk(message) })
     }
   } catch (error) {
     const code = error instanceof Stop ? error.code : 'io'
-    parentPort.postMessage({ type: 'error', id: message.id, code, message: error.message })
+    parentPort.postMessage({ ...reply, type: 'error', code, message: error.message })
   }
 })

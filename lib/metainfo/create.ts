@@ -79,6 +79,10 @@ export async function createTorrent(options: CreateOptions): Promise<CreatedTorr
     }),
   )
   const total = sized.reduce((sum, f) => sum + f.length, 0)
+  if (total === 0) {
+    // No piece to hash or share; libtorrent and Transmission refuse such torrents too.
+    throw new MetainfoError('bad-input', 'the files hold no data (0 bytes): nothing to share')
+  }
   const pieceLength = options.pieceLength ?? choosePieceLength(total)
   if (!isValidPieceLength(pieceLength)) {
     throw new MetainfoError(

@@ -12,6 +12,7 @@ export type MetainfoErrorCode =
   | 'length-mismatch'
   | 'unsupported-version'
   | 'bad-input'
+  | 'no-data'
 
 /** The one error type of the metainfo boundary: the message names what is wrong. */
 export class MetainfoError extends Error {

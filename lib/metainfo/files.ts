@@ -41,22 +41,38 @@ export function v1Files(
   ;(info.files as BencodeValue[]).forEach((entry, i) => {
     if (!isDict(entry)) fail('bad-type', `info.files[${i}] must be a dictionary`)
     const f = entry as BencodeDict
-    const length = integer(f.length, `info.files[${i}].length`)
+    // BEP 47 'l': a symlink is no data, so it needs no length and takes no bytes; it is checked
+    // like any path and then left out. Without a `symlink path` libtorrent reads it as an empty
+    // file, and so do we.
+    const symlink = Buffer.isBuffer(f.attr) && f.attr.includes(0x6c)
+    if (symlink && f['symlink path'] !== undefined) {
+      symlinkTarget(f['symlink path'], `info.files[${i}]["symlink path"]`)
+      pathOf(f.path, `info.files[${i}].path`)
+      return
+    }
+    const length = symlink ? 0 : integer(f.length, `info.files[${i}].length`)
     const pad = Buffer.isBuffer(f.attr) && f.attr.includes(0x70) // BEP 47 'p'
     let path: string[]
     if (pad && f.path === undefined) {
       path = ['.pad', String(length)] // BEP 47: clients "should not require" a pad's path
     } else {
-      if (!Array.isArray(f.path) || f.path.length === 0)
-        fail('bad-path', `info.files[${i}].path must be a non-empty list`)
-      path = (f.path as BencodeValue[]).map((s) =>
-        segment(text(s, `info.files[${i}].path`), `info.files[${i}].path`),
-      )
+      path = pathOf(f.path, `info.files[${i}].path`)
     }
     files.push({ path, length, offset, pad, piecesRoot: null })
     offset += length
   })
   return { files, multiFile: true }
+}
+
+function pathOf(v: BencodeValue | undefined, what: string): string[] {
+  if (!Array.isArray(v) || v.length === 0) fail('bad-path', `${what} must be a non-empty list`)
+  return (v as BencodeValue[]).map((s) => segment(text(s, what), what))
+}
+
+/** A BEP 47 `symlink path`: a list of strings (where it points is the client's business). */
+function symlinkTarget(v: BencodeValue | undefined, what: string): void {
+  if (!Array.isArray(v) || !v.every(Buffer.isBuffer))
+    fail('bad-path', `${what} must be a list of strings`)
 }
 
 /** Walks a BEP 52 file tree in key byte order: the order the files occupy the piece space. */
@@ -88,13 +104,21 @@ export function v2Files(
       if (!isDict(leaf) || Object.keys(child as BencodeDict).length !== 1) {
         fail('bad-file-tree', `file "${[...path, name].join('/')}" has sibling entries`)
       }
-      const length = integer(
-        (leaf as BencodeDict).length,
-        `length of "${[...path, name].join('/')}"`,
-      )
-      const root = (leaf as BencodeDict)['pieces root']
-      if (length > 0 && (!Buffer.isBuffer(root) || root.length !== 32)) {
-        fail('bad-file-tree', `"${[...path, name].join('/')}" needs a 32-byte pieces root`)
+      const where = `"${[...path, name].join('/')}"`
+      const entry = leaf as BencodeDict
+      const attr = Buffer.isBuffer(entry.attr) ? entry.attr : Buffer.alloc(0)
+      // Pads exist only in a hybrid's v1 `files`: the file tree aligns files by itself (BEP 52;
+      // libtorrent: torrent_invalid_pad_file).
+      if (attr.includes(0x70)) fail('bad-file-tree', `${where} is a pad file in the file tree`)
+      const target = entry['symlink path']
+      if (attr.includes(0x6c) && Array.isArray(target) && target.length > 0) {
+        symlinkTarget(target, `"symlink path" of ${where}`)
+        continue // BEP 47 symlink: no data, no pieces root
+      }
+      const length = integer(entry.length, `length of ${where}`)
+      const root = entry['pieces root']
+      if (length > 0 && (!Buffer.isBuffer(root) || root.length !== 32 || !root.some((b) => b))) {
+        fail('bad-file-tree', `${where} needs a 32-byte pieces root`)
       }
       out.push({ path: [...path, name], length, root: length > 0 ? (root as Buffer) : null })
     }
@@ -130,14 +154,19 @@ export function pieceLayersOf(
   files: TorrentFile[],
   pieceLength: number,
 ): Map<string, Buffer> {
-  const raw = torrent['piece layers']
-  if (raw === undefined) return fail('bad-piece-layers', 'piece layers are missing (BEP 52)')
+  // A missing layer is allowed, as libtorrent allows it: a client then asks peers for it (BEP 52
+  // hash requests), and `verify` can still check such a file against its pieces root. A layer
+  // that is there must be right, and every one must belong to a file.
+  const raw = torrent['piece layers'] ?? {}
   if (!isDict(raw)) return fail('bad-piece-layers', 'piece layers must be a dictionary')
   const layers = new Map<string, Buffer>()
+  const known = new Set<string>()
   for (const f of files) {
     if (f.pad || f.length <= pieceLength) continue
     const key = f.piecesRoot!.toString('latin1')
+    known.add(key)
     const layer = (raw as BencodeDict)[key]
+    if (layer === undefined) continue
     const expected = Math.ceil(f.length / pieceLength) * 32
     if (!Buffer.isBuffer(layer) || layer.length !== expected) {
       fail('bad-piece-layers', `"${f.path.join('/')}" needs a piece layer of ${expected} bytes`)
@@ -149,6 +178,12 @@ export function pieceLayersOf(
       )
     }
     layers.set(f.piecesRoot!.toString('hex'), layer as Buffer)
+  }
+  for (const key of Object.keys(raw as BencodeDict)) {
+    if (!known.has(key)) {
+      const root = Buffer.from(key, 'latin1').toString('hex')
+      fail('bad-piece-layers', `piece layers hold ${root}, the pieces root of no file`)
+    }
   }
   return layers
 }

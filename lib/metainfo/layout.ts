@@ -76,7 +76,8 @@ function checkFiles(files: readonly FileEntry[]): void {
  * Sorts the files into the canonical order for `format` and, for a multi-file hybrid, inserts the
  * BEP 47 pad files exactly as libtorrent 2.0's create_torrent does with default flags: after
  * every non-empty file whose length is not a multiple of the piece length, the last one included,
- * named `.pad/<length>` (mirrorseed checks this against libtorrent in test/create-interop.test.ts).
+ * named `.pad/<length>`; but none at all when the folder holds one file (mirrorseed checks this
+ * against libtorrent in test/create-interop.test.ts and the corpus test).
  * A v2-only torrent gets the same pads in the model, since BEP 52 aligns every file to a piece
  * boundary; they never reach its info dict.
  *
@@ -113,7 +114,7 @@ export function layoutFiles(
     out.push({ path: [...file.path], length: file.length, offset, pad: false })
     offset += file.length
     const tail = file.length % pieceLength
-    if (format !== 'v1' && multiFile && tail !== 0) {
+    if (format !== 'v1' && multiFile && sorted.length > 1 && tail !== 0) {
       const pad = pieceLength - tail
       out.push({ path: ['.pad', String(pad)], length: pad, offset, pad: true })
       offset += pad

@@ -81,6 +81,26 @@ describe('parseTorrent', () => {
     expect(t.length).toBe(16389)
   })
 
+  it('reads what libtorrent reads: a trailing newline, BEP 17 httpseeds, BEP 47 symlinks', () => {
+    const info = { name: 'a', 'piece length': 16384, pieces: Buffer.alloc(20), length: 5 }
+    const bytes = encode({ info, httpseeds: ['http://seed.example/seed.php'] })
+    const t = parseTorrent(Buffer.concat([bytes, Buffer.from('\n')]))
+    expect(t.infoHash).toEqual(parseTorrent(bytes).infoHash)
+    expect(t.httpSeeds).toEqual(['http://seed.example/seed.php'])
+    const files = [
+      { length: 5, path: ['data'] },
+      { attr: 'l', path: ['link'], 'symlink path': ['data'] },
+    ]
+    const linked = parseTorrent(encode({ info: { ...info, length: undefined, files } }))
+    expect(linked.files.map((f) => f.path.join('/'))).toEqual(['data'])
+    expect(linked.length).toBe(5)
+  })
+
+  it('refuses a torrent of no data, as libtorrent and Transmission do', () => {
+    const info = { name: 'a', 'piece length': 16384, pieces: Buffer.alloc(0), length: 0 }
+    expect(reason(encode({ info }))).toMatch(/^no-data/)
+  })
+
   it('refuses malformed torrents with a reason', () => {
     expect(reason(Buffer.from('not a torrent'))).toMatch(/^bad-bencode/)
     expect(reason(encode({ announce: 'x' }))).toMatch(/^missing-key: info is missing/)
@@ -132,8 +152,14 @@ describe('parseTorrent', () => {
     )
     expect(reason(v2({ '': { length: 1 } }))).toMatch(/root must not be a file/)
     expect(reason(v2({}))).toMatch(/^bad-file-tree/)
-    // Larger than a piece: a layer is required and must hash to the root.
-    expect(reason(v2({ a: file(40000) }))).toMatch(/needs a piece layer of 96 bytes/)
+    // Larger than a piece: a layer may be missing (peers supply it, as libtorrent allows), but
+    // one that is there must have the right size, hash to the root and belong to a file.
+    expect(reason(v2({ a: file(40000) }))).toBe('accepted')
+    expect(
+      reason(v2({ a: file(40000) }, {}, { 'piece layers': new Map([[root, Buffer.alloc(64)]]) })),
+    ).toMatch(/needs a piece layer of 96 bytes/)
+    const stray = new Map([[Buffer.alloc(32, 9), Buffer.alloc(96)]])
+    expect(reason(v2({ a: file(40000) }, {}, { 'piece layers': stray }))).toMatch(/of no file/)
     const layers = new Map([[root, Buffer.alloc(96)]])
     expect(reason(v2({ a: file(40000) }, {}, { 'piece layers': layers }))).toMatch(
       /does not hash to its pieces root/,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import {
   BencodeError,
+  decode,
   decodeWithSpans,
   type BencodeDict,
   type BencodeValue,
@@ -8,7 +9,7 @@ import {
 import { fail, integer, isDict, optionalText, segment, text } from './fields.ts'
 import { checkHybrid, pieceLayersOf, v1Files, v2Files, type TorrentFile } from './files.ts'
 import type { Format } from './layout.ts'
-import { isValidPieceLength, MAX_PIECE_LENGTH } from './piece-length.ts'
+import { MAX_READ_PIECE_LENGTH, MIN_PIECE_LENGTH } from './piece-length.ts'
 
 export type { TorrentFile } from './files.ts'
 
@@ -38,6 +39,8 @@ export interface Torrent {
   announce: string | null
   announceList: string[][]
   urlList: string[]
+  /** BEP 17 `httpseeds` (Hoffman-style seeds, a script URL), shown by `info`; we never use them. */
+  httpSeeds: string[]
   comment: string | null
   createdBy: string | null
   creationDate: number | null
@@ -64,6 +67,33 @@ function urlList(v: BencodeValue | undefined): string[] {
 }
 
 /**
+ * A few files with one name are renamed by clients (libtorrent appends `.1`, `.2`, …); a torrent
+ * that makes libtorrent try more than 100 taken names is refused, as libtorrent refuses it
+ * (too_many_duplicate_filenames): it is an attack on clients, not a release.
+ */
+function checkDuplicates(files: readonly TorrentFile[]): void {
+  const taken = new Set<string>()
+  let collisions = 0
+  for (const f of files) {
+    if (f.pad) continue
+    const name = f.path.join('/').toLowerCase()
+    if (!taken.has(name)) {
+      taken.add(name)
+      continue
+    }
+    const dot = name.lastIndexOf('.')
+    const [base, ext] =
+      dot > name.lastIndexOf('/') ? [name.slice(0, dot), name.slice(dot)] : [name, '']
+    let n = 1
+    while (taken.has(`${base}.${n}${ext}`)) {
+      if (++collisions > 100) fail('bad-path', `"${f.path.join('/')}" is listed too many times`)
+      n++
+    }
+    taken.add(`${base}.${n}${ext}`)
+  }
+}
+
+/**
  * Parses a .torrent (BEP 3, 12, 19, 47, 52): v1, v2 or hybrid. Refuses, with a
  * {@link MetainfoError} naming the reason, anything a client could be hurt by: bad piece length,
  * `pieces` not 20 bytes per piece, unsafe paths (`..`, `.`, empty, `/` inside a segment), an empty
@@ -77,7 +107,7 @@ function urlList(v: BencodeValue | undefined): string[] {
 export function parseTorrent(bytes: Uint8Array): Torrent {
   let decoded: ReturnType<typeof decodeWithSpans>
   try {
-    decoded = decodeWithSpans(bytes, { allowUnsortedKeys: true })
+    decoded = decodeWithSpans(bytes, { allowUnsortedKeys: true, allowTrailing: true })
   } catch (err) {
     if (err instanceof BencodeError) fail('bad-bencode', `not a torrent: ${err.message}`)
     throw err
@@ -91,13 +121,22 @@ export function parseTorrent(bytes: Uint8Array): Torrent {
   const infoBytes = Buffer.from(bytes.subarray(span.start, span.end))
 
   const metaVersion = info['meta version']
-  if (metaVersion !== undefined && metaVersion !== 2) {
-    fail(
-      'unsupported-version',
-      `meta version ${String(metaVersion)} is newer than this program understands`,
-    )
+  if (metaVersion !== undefined && typeof metaVersion !== 'number')
+    fail('bad-type', 'info["meta version"] must be an integer')
+  if (metaVersion !== undefined && metaVersion !== 1 && metaVersion !== 2) {
+    fail('unsupported-version', `meta version ${metaVersion} is not 1 or 2`)
   }
   const hasV2 = metaVersion === 2
+  if (hasV2) {
+    // BEP 52 torrents must be canonical bencoding: libtorrent refuses a v2 info dict with keys out
+    // of order (its file tree order is the piece order), so we read it strictly.
+    try {
+      decode(infoBytes)
+    } catch (err) {
+      if (err instanceof BencodeError) fail('bad-bencode', `info is not canonical: ${err.message}`)
+      throw err
+    }
+  }
   const hasV1 = info.pieces !== undefined || (!hasV2 && info['file tree'] === undefined)
   const format: Format = hasV1 && hasV2 ? 'hybrid' : hasV2 ? 'v2' : 'v1'
 
@@ -106,12 +145,15 @@ export function parseTorrent(bytes: Uint8Array): Torrent {
   segment(name, 'info.name')
 
   const pieceLength = integer(info['piece length'], 'info["piece length"]')
+  const power = (pieceLength & (pieceLength - 1)) === 0
   if (
-    hasV2 ? !isValidPieceLength(pieceLength) : pieceLength === 0 || pieceLength > MAX_PIECE_LENGTH
+    pieceLength === 0 ||
+    pieceLength > MAX_READ_PIECE_LENGTH ||
+    (hasV2 && (pieceLength < MIN_PIECE_LENGTH || !power))
   ) {
     fail(
       'bad-piece-length',
-      `piece length ${pieceLength} is not ${hasV2 ? 'a power of two from 16 KiB to 128 MiB' : 'from 1 byte to 128 MiB'}`,
+      `piece length ${pieceLength} is not ${hasV2 ? 'a power of two from 16 KiB to 512 MiB' : 'from 1 byte to 1 GiB'}`,
     )
   }
 
@@ -152,7 +194,8 @@ export function parseTorrent(bytes: Uint8Array): Torrent {
         })
         offset += f.length
         const tail = f.length % pieceLength
-        if (tail !== 0 && multiFile) {
+        // As a hybrid of these files would have them (see layoutFiles): none for a lone file.
+        if (tail !== 0 && multiFile && tree.length > 1) {
           files.push({
             path: ['.pad', String(pieceLength - tail)],
             length: pieceLength - tail,
@@ -166,6 +209,9 @@ export function parseTorrent(bytes: Uint8Array): Torrent {
     }
   }
   const length = files.reduce((sum, f) => sum + f.length, 0)
+  checkDuplicates(files)
+  // libtorrent (torrent_invalid_length) and Transmission refuse a torrent of no data.
+  if (files.every((f) => f.pad || f.length === 0)) fail('no-data', 'the torrent holds no data')
   const pieceCount = Math.ceil(length / pieceLength)
   if (pieces && pieces.length !== pieceCount * 20) {
     fail(
@@ -191,6 +237,7 @@ export function parseTorrent(bytes: Uint8Array): Torrent {
     pieceLayers,
     ...trackers(torrent),
     urlList: urlList(torrent['url-list']),
+    httpSeeds: urlList(torrent.httpseeds),
     comment: optionalText(torrent.comment),
     createdBy: optionalText(torrent['created by']),
     creationDate: typeof creationDate === 'number' ? creationDate : null,

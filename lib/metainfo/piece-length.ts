@@ -4,8 +4,14 @@ export const MIN_AUTO_PIECE_LENGTH = 256 * 1024
 export const MAX_AUTO_PIECE_LENGTH = 16 * 1024 * 1024
 /** BEP 52: "It must be a power of two and at least 16KiB." We hold v1 to the same rule. */
 export const MIN_PIECE_LENGTH = 16 * 1024
-/** libtorrent refuses pieces above 128 MiB; nothing sane needs more. */
+/** The largest piece we make: 128 MiB; nothing sane needs more (mktorrent stops at 2^28 too). */
 export const MAX_PIECE_LENGTH = 128 * 1024 * 1024
+/**
+ * The largest piece length we read: libtorrent's `file_storage::max_piece_size` (a v1 piece
+ * length of 2^30 - 1 loads, 2^30 does not; BEP 52's power-of-two rule makes it 2^29 for v2).
+ * Reading stays as lenient as libtorrent so `info` and `verify` work on any torrent it takes.
+ */
+export const MAX_READ_PIECE_LENGTH = 2 ** 30 - 1
 
 /**
  * The piece length for a torrent of `totalBytes`: the smallest power of two giving at most 2,000

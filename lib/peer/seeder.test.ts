@@ -1,6 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import net from 'node:net'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import v8 from 'node:v8'
+import { symlink, unlink, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import vm from 'node:vm'
 import { decode } from '../bencode/index.ts'
 import { startSeeder, type Seeder } from './index.ts'
 import { MessageFramer } from './framer.ts'
@@ -78,6 +82,15 @@ class WireClient {
 }
 
 const opts = { fast: true, extended: true, v2: false }
+
+/** Heap in use after a full collection, so growth reads as what stays, not garbage. */
+function heapAfterGc(): number {
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc') as () => void
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
 const peerId = Buffer.from('-TS0001-000000000000')
 
 describe.skipIf(!tool('mktorrent').found)('seeder on the wire', () => {
@@ -234,6 +247,71 @@ describe.skipIf(!libtorrent().found)('seeder with a hybrid torrent', () => {
 })
 
 describe.skipIf(!tool('mktorrent').found)('seeder limits', () => {
+  it('refuses a published file replaced by a symlink out of the mirror root', async () => {
+    const fx = await makeSeedFixture('mktorrent')
+    const seeder = await startSeeder({ host: '127.0.0.1', port: 0, root: fx.dataDir })
+    const c = new WireClient(0, fx.torrent, seeder.port)
+    try {
+      const i = fx.torrent.files.findIndex((f) => f.path.at(-1)!.endsWith('.DIGESTS'))
+      const file = fx.torrent.files[i]!
+      const secret = Buffer.alloc(file.length, 's')
+      await writeFile(path.join(fx.dir, 'secret'), secret)
+      await unlink(fx.paths[i]!)
+      await symlink(path.join(fx.dir, 'secret'), fx.paths[i]!)
+      seeder.add(fx.torrent, fx.paths)
+      c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+      c.send(INTERESTED)
+      await c.until(() => c.find('unchoke').length === 1)
+      const index = Math.floor(file.offset / fx.torrent.pieceLength)
+      const begin = file.offset - index * fx.torrent.pieceLength
+      const length = Math.min(file.length, fx.torrent.pieceLength - begin, 16384)
+      c.send(encodeRequest({ index, begin, length }))
+      await c.until(() => c.closed || c.find('piece').length > 0 || c.find('reject').length > 0)
+      for (const m of c.find('piece')) expect(m.block.includes(secret.subarray(0, 64))).toBe(false)
+      expect(c.find('piece')).toHaveLength(0)
+    } finally {
+      c.end()
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+
+  it('keeps no memory for BEP 52 hash requests naming roots the torrent does not have', async () => {
+    const fx = await makeSeedFixture('mktorrent', { artifactSize: 400_000 })
+    const seeder = await startSeeder({ host: '127.0.0.1', port: 0 })
+    const c = new WireClient(0, fx.torrent, seeder.port)
+    try {
+      seeder.add(fx.torrent, fx.paths)
+      c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+      await c.until(() => c.find('have_all').length === 1)
+      const before = heapAfterGc()
+      // 200k requests: the seeder that cached a miss per root kept ~22 MB of them.
+      const count = 200_000
+      for (let sent = 0; sent < count; sent += 10_000) {
+        const batch: Buffer[] = []
+        for (let i = 0; i < 10_000; i++) {
+          const req = {
+            piecesRoot: randomBytes(32),
+            baseLayer: 0,
+            index: 0,
+            length: 2,
+            proofLayers: 0,
+          }
+          batch.push(encodeHashRequest(req))
+        }
+        c.send(Buffer.concat(batch))
+        await c.until(() => c.find('hash_reject').length >= 10_000, 20_000)
+        c.messages.length = 0
+      }
+      expect(c.closed).toBe(false)
+      expect(heapAfterGc() - before).toBeLessThan(4 * 1024 * 1024)
+    } finally {
+      c.end()
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+
   it('holds bounded memory for a peer that requests much and reads nothing', async () => {
     const fx = await makeSeedFixture('mktorrent', { artifactSize: 4_000_000, pieceLength: 262144 })
     const seeder = await startSeeder({ host: '127.0.0.1', port: 0 })

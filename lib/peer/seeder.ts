@@ -14,6 +14,8 @@ import type { SeedTorrent } from './torrent.ts'
 
 export interface SeederOptions {
   host?: string
+  /** The mirror root: files whose realpath leaves it are refused (see {@link FileHandles}). */
+  root?: string
   /** TCP port; 6881 by default, 0 for an ephemeral one (tests). */
   port?: number
   /** Connections in total; more are closed at accept. */
@@ -90,7 +92,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const idleTimeoutMs = options.idleTimeoutMs ?? 150_000
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
   const peerId = makePeerId()
-  const handles = new FileHandles(options.openFiles ?? 128)
+  const handles = new FileHandles(options.openFiles ?? 128, options.root)
   const cache = new ChunkCache(options.cacheBytes ?? 64 * 1024 * 1024)
   const bucket = options.uploadRate ? new TokenBucket(options.uploadRate) : null
   const choker = new Choker(options.uploadSlots ?? 8)
@@ -176,15 +178,20 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         uploaded: 0,
         peers: new Set(),
         fileTree(piecesRoot) {
+          // Only roots of this torrent's piece layers are ever remembered: a peer sends any 32
+          // bytes it likes as `pieces root`, and caching a miss per unknown root grew the seeder
+          // by ~110 bytes per 53-byte request, forever.
           const id = hex(piecesRoot)
-          if (!trees.has(id)) {
-            const layer = torrent.pieceLayers.get(id)
-            const tree = layer ? FileTree.build(piecesRoot, torrent.pieceLength, layer) : null
-            if (layer && !tree)
+          const layer = torrent.pieceLayers.get(id)
+          if (!layer) return null
+          let tree = trees.get(id)
+          if (tree === undefined) {
+            tree = FileTree.build(piecesRoot, torrent.pieceLength, layer)
+            if (!tree)
               log.warn('piece layer does not match its root', { torrent: torrent.name, root: id })
             trees.set(id, tree)
           }
-          return trees.get(id) ?? null
+          return tree
         },
       }
       // BEP 52: a hybrid torrent is reached by either hash, in plaintext and under MSE alike.

@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import { sep } from 'node:path'
 import type { SeedTorrent } from './torrent.ts'
 
 /**
@@ -14,14 +15,31 @@ interface OpenFile {
   users: number
 }
 
+const openFlags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW
+
+function openFd(path: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.open(path, openFlags, (err, fd) => (err ? reject(err) : resolve(fd))),
+  )
+}
+
 /**
  * An LRU of open file descriptors shared by every torrent, so thousands of files cost at most
  * `max` descriptors. A descriptor in use by a read is never closed under it.
+ *
+ * The web seed's symlink rule (DESIGN, "Web-seed server") holds here too: with a `root`, a file
+ * is opened only if its `realpath` is inside the root's, and the resolved path is opened with
+ * O_NOFOLLOW, so a published companion swapped for a symlink to /etc/shadow is refused, not
+ * served over the peer wire.
  */
 export class FileHandles {
   private files = new Map<string, OpenFile>()
+  private realRoot: Promise<string> | null = null
 
-  constructor(private readonly max = 128) {}
+  constructor(
+    private readonly max = 128,
+    private readonly root?: string,
+  ) {}
 
   get size(): number {
     return this.files.size
@@ -36,9 +54,7 @@ export class FileHandles {
       file = {
         path,
         users: 0,
-        fd: new Promise((resolve, reject) =>
-          fs.open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))),
-        ),
+        fd: this.open(path),
       }
       file.fd.catch(() => this.files.get(path) === file && this.files.delete(path))
     }
@@ -52,6 +68,18 @@ export class FileHandles {
     file.users--
     if (file.users === 0 && this.files.get(file.path) !== file) closeFd(file)
     else this.evict()
+  }
+
+  private async open(path: string): Promise<number> {
+    if (this.root === undefined) return openFd(path)
+    this.realRoot ??= fs.promises.realpath(this.root)
+    const root = await this.realRoot.catch((err: unknown) => {
+      this.realRoot = null // not mounted yet, say: look again next time
+      throw err
+    })
+    const real = await fs.promises.realpath(path)
+    if (!real.startsWith(root + sep)) throw new Error(`${path} resolves outside the mirror root`)
+    return openFd(real)
   }
 
   closeAll(): void {

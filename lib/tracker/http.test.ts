@@ -99,14 +99,29 @@ describe('HTTP tracker', () => {
     expect([...reply.peers.subarray(0, 4)]).toEqual([127, 0, 0, 1])
   })
 
-  it('believes a trusted proxy: ip parameter first, else the last X-Forwarded-For hop', async () => {
+  it('believes a trusted proxy: the last X-Forwarded-For hop, never the client ip parameter', async () => {
     const { base } = await start({ trustedProxies: ['127.0.0.1'] })
     await get(announce(base, 7001), { 'x-forwarded-for': '203.0.113.50, 198.51.100.10' })
-    await get(announce(base, 7002, '&ip=198.51.100.20'))
+    await get(announce(base, 7002, '&ip=198.51.100.20'), { 'x-forwarded-for': '198.51.100.30' })
+    await get(announce(base, 7004, '&ip=198.51.100.21'))
     const d = bencode.decode((await get(announce(base, 7003))).body)
     const peers: string[] = []
     for (let o = 0; o < d.peers.length; o += 6) peers.push(d.peers.subarray(o, o + 4).join('.'))
-    expect(peers.sort()).toEqual(['198.51.100.10', '198.51.100.20'])
+    expect(peers.sort()).toEqual(['127.0.0.1', '198.51.100.10', '198.51.100.30'])
+  })
+
+  it('rate-limits behind a trusted proxy by the address the proxy saw, whatever ip= says', async () => {
+    const { base } = await start({
+      trustedProxies: ['127.0.0.1'],
+      rateLimit: { announces: 120, windowSeconds: 60 },
+    })
+    let refused = 0
+    for (let i = 0; i < 300; i++) {
+      const url = announce(base, 7001, `&ip=198.51.${i >> 8}.${i & 0xff}`)
+      const d = bencode.decode((await get(url, { 'x-forwarded-for': '203.0.113.9' })).body)
+      if (d['failure reason']) refused++
+    }
+    expect(refused).toBe(180)
   })
 
   it('returns the non-compact list for compact=0', async () => {

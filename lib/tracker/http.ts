@@ -16,24 +16,26 @@ export function trackerPath(target: string): 'announce' | 'scrape' | null {
 }
 
 /**
- * The peer's address: the socket's, unless the socket is a trusted proxy, in which case the `ip`
- * parameter or else the last `X-Forwarded-For` entry (the one the proxy itself added).
+ * The peer's address: the socket's, unless the socket is a trusted proxy, in which case the last
+ * `X-Forwarded-For` entry (the one the proxy itself added). The client's own `ip=` parameter never
+ * sets it: a client could name any address, handing other peers a reflection target and escaping
+ * the per-address rate limit, which keys on this address.
  */
 function peerAddress(
   tracker: Tracker,
   remote: string,
   forwardedFor: () => string | undefined,
-  ip: string | undefined,
 ): 4 | 6 {
   const family = parseAddress(remote, address)
   if (family === 0) throw new TrackerError('bad_request', 'no peer address')
   if (tracker.trustedProxies.size === 0) return family
   const key = Buffer.from(address.subarray(0, family === 4 ? 4 : 16)).toString('hex')
   if (!tracker.trustedProxies.has(key)) return family
-  const claimed = ip ?? (forwardedFor() ?? '').split(',').pop()?.trim()
+  const claimed = (forwardedFor() ?? '').split(',').pop()?.trim()
   if (!claimed) return family
   const claimedFamily = parseAddress(claimed, address)
-  if (claimedFamily === 0) throw new TrackerError('bad_request', 'ip is not an IP address')
+  if (claimedFamily === 0)
+    throw new TrackerError('bad_request', 'X-Forwarded-For is not an address')
   return claimedFamily
 }
 
@@ -56,7 +58,7 @@ export function answer(
     }
     if (trackerPath(target) === 'announce') {
       const announce = parseAnnounceQuery(query)
-      const family = peerAddress(tracker, remote, forwardedFor, announce.ip)
+      const family = peerAddress(tracker, remote, forwardedFor)
       return announceReply(tracker.announce(announce, address, family, true), announce.compact)
     }
     return scrapeReply(tracker.scrape(parseScrapeQuery(query)))

@@ -4,7 +4,7 @@ import { parseAddress } from './address.ts'
 import { ConnectionIds, type ConnectionIdOptions } from './connection-id.ts'
 import type { CounterStore } from './counter-store.ts'
 import { TrackerError } from './errors.ts'
-import { handleHttp } from './http.ts'
+import { answer, handleHttp } from './http.ts'
 import { EVENT_STOPPED, type Announce } from './query.ts'
 import { AnnounceRateLimit } from './rate-limit.ts'
 import type { AnnounceReply, ScrapeEntry } from './response.ts'
@@ -432,6 +432,15 @@ export class Tracker {
    */
   handleHttp(req: IncomingMessage, res: ServerResponse): boolean {
     return handleHttp(this, req, res)
+  }
+
+  /**
+   * The bencoded body answering `target` (`/announce?…` or `/scrape?…`) from `remote`, for a
+   * front end that reads HTTP itself; `forwardedFor` is asked only when `remote` is a trusted
+   * proxy.
+   */
+  answerHttp(target: string, remote: string, forwardedFor: () => string | undefined): Buffer {
+    return answer(this, target, remote, forwardedFor)
   }
 
   /** Answer one UDP packet (BEP 15); null when it gets no answer. */

@@ -1,5 +1,5 @@
 import type { Torrent } from '../metainfo/index.ts'
-import { escapeXml } from './xml.ts'
+import { escapeXml, wellFormed } from './xml.ts'
 
 export interface MetalinkInput {
   torrent: Torrent
@@ -13,7 +13,8 @@ export interface MetalinkInput {
   published: Date
 }
 
-const encodePath = (parts: readonly string[]) => parts.map(encodeURIComponent).join('/')
+const encodePath = (parts: readonly string[]) =>
+  parts.map((p) => encodeURIComponent(wellFormed(p))).join('/')
 
 /**
  * A Metalink 4 document (RFC 5854) for one release torrent: one `<file>` per real file (pads

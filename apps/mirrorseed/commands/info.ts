@@ -27,6 +27,7 @@ function asJson(torrent: Torrent) {
     announce: torrent.announce,
     announceList: torrent.announceList,
     webSeeds: torrent.urlList,
+    httpSeeds: torrent.httpSeeds,
     comment: torrent.comment,
     createdBy: torrent.createdBy,
     creationDate: torrent.creationDate,
@@ -56,6 +57,9 @@ function show(file: string, torrent: Torrent): string {
   const tiers = j.announceList.length > 0 ? j.announceList : j.announce ? [[j.announce]] : []
   tiers.forEach((tier, i) => lines.push('', `  Tier #${i + 1}`, ...tier.map((u) => `  ${u}`)))
   if (j.webSeeds.length > 0) lines.push('', 'WEBSEEDS', '', ...j.webSeeds.map((u) => `  ${u}`))
+  // BEP 17 seeds: shown so an admin sees them, as transmission-show does; never used.
+  if (j.httpSeeds.length > 0)
+    lines.push('', 'HTTPSEEDS (BEP 17)', '', ...j.httpSeeds.map((u) => `  ${u}`))
   lines.push('', `FILES`, '')
   const prefix = torrent.multiFile ? `${j.name}/` : ''
   for (const f of j.files) lines.push(`  ${prefix}${f.path} (${formatBytes(f.length)})`)

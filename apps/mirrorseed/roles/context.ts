@@ -5,7 +5,7 @@ import type { LiveTorrent, TorrentFeed } from '../../../lib/publish/index.ts'
 import type { Seeder } from '../../../lib/peer/index.ts'
 import type { Tracker } from '../../../lib/tracker/index.ts'
 import type { WebSeed } from '../../../lib/webseed/index.ts'
-import type { FastRoute } from '../http.ts'
+import type { FastRoute, PlainRoute } from '../http.ts'
 import type { Readiness } from '../health.ts'
 
 /** What every role is started with; each returns its own `close`. */
@@ -15,6 +15,8 @@ export interface RoleContext {
   app: Hono
   /** Exact paths answered before hono (announce, scrape). */
   fastRoutes: Map<string, FastRoute>
+  /** Exact paths answered off the socket with a 200 text/plain body (announce, scrape). */
+  plainRoutes: Map<string, PlainRoute>
   /** Path prefixes answered before hono (the web seed). */
   fastPrefixes: Map<string, FastRoute>
   readiness: Readiness

@@ -6,6 +6,7 @@ export const seederRole: Role = async ({ config, feed, live, ports, services }) 
   const seeder = await startSeeder({
     host: config.host,
     port: config.peerPort,
+    root: config.root,
     maxConnections: config.seeder.maxConnections,
     maxPerIp: config.seeder.maxPerIp,
     uploadSlots: config.seeder.uploadSlots,

@@ -11,7 +11,7 @@ async function seederAddress(address: string): Promise<string> {
 export const trackerRole: Role = async ({
   config,
   database,
-  fastRoutes,
+  plainRoutes,
   feed,
   live,
   ports,
@@ -44,14 +44,9 @@ export const trackerRole: Role = async ({
   })
   await tracker.start()
   services.tracker = tracker
-  const answer = (
-    req: Parameters<typeof tracker.handleHttp>[0],
-    res: Parameters<typeof tracker.handleHttp>[1],
-  ) => {
-    tracker.handleHttp(req, res)
-  }
-  fastRoutes.set('/announce', answer)
-  fastRoutes.set('/scrape', answer)
+  const answer = tracker.answerHttp.bind(tracker)
+  plainRoutes.set('/announce', answer)
+  plainRoutes.set('/scrape', answer)
   const udp = await tracker.startUdp({ host: config.host, port: config.udpPort })
   ports.udp = udp.port
   return async () => {

@@ -1,0 +1,117 @@
+import { connect, type Socket } from 'node:net'
+import { once } from 'node:events'
+import { Hono } from 'hono'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createHttpServer, type HttpFront, type PlainRoute } from './http.ts'
+
+let front: HttpFront
+let port: number
+const sockets: Socket[] = []
+
+beforeEach(async () => {
+  const app = new Hono()
+  app.get('/', (c) => c.text('index page'))
+  app.post('/echo', async (c) => c.text(`echo ${await c.req.text()}`))
+  const answer: PlainRoute = (target, remote, forwardedFor) =>
+    Buffer.from(`${target} from ${remote} via ${forwardedFor() ?? '-'}`)
+  front = createHttpServer(app, new Map(), new Map(), new Map([['/announce', answer]]))
+  port = await front.listen(0, '127.0.0.1')
+})
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy()
+  await front.close(1000)
+})
+
+async function open(): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1')
+  sockets.push(socket)
+  await once(socket, 'connect')
+  return socket
+}
+
+/** Reads from `socket` until `count` whole responses (by Content-Length) are in. */
+function responses(socket: Socket, count: number): Promise<string[]> {
+  let text = ''
+  const out: string[] = []
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('latin1')
+      for (;;) {
+        const end = text.indexOf('\r\n\r\n')
+        if (end < 0) break
+        const length = Number(/content-length: (\d+)/i.exec(text.slice(0, end))?.[1])
+        if (text.length < end + 4 + length) break
+        out.push(text.slice(0, end + 4 + length))
+        text = text.slice(end + 4 + length)
+      }
+      if (out.length < count) return
+      socket.off('data', onData)
+      resolve(out)
+    }
+    socket.on('data', onData)
+    socket.once('error', reject)
+    socket.once('end', () => resolve(out))
+  })
+}
+
+const body = (response: string) => response.slice(response.indexOf('\r\n\r\n') + 4)
+
+describe('the HTTP port: tracker paths off the socket, the rest through node:http', () => {
+  it('answers pipelined announces on one kept-alive connection, in order', async () => {
+    const socket = await open()
+    socket.write('GET /announce?n=1 HTTP/1.1\r\nHost: t\r\n\r\nGET /announce?n=2 HTTP/1.1\r\n')
+    socket.write('Host: t\r\n\r\n')
+    const [first, second] = await responses(socket, 2)
+    expect(first).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+    expect(first).toMatch(/Connection: keep-alive/)
+    expect(body(first)).toBe('/announce?n=1 from 127.0.0.1 via -')
+    expect(body(second)).toBe('/announce?n=2 from 127.0.0.1 via -')
+  })
+
+  it('closes after the answer when the client asks, and for HTTP/1.0', async () => {
+    for (const head of [
+      'GET /announce?x HTTP/1.1\r\nConnection: close\r\n\r\n',
+      'GET /announce?x HTTP/1.0\r\n\r\n',
+    ]) {
+      const socket = await open()
+      socket.write(head)
+      const [response] = await responses(socket, 1)
+      expect(response).toMatch(/Connection: close/)
+      if (!socket.readableEnded) await once(socket, 'end')
+    }
+  })
+
+  it('hands a connection to node:http at its first other request, bytes and body intact', async () => {
+    const socket = await open()
+    socket.write('GET /announce?a HTTP/1.1\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n')
+    socket.write('POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello')
+    socket.write('GET /announce?b HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n')
+    const all = await responses(socket, 4)
+    expect(all.map(body)).toEqual([
+      '/announce?a from 127.0.0.1 via 192.0.2.7',
+      'echo hello',
+      '/announce?b from 127.0.0.1 via -',
+      'index page',
+    ])
+  })
+
+  it('is a plain HTTP server to a real client', async () => {
+    const base = `http://127.0.0.1:${port}`
+    for (let i = 0; i < 3; i++) {
+      const announce = await fetch(`${base}/announce?i=${i}`)
+      expect(announce.headers.get('content-type')).toBe('text/plain')
+      expect(await announce.text()).toBe(`/announce?i=${i} from 127.0.0.1 via -`)
+      expect(await (await fetch(`${base}/`)).text()).toBe('index page')
+    }
+  })
+
+  it('closes idle kept-alive connections when the server closes', async () => {
+    const socket = await open()
+    socket.write('GET /announce?x HTTP/1.1\r\n\r\n')
+    await responses(socket, 1)
+    const ended = once(socket, 'close')
+    await front.close(5000)
+    await ended
+  })
+})

@@ -1,0 +1,105 @@
+import type { Server as HttpServer } from 'node:http'
+import { createServer, type Server, type Socket } from 'node:net'
+import { parsePlainRequest } from './plain-request.ts'
+
+/**
+ * An answer for one path, given the request target, the peer's address and a reader for
+ * `X-Forwarded-For`: the body of a `200 text/plain` (a tracker announce or scrape).
+ */
+export type PlainRoute = (
+  target: string,
+  remote: string,
+  forwardedFor: () => string | undefined,
+) => Buffer
+
+const STATUS = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: '
+const KEEP = '\r\nConnection: keep-alive\r\n\r\n'
+const CLOSE = '\r\nConnection: close\r\n\r\n'
+/** Replies queued to a client that does not read them, before its requests are left unread. */
+const MAX_QUEUED = 1 << 20
+
+function reply(body: Buffer, keepAlive: boolean): Buffer {
+  const head = STATUS + body.length + (keepAlive ? KEEP : CLOSE)
+  const out = Buffer.allocUnsafe(head.length + body.length)
+  out.write(head, 0, 'latin1')
+  body.copy(out, head.length)
+  return out
+}
+
+/**
+ * The TCP side of the HTTP port. Announces and scrapes are most of what a tracker gets, and on
+ * a new connection per request node:http's parser, request and response objects cost more than
+ * the announce itself (bench/tracker.ts, `node --cpu-prof` of `serve` under wrk). So requests for
+ * `routes` are read off the socket here and answered in one write, as opentracker does, with
+ * keep-alive and pipelining; the first request for anything else hands the connection, with the
+ * bytes read so far, to the node:http server, which keeps it from then on.
+ */
+export function plainFront(
+  http: HttpServer,
+  routes: ReadonlyMap<string, PlainRoute>,
+  idleMs: number,
+): { server: Server; plain: Set<Socket> } {
+  const plain = new Set<Socket>()
+
+  const handOff = (socket: Socket, onData: (chunk: Buffer) => void, rest: Buffer) => {
+    plain.delete(socket)
+    socket.removeListener('data', onData)
+    socket.removeListener('error', onError)
+    socket.removeListener('timeout', onTimeout)
+    socket.setTimeout(0)
+    socket.pause()
+    if (rest.length > 0) socket.unshift(rest)
+    http.emit('connection', socket)
+    // node:http reads from the socket's handle once resumed; the unshifted bytes come first.
+    socket.resume()
+  }
+
+  const server = createServer({ noDelay: true }, (socket) => {
+    plain.add(socket)
+    const remote = socket.remoteAddress ?? ''
+    let pending: Buffer | undefined
+    const onData = (chunk: Buffer) => {
+      let data = pending === undefined ? chunk : Buffer.concat([pending, chunk])
+      pending = undefined
+      while (data.length > 0) {
+        const request = parsePlainRequest(data, routes)
+        if (request === 'partial') {
+          pending = data
+          return
+        }
+        if (request === null) return handOff(socket, onData, data)
+        const mark = request.target.indexOf('?')
+        const route = routes.get(mark < 0 ? request.target : request.target.slice(0, mark))!
+        const body = route(request.target, remote, request.forwardedFor)
+        if (!request.keepAlive) {
+          plain.delete(socket)
+          socket.removeListener('data', onData)
+          socket.end(reply(body, false))
+          return
+        }
+        socket.write(reply(body, true))
+        data = data.subarray(request.length)
+      }
+      if (socket.writableLength > MAX_QUEUED) {
+        socket.pause()
+        socket.once('drain', () => socket.resume())
+      }
+    }
+    socket.on('data', onData)
+    socket.on('error', onError)
+    socket.on('close', () => plain.delete(socket))
+    socket.setTimeout(idleMs, onTimeout)
+  })
+  // node:http starts tracking its connections (closeIdleConnections, header timeouts) on
+  // 'listening'; it never listens itself here.
+  server.on('listening', () => http.emit('listening'))
+  return { server, plain }
+}
+
+function onError(this: Socket): void {
+  this.destroy()
+}
+
+function onTimeout(this: Socket): void {
+  this.destroy()
+}
