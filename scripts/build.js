@@ -9,7 +9,16 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 process.chdir(root)
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+let tsc
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+} catch {
+  // `npm ci --omit=dev` runs `prepare` too, without the compiler.
+  process.stderr.write(
+    'mirrorseed: building needs the development dependencies: run `npm ci` (then, if you wish, `npm prune --omit=dev`)\n',
+  )
+  process.exit(1)
+}
 rmSync('dist', { recursive: true, force: true })
 const run = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
 if (run.status !== 0) process.exit(run.status ?? 1)

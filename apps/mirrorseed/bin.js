@@ -29,7 +29,9 @@ function sourcesNewer(than) {
       continue // an image holds no sources: the build is all there is
     }
     for (const name of names) {
-      if (!/\.(ts|tsx|js)$/.test(name) || name === 'mirrorseed/bin.js') continue
+      // What the build compiles: no tests, not this launcher.
+      if (!/\.(ts|tsx|js)$/.test(name) || /\.test\.tsx?$/.test(name)) continue
+      if (name === 'mirrorseed/bin.js') continue
       if (statSync(at(`${dir}/${name}`)).mtimeMs > than) return true
     }
   }
