@@ -339,8 +339,10 @@ describe.each(databaseKinds)('publish order on %s', (_name, kind) => {
       // The database refuses every new torrent, as a full disk or a lost connection would.
       await database.db.execute(
         sql.raw(`create function refuse_torrent() returns trigger language plpgsql as
-          $$ begin raise exception 'refused by the test'; end $$;
-          create trigger refuse_torrent before insert on torrents
+          $$ begin raise exception 'refused by the test'; end $$`),
+      )
+      await database.db.execute(
+        sql.raw(`create trigger refuse_torrent before insert on torrents
           for each row execute function refuse_torrent()`),
       )
       const publisher = new Publisher({ config: fixtureConfig(tree.root), database })
