@@ -16,7 +16,8 @@ export function runCli(
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...options.env },
+      // The DHT joins through loopback only (nothing answers there): tests never reach out.
+      env: { MIRRORSEED_DHT_BOOTSTRAP: '127.0.0.1:9', ...process.env, ...options.env },
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -21,8 +21,14 @@ settings.update(json.loads(os.environ.get('LT_SETTINGS', '{}')))
 if mode == 'seed':
   settings.update({'unchoke_slots_limit': int(sys.argv[7]), 'listen_interfaces': '127.0.0.1:' + sys.argv[8]})
 sessions, handles = [], []
+t0 = time.time()
 for i in range(count):
   ses = lt.session(settings)
+  # A torrent added before the session's DHT node is up is not announced to the DHT for
+  # dht_announce_interval (15 min); a long-running client (qBittorrent) has its DHT up long
+  # before a user adds a magnet, so wait for it as they would.
+  while settings.get('enable_dht') and not ses.is_dht_running() and time.time() - t0 < 10:
+    time.sleep(0.02)
   if source.startswith('magnet:'):
     atp = lt.parse_magnet_uri(source)
   else:
@@ -44,13 +50,17 @@ start = time.time()
 done = [None] * count
 last = [time.time()] * count
 first = [None] * count
+transports = set()
 def report(ok):
   each = [h.status().total_payload_download for h in handles]
   total = sum(each)
   s = handles[0].status()
   print(json.dumps({'ok': ok, 'seconds': done, 'bytes': total, 'each': each, 'elapsed': time.time() - start,
-    'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers, 'firstByte': first}), flush=True)
+    'state': str(s.state), 'progress': s.progress, 'peers': s.num_peers, 'firstByte': first,
+    'transports': sorted(transports)}), flush=True)
 while time.time() - start < timeout:
+  for p in handles[0].get_peer_info():
+    transports.add('utp' if int(p.flags) & (1 << 17) else 'tcp')  # peer_info::utp_socket
   for i, h in enumerate(handles):
     if first[i] is None and h.status().total_payload_download > 0:
       first[i] = time.time() - start
@@ -81,6 +91,8 @@ export interface LibtorrentResult {
   elapsed: number
   /** Per session, seconds to the first payload byte (null if none came). */
   firstByte: Array<number | null>
+  /** How the first session reached its peers: 'tcp', 'utp' or both. */
+  transports: string[]
   [key: string]: unknown
 }
 

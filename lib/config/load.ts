@@ -38,6 +38,8 @@ const envKeys: Record<string, string[]> = {
   MIRRORSEED_ROLES: ['roles'],
   MIRRORSEED_MIN_SIZE: ['release', 'minSize'],
   MIRRORSEED_STATS_FLUSH_SECONDS: ['stats', 'flushSeconds'],
+  MIRRORSEED_DHT_ENABLED: ['dht', 'enabled'],
+  MIRRORSEED_DHT_BOOTSTRAP: ['dht', 'bootstrap'],
   DATABASE_URL: ['databaseUrl'],
 }
 
@@ -58,7 +60,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const key = path[path.length - 1]
     let value: unknown = raw
     if (numericKeys.has(key)) value = /^\d+$/.test(raw) ? Number(raw) : raw
-    if (key === 'roles') value = raw.split(',').map((r) => r.trim())
+    if (key === 'roles' || key === 'bootstrap') value = raw.split(',').map((r) => r.trim())
+    if (key === 'enabled') value = raw === 'true' ? true : raw === 'false' ? false : raw
     let target = out
     for (const segment of path.slice(0, -1)) target = target[segment] ??= {}
     target[key] = value

@@ -43,6 +43,33 @@ const seederSchema = z.strictObject({
   openFiles: z.number().int().min(1).default(64),
 })
 
+/**
+ * The public DHT routers libtorrent, Transmission and qBittorrent start from (BEP 5 leaves the
+ * choice to the client).
+ */
+const publicDhtRouters = [
+  'router.bittorrent.com:6881',
+  'router.utorrent.com:6881',
+  'dht.transmissionbt.com:6881',
+  'dht.libtorrent.org:25401',
+]
+
+/** A DHT node as BEP 5 clients list them: `host:port`. */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, 'must be host:port')
+  .refine((s) => {
+    const n = Number(s.slice(s.lastIndexOf(':') + 1))
+    return n >= 1 && n <= 65535
+  }, 'port must be 1-65535')
+
+const dhtSchema = z.strictObject({
+  /** Be a DHT node (BEP 5) on the peer port's UDP socket; turn off for private deployments. */
+  enabled: z.boolean().default(true),
+  /** Nodes to join the DHT through: the public routers clients use, unless set. */
+  bootstrap: z.array(hostPort).default(publicDhtRouters),
+})
+
 const releaseSchema = z.strictObject({
   /** Smallest file that counts as an artifact, in bytes. */
   minSize: z
@@ -121,6 +148,7 @@ export const configSchema = z.strictObject({
   watch: watchSchema.default(watchSchema.parse({})),
   tracker: trackerSchema.default(trackerSchema.parse({})),
   seeder: seederSchema.default(seederSchema.parse({})),
+  dht: dhtSchema.default(dhtSchema.parse({})),
   mirrors: mirrorsSchema.default(mirrorsSchema.parse({})),
   stats: statsSchema.default(statsSchema.parse({})),
 })

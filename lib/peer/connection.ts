@@ -18,6 +18,7 @@ import {
   encodeHashes,
   encodeHashReject,
   encodePieceHeader,
+  encodePort,
   encodeReject,
   HAVE_ALL,
   KEEPALIVE,
@@ -58,6 +59,8 @@ export interface ConnectionContext {
   closed(conn: PeerConnection): void
   /** Counts BEP 52 hash requests answered with hashes. */
   hashesServed: number
+  /** Our DHT node's UDP port when the DHT is on (BEP 5 handshake bit and `port` message). */
+  dhtPort: number | null
 }
 
 /** Requests we queue per peer; libtorrent and aria2 keep well under this outstanding. */
@@ -265,7 +268,8 @@ export class PeerConnection implements ChokePeer {
     // disconnects a peer that claims v2 on a torrent without v2 metadata.
     const v2 = torrent.infoHashV2 !== null
     const reply = v2 && hs.v2 ? truncatedV2(torrent.infoHashV2!) : hs.infoHash
-    this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2 }))
+    const dht = this.ctx.dhtPort !== null
+    this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2, dht }))
     if (hs.extended) {
       const payload = encodeExtensionHandshake({
         metadataSize: torrent.info.length,
@@ -275,6 +279,8 @@ export class PeerConnection implements ChokePeer {
       this.send(encodeExtended(0, payload))
     }
     this.send(this.fast ? HAVE_ALL : seeded.bitfield)
+    // BEP 5: a peer that runs a DHT node learns ours from the `port` message and adds it.
+    if (dht && hs.dht) this.send(encodePort(this.ctx.dhtPort!))
     this.stream.uncork()
     return true
   }

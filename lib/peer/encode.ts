@@ -5,7 +5,7 @@ import { MessageId, PROTOCOL, type BlockRef, type HashRequest } from './wire.ts'
 export function encodeHandshake(
   infoHash: Buffer,
   peerId: Buffer,
-  opts: { fast: boolean; extended: boolean; v2: boolean },
+  opts: { fast: boolean; extended: boolean; v2: boolean; dht?: boolean },
 ): Buffer {
   const buf = Buffer.alloc(68)
   buf[0] = 19
@@ -13,6 +13,7 @@ export function encodeHandshake(
   if (opts.extended) buf[20 + 5] |= 0x10 // BEP 10
   if (opts.fast) buf[20 + 7] |= 0x04 // BEP 6
   if (opts.v2) buf[20 + 7] |= 0x10 // BEP 52 upgrade bit
+  if (opts.dht) buf[20 + 7] |= 0x01 // BEP 5
   infoHash.copy(buf, 28)
   peerId.copy(buf, 48)
   return buf
@@ -41,6 +42,15 @@ function indexMessage(id: number, index: number): Buffer {
 
 export function encodeHave(index: number): Buffer {
   return indexMessage(MessageId.have, index)
+}
+
+/** BEP 5 `port`: the UDP port our DHT node listens on. */
+export function encodePort(port: number): Buffer {
+  const buf = Buffer.alloc(7)
+  buf.writeUInt32BE(3, 0)
+  buf[4] = MessageId.port
+  buf.writeUInt16BE(port, 5)
+  return buf
 }
 
 export function encodeAllowedFast(index: number): Buffer {

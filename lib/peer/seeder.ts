@@ -1,13 +1,16 @@
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { randomBytes } from 'node:crypto'
+import { DhtNode } from '../dht/index.ts'
 import { log } from '../log/index.ts'
 import { swarmKeys, trackerKeyHex } from '../metainfo/index.ts'
+import { UtpServer } from '../utp/index.ts'
 import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
 import { FileTree } from './merkle.ts'
 import { streamKeyHash } from './mse.ts'
+import { listenPeerPort } from './port.ts'
 import { TokenBucket } from './rate.ts'
 import { ChunkCache, FileHandles, TorrentStorage } from './storage.ts'
 import type { SeedTorrent } from './torrent.ts'
@@ -35,6 +38,15 @@ export interface SeederOptions {
   handshakeTimeoutMs?: number
   /** Round length for unchoke rotation. */
   rotateMs?: number
+  /** Accept uTP (BEP 29) on the peer port's UDP socket; on by default. */
+  utp?: boolean
+  /** Be a DHT node (BEP 5) on the peer port's UDP socket; off unless given. */
+  dht?: {
+    /** host:port of the nodes to start from. */
+    bootstrap: string[]
+    /** The address get_peers answers with for our torrents: the seeder's public IP. */
+    address: string
+  } | null
 }
 
 export interface TorrentStats {
@@ -56,8 +68,10 @@ export interface SeederStats {
 }
 
 export interface Seeder {
-  /** The port actually listened on (useful with port 0). */
+  /** The port actually listened on, TCP and UDP (useful with port 0). */
   readonly port: number
+  /** Our DHT node's id, null when the DHT is off. */
+  readonly dhtNodeId: Buffer | null
   readonly peerId: Buffer
   /** Seed `torrent`; `filePaths[i]` is the file on disk of `torrent.files[i]`, null for pad files. */
   add(torrent: SeedTorrent, filePaths: ReadonlyArray<string | null>): void
@@ -110,6 +124,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     bucket,
     choker,
     hashesServed: 0,
+    dhtPort: null as number | null,
     lookup: (infoHash: Buffer) => byHash.get(hex(infoHash)),
     streamKey: (req2Hex: string) => streamKeys.get(req2Hex),
     closed(conn: PeerConnection) {
@@ -131,18 +146,42 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     connections.add(new PeerConnection(stream, address, ctx))
   }
 
-  const server = net.createServer({ noDelay: true }, (socket) =>
+  const { server, udp, port } = await listenPeerPort(options.host, options.port ?? 6881, (socket) =>
     accept(socket, socket.remoteAddress ?? '?'),
   )
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 6881, options.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
   server.on('error', (err) => log.error('seeder listener failed', { error: err }))
+  udp.on('error', (err) => log.warn('seeder udp socket error', { error: err }))
+
+  const utp =
+    options.utp === false
+      ? null
+      : new UtpServer({
+          send: (buf, toPort, toHost) => udp.send(buf, toPort, toHost),
+          maxConnections,
+          maxPerIp,
+        })
+  utp?.on('connection', (stream) => accept(stream, stream.remoteAddress))
+  // BEP 5's compact peers are IPv4; the DHT runs on an IPv4 socket only (BEP 32 is not done).
+  if (options.dht && !net.isIPv4(options.dht.address))
+    log.warn('dht off: the seeder address is not IPv4', { address: options.dht.address })
+  const dht =
+    options.dht && udp.address().family === 'IPv4' && net.isIPv4(options.dht.address)
+      ? new DhtNode({ socket: udp, port, ...options.dht })
+      : null
+  ctx.dhtPort = dht ? port : null
+  // One socket, three kinds of datagram (as libtorrent tells them apart): a bencoded DHT
+  // message starts with 'd', a uTP packet with its type and version 1 (0x01 ... 0x41);
+  // anything else is nobody's.
+  udp.on('message', (buf, rinfo) => {
+    if (buf.length === 0) return
+    try {
+      if (buf[0] === 0x64) dht?.receive(buf, rinfo.address, rinfo.port)
+      else utp?.receive(buf, rinfo.address, rinfo.port)
+    } catch (err) {
+      // A datagram is a stranger's input: whatever it trips over loses that datagram only.
+      log.warn('peer port datagram dropped', { from: rinfo.address, error: err as Error })
+    }
+  })
 
   // One sweep for every connection instead of a timer each: handshake and idle timeouts,
   // keep-alives (BEP 3: "Keepalives are generally sent once every two minutes").
@@ -159,12 +198,17 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const rotation = setInterval(() => choker.rotate(), options.rotateMs ?? 10_000)
   rotation.unref()
 
-  const port = (server.address() as net.AddressInfo).port
-  log.info('seeder listening', { host: options.host ?? '::', port })
+  log.info('seeder listening', {
+    host: options.host ?? '::',
+    port,
+    utp: utp !== null,
+    dht: dht !== null,
+  })
 
   return {
     port,
     peerId,
+    dhtNodeId: dht?.nodeId ?? null,
     add(torrent, filePaths) {
       const storage = new TorrentStorage(torrent, filePaths, handles)
       const trees = new Map<string, FileTree | null>()
@@ -194,16 +238,22 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
           return tree
         },
       }
-      // BEP 52: a hybrid torrent is reached by either hash, in plaintext and under MSE alike.
+      // BEP 52: a hybrid torrent is reached by either hash, in plaintext and under MSE alike,
+      // and announced to the DHT under both (libtorrent looks up the truncated v2 hash too).
       for (const h of swarmKeys(torrent)) {
         byHash.set(hex(h), seeded)
         streamKeys.set(hex(streamKeyHash(h)), Buffer.from(h))
+        dht?.announce(Buffer.from(h))
       }
     },
     remove(infoHash) {
       const seeded = byHash.get(hex(infoHash.subarray(0, 20)))
       if (!seeded) return
-      for (const [k, v] of byHash) if (v === seeded) byHash.delete(k)
+      for (const [k, v] of byHash)
+        if (v === seeded) {
+          byHash.delete(k)
+          dht?.unannounce(Buffer.from(k, 'hex'))
+        }
       for (const [k, v] of streamKeys) if (byHash.get(hex(v)) === undefined) streamKeys.delete(k)
       for (const conn of [...seeded.peers]) conn.close('torrent removed')
       cache.drop(seeded.key)
@@ -234,7 +284,10 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
       clearInterval(rotation)
       const closing = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const conn of [...connections]) conn.close('seeder closing')
+      utp?.close()
+      await dht?.close()
       await closing
+      await new Promise<void>((resolve) => udp.close(() => resolve()))
       handles.closeAll()
     },
   }

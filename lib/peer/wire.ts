@@ -50,6 +50,8 @@ export interface Handshake {
   extended: boolean
   /** BEP 52: reserved[7] & 0x10, the peer can upgrade a hybrid torrent to v2 */
   v2: boolean
+  /** BEP 5: reserved[7] & 0x01, the peer runs a DHT node and takes a `port` message */
+  dht: boolean
 }
 
 export interface BlockRef {
@@ -121,6 +123,7 @@ export function parseHandshake(buf: Buffer): Handshake {
     fast: (reserved[7] & 0x04) !== 0,
     extended: (reserved[5] & 0x10) !== 0,
     v2: (reserved[7] & 0x10) !== 0,
+    dht: (reserved[7] & 0x01) !== 0,
   }
 }
 

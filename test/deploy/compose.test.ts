@@ -43,7 +43,12 @@ describe('docker-compose.yml', () => {
   })
 
   it('publishes the tracker, web seed and seeder ports', () => {
-    expect(service.ports.sort()).toEqual(['6881:6881/tcp', '6969:6969/tcp', '6969:6969/udp'])
+    expect(service.ports.sort()).toEqual([
+      '6881:6881/tcp',
+      '6881:6881/udp',
+      '6969:6969/tcp',
+      '6969:6969/udp',
+    ])
   })
 
   it('mounts the mirror tree and keeps data on named volumes', () => {
@@ -67,7 +72,7 @@ describe('docker-compose.yml', () => {
     expect(bases.length).toBeGreaterThanOrEqual(2) // multi-stage
     for (const base of bases) expect(base).toMatch(/^node:(20|22|24|26)-/)
     expect(dockerfile).toMatch(/^USER node$/m)
-    expect(dockerfile).toMatch(/^EXPOSE 6969\/tcp 6969\/udp 6881\/tcp$/m)
+    expect(dockerfile).toMatch(/^EXPOSE 6969\/tcp 6969\/udp 6881\/tcp 6881\/udp$/m)
     // Everything the entrypoint imports is copied into the image.
     for (const dir of ['apps', 'lib', 'migrations'])
       expect(dockerfile).toContain(`COPY ${dir} ./${dir}`)

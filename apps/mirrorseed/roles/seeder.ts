@@ -1,6 +1,21 @@
 import { Announcer, startSeeder } from '../../../lib/peer/index.ts'
 import type { LiveTorrent } from '../../../lib/publish/index.ts'
+import { log } from '../../../lib/log/index.ts'
 import type { Role } from './context.ts'
+import { seederAddress } from './tracker.ts'
+
+/**
+ * The DHT answers get_peers with the seeder's public IP. A name that does not resolve leaves the
+ * DHT off with a warning rather than stopping the seeder, which works without it.
+ */
+async function dhtOptions(bootstrap: string[], publicAddress: string) {
+  try {
+    return { bootstrap, address: await seederAddress(publicAddress) }
+  } catch (err) {
+    log.warn('dht off: publicAddress does not resolve', { publicAddress, error: err as Error })
+    return null
+  }
+}
 
 export const seederRole: Role = async ({ config, feed, live, ports, services }) => {
   const seeder = await startSeeder({
@@ -12,6 +27,7 @@ export const seederRole: Role = async ({ config, feed, live, ports, services }) 
     uploadSlots: config.seeder.uploadSlots,
     uploadRate: config.seeder.uploadRate || undefined,
     openFiles: config.seeder.openFiles,
+    dht: config.dht.enabled ? await dhtOptions(config.dht.bootstrap, config.publicAddress) : null,
   })
   ports.peer = seeder.port
   services.seeder = seeder

@@ -4,7 +4,7 @@ import { DbCounterStore, Tracker } from '../../../lib/tracker/index.ts'
 import type { Role } from './context.ts'
 
 /** The seeder's address as the tracker hands it out: an IP, so a hostname is resolved once. */
-async function seederAddress(address: string): Promise<string> {
+export async function seederAddress(address: string): Promise<string> {
   return isIP(address) ? address : (await lookup(address)).address
 }
 
