@@ -118,80 +118,96 @@ export async function aria2cCrowd(
 }
 
 /**
- * python3-libtorrent sessions, one per downloader, in one process: DHT, LSD, UPnP and NAT-PMP
- * off (loopback only), uTP off (our seeder speaks TCP; libtorrent would try uTP first). Peers come
- * from the torrent's tracker. libtorrent hash-checks every piece, so a completed session holds
- * the release intact.
+ * python3-libtorrent downloaders, one process each as users run them (libtorrent caches UDP
+ * tracker connection ids per process, which would make sessions sharing one process announce
+ * with another socket's id). DHT, LSD, UPnP and NAT-PMP are off (loopback only), uTP off (our
+ * seeder speaks TCP; libtorrent would try uTP first). Peers come from the torrent's trackers.
+ * Each process starts its session, says `ready`, adds the torrent on `go`, prints `done` with
+ * the seconds it took, and stops `seedSeconds` later or on `stop`. libtorrent hash-checks every
+ * piece, so a completed download holds the release intact.
  */
-const ltCrowdScript = String.raw`
-import sys, time, json, libtorrent as lt
-source, save, count, seed_seconds, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
-settings = {
+const ltLeecherScript = String.raw`
+import sys, time, select, libtorrent as lt
+source, save, seed_seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+ses = lt.session({
   'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False,
   'enable_upnp': False, 'enable_natpmp': False, 'alert_mask': 0,
   'allow_multiple_connections_per_ip': True,
   'enable_outgoing_utp': False, 'enable_incoming_utp': False,
-}
-sessions, handles = [], []
+})
+atp = lt.add_torrent_params()
+atp.ti = lt.torrent_info(source)
+atp.save_path = save
+print('ready', flush=True)
+sys.stdin.readline()
 start = time.time()
-for i in range(count):
-  ses = lt.session(settings)
-  atp = lt.add_torrent_params()
-  atp.ti = lt.torrent_info(source)
-  atp.save_path = save + '/' + str(i)
-  handles.append(ses.add_torrent(atp)); sessions.append(ses)
-done = [None] * count
-while time.time() - start < timeout:
-  now = time.time() - start
-  for i, h in enumerate(handles):
-    if done[i] is None and h.status().is_seeding:
-      done[i] = now
-    elif done[i] is not None and now - done[i] > seed_seconds and not h.status().paused:
-      h.pause()
-  if all(d is not None for d in done):
+h = ses.add_torrent(atp)
+done = None
+while True:
+  if done is None and h.status().is_seeding:
+    done = time.time() - start
+    print('done', done, flush=True)
+  if done is not None and time.time() - start - done > seed_seconds:
     break
-  time.sleep(0.05)
-print(json.dumps({'seconds': done}), flush=True)
-for h in handles:
-  h.pause()
-time.sleep(0.5)
+  if select.select([sys.stdin], [], [], 0.05)[0]:
+    break
+h.pause()
+time.sleep(0.3)
 `
 
-export function libtorrentCrowd(
+export async function libtorrentCrowd(
   torrentPath: string,
   work: string,
   options: CrowdOptions,
 ): Promise<CrowdResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
+  const seconds: Array<number | null> = Array.from({ length: options.count }, () => null)
+  const children = Array.from({ length: options.count }, (_, i) =>
+    spawn(
       systemPython,
-      [
-        '-c',
-        ltCrowdScript,
-        torrentPath,
-        work,
-        String(options.count),
-        String(options.seedSeconds),
-        String(options.timeoutSeconds),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
+      ['-c', ltLeecherScript, torrentPath, path.join(work, String(i)), String(options.seedSeconds)],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    ),
+  )
+  const lines = children.map((child) => {
     let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    child.on('error', reject)
-    child.on('close', () => {
-      try {
-        const { seconds } = JSON.parse(out.trim().split('\n')[0]) as {
-          seconds: Array<number | null>
-        }
-        resolve({ seconds, intact: seconds.map((s) => s !== null) })
-      } catch {
-        reject(new Error(`libtorrent crowd failed: ${err || out}`))
-      }
+    const waiters: Array<() => void> = []
+    child.stdout!.on('data', (d) => {
+      out += d
+      for (const w of waiters.splice(0)) w()
     })
+    return {
+      text: () => out,
+      changed: () => new Promise<void>((r) => waiters.push(r)),
+    }
   })
+  const exited = children.map((c) => new Promise((r) => c.once('close', r)))
+  // Every session is up before any download starts: the crowd arrives together.
+  await Promise.all(
+    lines.map(async (l, i) => {
+      while (!l.text().includes('ready')) {
+        if (children[i].exitCode !== null) throw new Error('libtorrent leecher exited')
+        await Promise.race([l.changed(), exited[i]])
+      }
+    }),
+  )
+  for (const child of children) child.stdin!.write('go\n')
+  const start = performance.now()
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      lines.forEach((l, i) => {
+        const m = /done ([\d.]+)/.exec(l.text())
+        if (m && seconds[i] === null) seconds[i] = Number(m[1])
+      })
+      const late = performance.now() - start > options.timeoutSeconds * 1000
+      if (seconds.every((s) => s !== null) || late) {
+        clearInterval(poll)
+        resolve()
+      }
+    }, 50)
+  })
+  for (const child of children) if (child.exitCode === null) child.stdin!.end('stop\n')
+  await Promise.all(exited)
+  return { seconds, intact: seconds.map((s) => s !== null) }
 }
 
 /**

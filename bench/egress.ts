@@ -23,7 +23,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { decode, encode, type BencodeDict } from '../lib/bencode/index.ts'
 import { parseTorrent } from '../lib/metainfo/index.ts'
-import { ready, startServe } from '../test/cli.ts'
+import { freePort } from '../test/aria2c.ts'
+import { ready, startServe, type RunningServe } from '../test/cli.ts'
 import { buildGentooTree, treeArgs, type FixtureRelease } from '../test/fixtures/mirror-tree.ts'
 import {
   aria2cCrowd,
@@ -60,6 +61,31 @@ interface Run {
   completed: number
   count: number
   detail: string
+}
+
+/**
+ * `serve` on the tree, always on the same HTTP port: the published .torrent carries the announce
+ * and web-seed URLs of the first run, and a restart does not rewrite them.
+ */
+async function startOurs(): Promise<RunningServe> {
+  const portFile = path.join(treeRoot, 'http-port')
+  if (!existsSync(portFile)) await writeFile(portFile, String(await freePort()))
+  const port = (await readFile(portFile, 'utf8')).trim()
+  const serve = await startServe(
+    [
+      ...treeArgs({ root: treeRoot }),
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      port,
+      '--udp-port',
+      port,
+    ],
+    // The DHT stays on, as shipped, but joins through loopback only: the benchmark never reaches out.
+    { env: { MIRRORSEED_DHT_BOOTSTRAP: '127.0.0.1:9' } },
+  )
+  await ready(serve)
+  return serve
 }
 
 /** The release under test, its .torrent as `serve` publishes it, and its size. */
@@ -152,9 +178,8 @@ async function mirrorseed(
   size: number,
   options: CrowdOptions,
 ): Promise<Run> {
-  const serve = await startServe([...treeArgs({ root: treeRoot }), '--data-dir', dataDir])
+  const serve = await startOurs()
   try {
-    await ready(serve)
     const result = await runCrowd(client, torrentPath, rel, options)
     const text = await (await fetch(`${serve.url}/metrics`)).text()
     const origin = metric(text, 'mirrorseed_origin_bytes_total')
@@ -211,9 +236,7 @@ async function main(): Promise<void> {
   const { release: rel, torrentPath } = await release()
   if (!existsSync(torrentPath)) {
     // The first `serve` publishes the tree: hash it once before any crowd starts.
-    const serve = await startServe([...treeArgs({ root: treeRoot }), '--data-dir', dataDir])
-    await ready(serve)
-    await serve.stop()
+    await (await startOurs()).stop()
   }
   const size = parseTorrent(await readFile(torrentPath)).length
   console.log(

@@ -6,14 +6,16 @@
  * The tree: `--releases` Gentoo-style release directories (an artifact and four companions each)
  * among small files spread over many directories, as a mirror's metadata and logs are. Artifacts
  * are sparse files: the scan reads entries and stats, never data, so their bytes do not matter.
- * `find -printf '%s %T@ %i'` stats every file and is the floor a tree walk in C reaches.
+ * `find -printf '%s %T@ %i'` stats every file and is the floor a tree walk in C reaches. The scan
+ * runs with the Gentoo profile pinned, and with `profile: auto` (every folder's layout detected
+ * from its file names), to show what detection costs.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { resolveProfile, scanReleases } from '../lib/release/index.ts'
+import { ProfileSelector, resolveProfile, scanReleases } from '../lib/release/index.ts'
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +67,14 @@ try {
   const rescans: number[] = []
   for (let i = 0; i < 5; i++) rescans.push((await time(() => scanReleases(root, { profile })))[0])
   const rescan = rescans.sort((a, b) => a - b)[2]
+  const selector = new ProfileSelector({ profile: 'auto' })
+  const autos: number[] = []
+  for (let i = 0; i < 5; i++) autos.push((await time(() => scanReleases(root, { selector })))[0])
+  const auto = autos.sort((a, b) => a - b)[2]
+  const detected = await scanReleases(root, { selector })
+  if (detected.releases.some((r) => r.profile !== 'gentoo')) {
+    throw new Error('profile auto took a Gentoo release folder for another layout')
+  }
   const finds: number[] = []
   for (let i = 0; i < 5; i++) {
     const [ms] = await time(async () =>
@@ -82,8 +92,10 @@ try {
   console.log(
     `mirrorseed scan, median of 5: ${rescan.toFixed(1)} ms (${Math.round(made / (rescan / 1000))} files/s)`,
   )
+  console.log(`mirrorseed scan, profile auto, median of 5: ${auto.toFixed(1)} ms`)
   console.log(`find -printf (stat each file), median of 5: ${find.toFixed(1)} ms`)
   console.log(`ratio mirrorseed/find: ${(rescan / find).toFixed(2)}`)
+  console.log(`ratio mirrorseed auto/find: ${(auto / find).toFixed(2)}`)
 } finally {
   await rm(root, { recursive: true, force: true })
 }

@@ -133,7 +133,8 @@ describe.skipIf(!mktorrent.found)(`seeder interop ${mktorrent.reason}`, () => {
           'dht-enabled': false,
           'lpd-enabled': false,
           'pex-enabled': false,
-          'utp-enabled': false,
+          // Transmission's default: it dials uTP first (libutp), which the seeder accepts.
+          'utp-enabled': true,
         }),
       )
       // transmission-cli keeps seeding after the download: stop it once every file is complete.

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { connect } from 'node:net'
 import { ready, runCli, startServe, type RunningServe } from './cli.ts'
 import { databaseKinds } from './databases.ts'
 
@@ -82,6 +83,33 @@ describe('mirrorseed serve', () => {
       expect(await serve.stop(signal)).toBe(0)
       expect(serve.log()).toContain('stopped')
     }
+  })
+
+  it('listens for peers on --peer-host while HTTP stays on --host', async () => {
+    const serve = await startServe(
+      [
+        '--root',
+        folder(),
+        '--data-dir',
+        folder(),
+        '--host',
+        '127.0.0.1',
+        '--peer-host',
+        '127.0.0.2',
+      ],
+      { env: { DATABASE_URL: '' } },
+    )
+    running.push(serve)
+    const reach = (host: string) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(serve.peerPort!, host)
+        socket.once('connect', () => resolve(true)).once('error', () => resolve(false))
+        socket.once('close', () => socket.destroy())
+        setTimeout(() => socket.destroy(), 2000).unref()
+      })
+    expect(await reach('127.0.0.2')).toBe(true)
+    expect(await reach('127.0.0.1')).toBe(false)
+    expect((await fetch(`${serve.url}/healthz`)).status).toBe(200)
   })
 
   it('stops at start-up with one line naming a bad setting', async () => {

@@ -12,6 +12,7 @@ import { seederRole } from './roles/seeder.ts'
 import { trackerRole } from './roles/tracker.ts'
 import { webSeedRole } from './roles/webseed.ts'
 import { startCounters } from './roles/counters.ts'
+import { egressByTorrent } from './roles/egress.ts'
 import { startMirrorChecks } from '../../lib/mirrors/index.ts'
 import {
   applianceMetrics,
@@ -94,6 +95,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
               },
             seeder: () => services.seeder?.stats(),
             webSeed: () => services.webSeed?.stats(),
+            egress: () => egressByTorrent(services),
             scans: () => (config.roles.includes('generator') ? scans : undefined),
             background: backgroundFailures,
           }),

@@ -32,6 +32,7 @@ export function addSharedOptions(command: Command): Command {
     .option('--udp-port <n>', 'UDP tracker port', integer('--udp-port'))
     .option('--peer-port <n>', 'seeder port', integer('--peer-port'))
     .option('--host <addr>', 'address to listen on')
+    .option('--peer-host <addr>', 'address the seeder listens on (default: --host)')
 }
 
 export interface SharedOptions {
@@ -46,12 +47,14 @@ export interface SharedOptions {
   udpPort?: number
   peerPort?: number
   host?: string
+  peerHost?: string
 }
 
 /** The configuration with the shared flags applied on top of file and environment. */
 export function configFrom(options: SharedOptions): ResolvedConfig {
-  const { config: file, minSize, ...rest } = options
+  const { config: file, minSize, peerHost, ...rest } = options
   const overrides: ConfigOverrides = { ...rest }
   if (minSize !== undefined) overrides.release = { minSize }
+  if (peerHost !== undefined) overrides.seeder = { host: peerHost }
   return loadConfig({ file, overrides })
 }

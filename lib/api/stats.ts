@@ -3,6 +3,14 @@ import { z } from 'zod'
 import { mirrors, statsDaily, torrents, torrentStats, type DatabaseHandle } from '../db/index.ts'
 import { endpoint, type Endpoint } from './route.ts'
 
+const egressJson = z.object({
+  originBytes: z.number().int(),
+  swarmBytes: z.number().int(),
+  completed: z.number().int(),
+  /** originBytes / size: what the downloads cost the mirror, in copies of the release. */
+  copies: z.number(),
+})
+
 const statsJson = z.object({
   torrents: z.object({
     active: z.number().int(),
@@ -13,6 +21,13 @@ const statsJson = z.object({
   }),
   completed: z.number().int(),
   uploaded: z.object({ peer: z.number().int(), webseed: z.number().int() }),
+  /**
+   * What the swarm saved the mirror: bytes the origin sent (seeder + web seed), bytes the
+   * downloaders got by estimate (completions × size), and origin copies per release size.
+   */
+  egress: egressJson.extend({
+    torrents: z.array(egressJson.extend({ infoHash: z.string(), name: z.string() })),
+  }),
   mirrors: z.object({
     up: z.number().int(),
     down: z.number().int(),
@@ -65,6 +80,33 @@ export function statsEndpoints(database: DatabaseHandle): Endpoint[] {
             webseed: sum(torrentStats.uploadedWebseed),
           })
           .from(torrentStats)
+        const perTorrent = await db
+          .select({
+            infoHash: torrents.infoHash,
+            name: torrents.name,
+            size: torrents.size,
+            completed: torrentStats.completed,
+            peer: torrentStats.uploadedPeer,
+            webseed: torrentStats.uploadedWebseed,
+          })
+          .from(torrents)
+          .innerJoin(torrentStats, eq(torrentStats.torrentId, torrents.id))
+          .where(eq(torrents.status, 'active'))
+          .orderBy(torrents.releaseDir, torrents.name)
+        const egress = perTorrent.map((t) => {
+          const originBytes = n(t.peer) + n(t.webseed)
+          return {
+            infoHash: t.infoHash,
+            name: t.name,
+            originBytes,
+            swarmBytes: n(t.completed) * n(t.size),
+            completed: n(t.completed),
+            copies: n(t.size) > 0 ? originBytes / n(t.size) : 0,
+          }
+        })
+        const total = (key: 'originBytes' | 'swarmBytes' | 'completed') =>
+          egress.reduce((s, t) => s + t[key], 0)
+        const activeBytes = n(status.active?.bytes)
         const health = await db
           .select({ status: mirrors.status, n: count() })
           .from(mirrors)
@@ -95,6 +137,14 @@ export function statsEndpoints(database: DatabaseHandle): Endpoint[] {
             },
             completed: n(totals?.completed),
             uploaded: { peer: n(totals?.peer), webseed: n(totals?.webseed) },
+            egress: {
+              originBytes: total('originBytes'),
+              swarmBytes: total('swarmBytes'),
+              completed: total('completed'),
+              // Over all active releases: origin bytes per byte of release published.
+              copies: activeBytes > 0 ? total('originBytes') / activeBytes : 0,
+              torrents: egress,
+            },
             mirrors: {
               up: n(byHealth.up),
               down: n(byHealth.down),

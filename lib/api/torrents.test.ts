@@ -64,6 +64,9 @@ describe.each(databaseKinds)('torrents and stats API on %s', (_name, kind) => {
         expect(r.json.total).toBe(everyRelease().length)
         expect(r.json.torrents.length).toBeLessThanOrEqual(2)
         seen.push(...r.json.torrents.map((t: any) => `${t.releaseDir}/${t.name}`))
+        // Which profile's rules made each torrent: the Debian tree's folder is Debian's.
+        for (const t of r.json.torrents)
+          expect(t.profile).toBe(t.releaseDir.startsWith('debian-cd/') ? 'debian' : 'gentoo')
         cursor = r.json.nextCursor
         pages++
       } while (cursor && pages < 10)

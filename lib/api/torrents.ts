@@ -58,6 +58,10 @@ export const torrentJson = z.object({
   infoHashV2: z.string().nullable(),
   name: z.string(),
   releaseDir: z.string(),
+  profile: z
+    .string()
+    .nullable()
+    .describe('the layout whose rules made the release (arch, fedora, …; profile: auto)'),
   format: z.enum(['v1', 'v2', 'hybrid']),
   pieceLength: z.number().int(),
   size: z.number().int(),
@@ -92,6 +96,7 @@ function toJson(row: TorrentRow, stats: Stats | undefined): z.infer<typeof torre
     infoHashV2: row.infoHashV2,
     name: row.name,
     releaseDir: row.releaseDir,
+    profile: row.profile,
     format: row.format,
     pieceLength: row.pieceLength,
     size: row.size,

@@ -59,6 +59,21 @@ describe('loadConfig', () => {
     expect(config.publicAddress).toBe('torrents.example.org')
   })
 
+  it('gives the seeder an address of its own, announced in place of the public URL host', () => {
+    const config = loadConfig({
+      env: { MIRRORSEED_PEER_HOST: '198.51.100.7' },
+      overrides: { publicUrl: 'https://torrents.example.org/' },
+    })
+    expect(config.seeder.host).toBe('198.51.100.7')
+    expect(config.publicAddress).toBe('198.51.100.7')
+    // A wildcard listen address says nothing about how peers reach us.
+    const wild = loadConfig({
+      env: {},
+      overrides: { publicUrl: 'https://torrents.example.org/', seeder: { host: '::' } },
+    })
+    expect(wild.publicAddress).toBe('torrents.example.org')
+  })
+
   const bad: Array<[string, string, RegExp]> = [
     ['a misspelt key', 'htttpPort: 1\n', /^config: htttpPort: unknown key$/],
     ['a misspelt nested key', 'tracker:\n  numwnt: 3\n', /^config: tracker\.numwnt: unknown key$/],

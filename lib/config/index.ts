@@ -10,9 +10,13 @@ export {
   configSchema,
   roles,
   profiles,
+  layoutProfiles,
+  placements,
   formats,
   type Config,
   type Role,
   type Profile,
+  type LayoutProfile,
+  type Placement,
   type Format,
 } from './schema.ts'

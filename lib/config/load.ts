@@ -14,8 +14,9 @@ export type ResolvedConfig = Config & {
 }
 
 /** Overrides from the command line, in the config's own shape (`--min-size` → release.minSize). */
-export type ConfigOverrides = Partial<Omit<Config, 'release'>> & {
+export type ConfigOverrides = Partial<Omit<Config, 'release' | 'seeder'>> & {
   release?: Partial<Config['release']>
+  seeder?: Partial<Config['seeder']>
 }
 
 /**
@@ -34,6 +35,7 @@ const envKeys: Record<string, string[]> = {
   MIRRORSEED_HTTP_PORT: ['httpPort'],
   MIRRORSEED_UDP_PORT: ['udpPort'],
   MIRRORSEED_PEER_PORT: ['peerPort'],
+  MIRRORSEED_PEER_HOST: ['seeder', 'host'],
   MIRRORSEED_ADMIN_TOKEN: ['adminToken'],
   MIRRORSEED_ROLES: ['roles'],
   MIRRORSEED_MIN_SIZE: ['release', 'minSize'],
@@ -152,7 +154,11 @@ export function withPorts(
   const publicUrl = config.publicUrlDerived
     ? `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`
     : config.publicUrl!.replace(/\/+$/, '')
-  const publicAddress = config.publicAddress ?? new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')
+  const peerHost = config.seeder.host
+  const publicAddress =
+    config.publicAddress ??
+    (peerHost && !wildcard.has(peerHost) ? peerHost : undefined) ??
+    new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')
   return {
     ...config,
     httpPort,

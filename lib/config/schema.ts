@@ -15,7 +15,23 @@ const powerOfTwo = z
 
 export const roles = ['generator', 'tracker', 'seeder', 'webseed', 'api', 'web'] as const
 
-export const profiles = ['gentoo', 'debian', 'generic'] as const
+/** The layouts mirrorseed knows (lib/release/profiles); `generic` is the fallback. */
+export const layoutProfiles = [
+  'alpine',
+  'arch',
+  'debian',
+  'fedora',
+  'gentoo',
+  'opensuse',
+  'ubuntu',
+  'generic',
+] as const
+
+/** `auto` recognises each folder's layout; any other name pins the whole root to one layout. */
+export const profiles = ['auto', ...layoutProfiles] as const
+
+/** Where the output folders go: in each distribution's subtree, or once at the root. */
+export const placements = ['distribution', 'root'] as const
 
 export const formats = ['v1', 'v2', 'hybrid'] as const
 
@@ -35,12 +51,35 @@ const trackerSchema = z.strictObject({
 })
 
 const seederSchema = z.strictObject({
+  /**
+   * The address the peer port (TCP, and UDP for uTP and the DHT) listens on, when the seeder
+   * should have one of its own while HTTP stays behind a proxy on `host`; `host` if unset.
+   */
+  host: z.string().min(1).optional(),
   maxConnections: z.number().int().min(1).default(500),
   maxPerIp: z.number().int().min(1).default(8),
   uploadSlots: z.number().int().min(1).default(16),
   /** Bytes per second for all peers together; 0 means no limit. */
   uploadRate: z.number().int().min(0).default(0),
   openFiles: z.number().int().min(1).default(64),
+})
+
+/**
+ * How the origin steps back while a torrent's swarm can carry the load (issue 11, measured by
+ * `npm run bench:egress`): the web seed answers 503 with Retry-After and the seeder super-seeds
+ * (BEP 16), so a flash crowd costs the mirror about one copy instead of one per downloader. A
+ * lone downloader, or the last one left, gets both at full speed.
+ */
+const egressSchema = z.strictObject({
+  stepBack: z.boolean().default(true),
+  /** Peers in a torrent's swarm (the tracker's seeds + leechers, ours not counted) that make a crowd. */
+  crowd: z.number().int().min(2).default(2),
+  /** What the web seed's 503 asks a client to wait; libtorrent retries the web seed after it. */
+  retryAfterSeconds: z.number().int().min(1).default(60),
+  /** Pieces offered to one super-seeded peer and not yet passed on, at most. */
+  offersPerPeer: z.number().int().min(1).default(2),
+  /** A piece a peer completed counts as passed on after this long even if nobody else has it. */
+  forwardWaitSeconds: seconds.default(5),
 })
 
 /**
@@ -84,7 +123,15 @@ const releaseSchema = z.strictObject({
   artifacts: z.array(z.string()).default([]),
   /** Hold a release that lists no digest of its artifact instead of publishing it unverified. */
   requireDigest: z.boolean().default(false),
-  /** A keyring for `gpgv`; when set, `.asc`/`.sign` companions must verify. */
+  /**
+   * Hash the artifact in every algorithm its checksum files list (Arch's SHA-256 and BLAKE2b,
+   * Gentoo's SHA-256, SHA-512 and BLAKE2B), so two lists that disagree hold it back too. Off: the
+   * one preferred algorithm (SHA-256, else SHA-512, else BLAKE2b), which any damage to the bytes
+   * contradicts as well, at a fraction of the CPU (SHA-512 and BLAKE2b run at half SHA-256's speed
+   * on CPUs with SHA extensions).
+   */
+  verifyAll: z.boolean().default(false),
+  /** A keyring for `gpgv`; when set, every signature a release carries must verify. */
   keyring: z.string().optional(),
 })
 
@@ -112,6 +159,11 @@ const mirrorsSchema = z.strictObject({
 const outputSchema = z.strictObject({
   torrents: z.string().default('torrents'),
   symlinks: z.string().default('torrent-symlinks'),
+  /**
+   * `distribution`: one pair of output folders at the top of each distribution's subtree, inside
+   * what that distribution's downstream mirrors rsync; `root`: one pair at the root.
+   */
+  placement: z.enum(placements).default('distribution'),
 })
 
 const statsSchema = z.strictObject({
@@ -122,13 +174,18 @@ const statsSchema = z.strictObject({
 export const configSchema = z.strictObject({
   root: z.string().optional(),
   dataDir: z.string().default('./data'),
-  profile: z.enum(profiles).default('generic'),
+  profile: z.enum(profiles).default('auto'),
+  /** Pins: a glob of folders under the root (`archlinux`, `fedora/**`) to the profile they use. */
+  profiles: z.record(z.string().min(1), z.enum(layoutProfiles)).default({}),
   format: z.enum(formats).default('v1'),
   /** Fixed piece length in bytes; unset means chosen from each torrent's size. */
   pieceLength: powerOfTwo.optional(),
   /** How clients reach this appliance: base of the announce, web-seed and page URLs. */
   publicUrl: z.url().optional(),
-  /** The address our seeder is announced with; defaults to the public URL's host. */
+  /**
+   * The address our seeder is announced with; defaults to `seeder.host` when that is a specific
+   * address, else to the public URL's host.
+   */
   publicAddress: z.string().optional(),
   host: z.string().default('0.0.0.0'),
   httpPort: port.default(6969),
@@ -148,6 +205,7 @@ export const configSchema = z.strictObject({
   watch: watchSchema.default(watchSchema.parse({})),
   tracker: trackerSchema.default(trackerSchema.parse({})),
   seeder: seederSchema.default(seederSchema.parse({})),
+  egress: egressSchema.default(egressSchema.parse({})),
   dht: dhtSchema.default(dhtSchema.parse({})),
   mirrors: mirrorsSchema.default(mirrorsSchema.parse({})),
   stats: statsSchema.default(statsSchema.parse({})),
@@ -156,4 +214,6 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>
 export type Role = (typeof roles)[number]
 export type Profile = (typeof profiles)[number]
+export type LayoutProfile = (typeof layoutProfiles)[number]
+export type Placement = (typeof placements)[number]
 export type Format = (typeof formats)[number]

@@ -54,6 +54,8 @@ export const torrents = pgTable(
     name: text('name').notNull(),
     /** Folder of the release, relative to the mirror root, `/`-separated. */
     releaseDir: text('release_dir').notNull(),
+    /** The layout whose rules made the release (`arch`, `fedora`, …); null before profiles. */
+    profile: text('profile'),
     format: text('format', { enum: ['v1', 'v2', 'hybrid'] }).notNull(),
     pieceLength: integer('piece_length').notNull(),
     size: count('size').notNull(),

@@ -10,6 +10,7 @@ import {
 } from '../db/index.ts'
 import { backgroundFailure, log } from '../log/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
+import { outputLayout } from '../publish/index.ts'
 import { checkMirror, type MirrorCheck } from './check.ts'
 import { probesFor, type Probe } from './probe.ts'
 import { getMirror, recordCheck } from './store.ts'
@@ -53,7 +54,7 @@ export async function loadProbes(
   const probes = probesFor({
     torrent: parseTorrent(row.metainfo),
     releaseDir: row.releaseDir,
-    symlinks: config.output.symlinks,
+    symlinksDir: outputLayout(config).symlinksDir(row.releaseDir),
     artifact: path.posix.basename(artifact.path),
     sha256: new Map(
       files.map((f) => [path.posix.basename(f.path), { size: f.size, sha256: f.sha256 }]),

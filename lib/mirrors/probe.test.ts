@@ -35,7 +35,7 @@ describe('probes', () => {
   const source = (created: CreatedTorrent) => ({
     torrent: created.torrent,
     releaseDir: 'releases/amd64',
-    symlinks: 'torrent-symlinks',
+    symlinksDir: 'torrent-symlinks/releases/amd64',
     artifact: 'b-release.iso',
     sha256: new Map(
       Object.entries(files).map(([name, b]) => [name, { size: b.length, sha256: sha256(b) }]),

@@ -22,8 +22,12 @@ export interface Probe {
 export interface ProbeSource {
   torrent: Torrent
   releaseDir: string
-  /** `output.symlinks`: a multi-file torrent's files are reached through its symlink folder. */
-  symlinks: string
+  /**
+   * The folder holding the release's symlink folders, relative to the root
+   * (`torrent-symlinks/<releaseDir>`, or under its distribution's subtree): a multi-file
+   * torrent's files are reached through its symlink folder there.
+   */
+  symlinksDir: string
   /** The artifact's file name inside the torrent. */
   artifact: string
   /** Files with their whole-file SHA-256 (from `torrent_files`), by name inside the torrent. */
@@ -43,7 +47,7 @@ const encodePath = (segments: string[]) => segments.map(encodeURIComponent).join
 export function mirrorPath(source: Omit<ProbeSource, 'artifact' | 'sha256'>, file: string[]) {
   const dir = source.releaseDir ? source.releaseDir.split('/') : []
   return source.torrent.multiFile
-    ? encodePath([source.symlinks, ...dir, source.torrent.name, ...file])
+    ? encodePath([...source.symlinksDir.split('/'), source.torrent.name, ...file])
     : encodePath([...dir, source.torrent.name])
 }
 

@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/index.ts'
 import { torrents, type DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
-import { Outputs, webSeedMirrors, webSeeds, generatorLock } from '../publish/index.ts'
+import { outputsFor, webSeedMirrors, webSeeds, generatorLock } from '../publish/index.ts'
 
 /**
  * The same `.torrent` with `url-list` (BEP 19) replaced. Every other key of the outer dict is
@@ -54,7 +54,7 @@ export async function refreshWebSeeds(options: {
 }): Promise<string[]> {
   const { config, database } = options
   if (!config.root) throw new Error('rewriting torrents needs the mirror root (--root)')
-  const outputs = new Outputs(config.root, config.output)
+  const outputs = outputsFor({ ...config, root: config.root })
   return database.exclusive(generatorLock, async () => {
     const db = database.db
     const mirrors = await webSeedMirrors(db)
@@ -66,6 +66,7 @@ export async function refreshWebSeeds(options: {
         config,
         { releaseDir: row.releaseDir, multiFile: torrent.multiFile },
         mirrors,
+        outputs.layout,
       )
       if (same(torrent.urlList, wanted)) continue
       const bytes = withWebSeeds(row.metainfo, wanted)

@@ -8,6 +8,7 @@ import { Rc4Stream } from './rc4-stream.ts'
 import type { Choker, ChokePeer } from './choker.ts'
 import type { ChunkCache, TorrentStorage } from './storage.ts'
 import type { FileTree } from './merkle.ts'
+import type { SuperSeed } from './superseed.ts'
 import type { TokenBucket } from './rate.ts'
 import type { SeedTorrent } from './torrent.ts'
 import type { BlockRef, HashRequest, Message } from './wire.ts'
@@ -20,7 +21,9 @@ import {
   encodePieceHeader,
   encodePort,
   encodeReject,
+  encodeHave,
   HAVE_ALL,
+  HAVE_NONE,
   KEEPALIVE,
   UNCHOKE,
 } from './encode.ts'
@@ -43,6 +46,9 @@ export interface Seeded {
   chunk: number
   bitfield: Buffer
   fileTree(piecesRoot: Buffer): FileTree | null
+  /** BEP 16 piece revelation, when the seeder super-seeds crowds; `crowded` is asked at handshake. */
+  superSeed: SuperSeed | null
+  crowded(): boolean
   uploaded: number
   peers: Set<PeerConnection>
 }
@@ -151,6 +157,7 @@ export class PeerConnection implements ChokePeer {
     this.queue = []
     this.stream.destroy()
     this.seeded?.peers.delete(this)
+    this.seeded?.superSeed?.leave(this)
     this.ctx.choker.update(this, true)
     this.ctx.closed(this)
   }
@@ -169,6 +176,11 @@ export class PeerConnection implements ChokePeer {
     if (!this.choked || this.closed) return
     this.choked = false
     this.send(UNCHOKE)
+  }
+
+  /** A BEP 3 `have`: a super-seeded peer learns of a piece it may now ask for. */
+  have(index: number): void {
+    if (!this.closed) this.send(encodeHave(index))
   }
 
   keepAlive(): void {
@@ -278,7 +290,12 @@ export class PeerConnection implements ChokePeer {
       })
       this.send(encodeExtended(0, payload))
     }
-    this.send(this.fast ? HAVE_ALL : seeded.bitfield)
+    // A super-seeded peer is told we have nothing (BEP 6 wants have_none said; without the fast
+    // extension a bitfield may be left out, BEP 3), then offered pieces one `have` at a time.
+    const superSeeded = seeded.superSeed !== null && seeded.crowded()
+    if (!superSeeded) this.send(this.fast ? HAVE_ALL : seeded.bitfield)
+    else if (this.fast) this.send(HAVE_NONE)
+    seeded.superSeed?.join(this, superSeeded)
     // BEP 5: a peer that runs a DHT node learns ours from the `port` message and adds it.
     if (dht && hs.dht) this.send(encodePort(this.ctx.dhtPort!))
     this.stream.uncork()
@@ -303,6 +320,10 @@ export class PeerConnection implements ChokePeer {
         return this.onExtended(m.extId, m.payload)
       case 'hash_request':
         return this.onHashRequest(m.request)
+      case 'have':
+        return this.seeded!.superSeed?.have(this, m.index)
+      case 'bitfield':
+        return this.seeded!.superSeed?.bitfield(this, m.bitfield)
       case 'have_all':
         // Two seeds have nothing to trade; free the slot for a downloader.
         throw new WireError('bad_request', 'peer is a seed too')
@@ -311,14 +332,15 @@ export class PeerConnection implements ChokePeer {
       case 'hashes':
         throw new WireError('bad_request', 'unsolicited hashes: a seed never asks for them')
       default:
-        // keep-alive, have, bitfield, choke, port, suggest, allowed_fast, reject, unknown ids:
+        // keep-alive, choke, port, suggest, allowed_fast, reject, unknown ids:
         // nothing for a seed to do.
         return
     }
   }
 
   private onRequest(ref: BlockRef): void {
-    if (this.choked || this.queue.length >= MAX_QUEUE) {
+    const offered = this.seeded!.superSeed?.mayRequest(this, ref.index) ?? true
+    if (this.choked || this.queue.length >= MAX_QUEUE || !offered) {
       // BEP 6: a request we will not serve gets a reject; without fast it is dropped (BEP 3).
       if (this.fast) this.send(encodeReject(ref))
       return

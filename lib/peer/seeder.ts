@@ -10,6 +10,7 @@ import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
 import { FileTree } from './merkle.ts'
 import { streamKeyHash } from './mse.ts'
+import { SuperSeed } from './superseed.ts'
 import { listenPeerPort } from './port.ts'
 import { TokenBucket } from './rate.ts'
 import { ChunkCache, FileHandles, TorrentStorage } from './storage.ts'
@@ -38,6 +39,15 @@ export interface SeederOptions {
   handshakeTimeoutMs?: number
   /** Round length for unchoke rotation. */
   rotateMs?: number
+  /**
+   * Super-seed (BEP 16) a torrent's newcomers while `crowded(infoHash)` says its swarm can pass
+   * pieces on; once it no longer does, every peer is shown every piece. Off when unset.
+   */
+  superSeed?: {
+    crowded(infoHash: string): boolean
+    offersPerPeer: number
+    forwardWaitMs: number
+  }
   /** Accept uTP (BEP 29) on the peer port's UDP socket; on by default. */
   utp?: boolean
   /** Be a DHT node (BEP 5) on the peer port's UDP socket; off unless given. */
@@ -53,7 +63,11 @@ export interface TorrentStats {
   infoHash: string
   name: string
   uploaded: number
+  /** Bytes of the torrent's data. */
+  size: number
   peers: number
+  /** Peers being super-seeded now. */
+  superSeeded: number
 }
 
 export interface SeederStats {
@@ -110,6 +124,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const cache = new ChunkCache(options.cacheBytes ?? 64 * 1024 * 1024)
   const bucket = options.uploadRate ? new TokenBucket(options.uploadRate) : null
   const choker = new Choker(options.uploadSlots ?? 8)
+  const superSeed = options.superSeed
   const byHash = new Map<string, Seeded>()
   /** MSE: HASH('req2', info-hash) in hex, for every hash a peer may use, to that info-hash. */
   const streamKeys = new Map<string, Buffer>()
@@ -197,6 +212,16 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   sweep.unref()
   const rotation = setInterval(() => choker.rotate(), options.rotateMs ?? 10_000)
   rotation.unref()
+  // Super-seeding moves on when an offer waited long enough for its hand-on, and stops when the
+  // crowd has gone, so a downloader left alone is never held to one piece at a time.
+  const revelation = setInterval(() => {
+    for (const seeded of new Set(byHash.values())) {
+      if (!seeded.superSeed?.superSeededPeers) continue
+      if (seeded.crowded()) seeded.superSeed.tick()
+      else seeded.superSeed.revealAll()
+    }
+  }, 250)
+  revelation.unref()
 
   log.info('seeder listening', {
     host: options.host ?? '::',
@@ -212,13 +237,16 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     add(torrent, filePaths) {
       const storage = new TorrentStorage(torrent, filePaths, handles)
       const trees = new Map<string, FileTree | null>()
-      const key = trackerKeyHex(torrent) + ':'
+      const trackerKey = trackerKeyHex(torrent)
+      const key = trackerKey + ':'
       const seeded: Seeded = {
         torrent,
         storage,
         key,
         chunk: ChunkCache.chunkSize(torrent.pieceLength),
         bitfield: encodeFullBitfield(torrent.pieceCount),
+        superSeed: superSeed ? new SuperSeed(torrent.pieceCount, superSeed) : null,
+        crowded: () => superSeed?.crowded(trackerKey) ?? false,
         uploaded: 0,
         peers: new Set(),
         fileTree(piecesRoot) {
@@ -265,7 +293,9 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         infoHash: trackerKeyHex(s.torrent),
         name: s.torrent.name,
         uploaded: s.uploaded,
+        size: s.torrent.length,
         peers: s.peers.size,
+        superSeeded: s.superSeed?.superSeededPeers ?? 0,
       }))
       const uploaded = torrents.reduce((sum, t) => sum + t.uploaded, removedUploaded)
       let buffered = 0
@@ -282,6 +312,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     async close() {
       clearInterval(sweep)
       clearInterval(rotation)
+      clearInterval(revelation)
       const closing = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const conn of [...connections]) conn.close('seeder closing')
       utp?.close()

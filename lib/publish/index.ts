@@ -9,7 +9,8 @@ export {
   type PublisherOptions,
   type ReconcileSummary,
 } from './publisher.ts'
-export { Outputs } from './outputs.ts'
+export { Outputs, outputsFor } from './outputs.ts'
+export { OutputLayout, outputLayout, profileSelector } from './placement.ts'
 export { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
 export { TorrentFeed } from './feed.ts'
 export { webSeedMirrors } from './store.ts'

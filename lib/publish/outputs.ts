@@ -1,31 +1,32 @@
 import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, symlink } from 'node:fs/promises'
 import path from 'node:path'
+import type { ResolvedConfig } from '../config/index.ts'
+import { outputLayout, type OutputLayout } from './placement.ts'
 
 /**
- * The only places mirrorseed writes in the mirror tree: `<root>/<torrents>/` and
- * `<root>/<symlinks>/`. Every write goes to a dot-named temporary first (the scanner never reads
- * dot segments, and rsync mirrors them like any file) and is renamed into place, so a crash at
- * any moment leaves either the old output or the new one, never half of one.
+ * The only places mirrorseed writes in the mirror tree: the `torrents/` and `torrent-symlinks/`
+ * folders that {@link OutputLayout} places (one pair per distribution, or one at the root). Every
+ * write goes to a dot-named temporary first (the scanner never reads dot segments, and rsync
+ * mirrors them like any file) and is renamed into place, so a crash at any moment leaves either
+ * the old output or the new one, never half of one.
  */
 export class Outputs {
-  readonly torrentsRoot: string
-  readonly symlinksRoot: string
-
   constructor(
     readonly root: string,
-    dirs: { torrents: string; symlinks: string },
-  ) {
-    this.torrentsRoot = path.join(root, dirs.torrents)
-    this.symlinksRoot = path.join(root, dirs.symlinks)
-  }
+    readonly layout: OutputLayout,
+  ) {}
 
   torrentFile(releaseDir: string, name: string): string {
-    return this.inside(this.torrentsRoot, path.join(releaseDir, `${name}.torrent`))
+    return this.inside(
+      this.roots(releaseDir).torrents,
+      this.layout.torrentsDir(releaseDir),
+      `${name}.torrent`,
+    )
   }
 
   symlinkDir(releaseDir: string, name: string): string {
-    return this.inside(this.symlinksRoot, path.join(releaseDir, name))
+    return this.inside(this.roots(releaseDir).symlinks, this.layout.symlinksDir(releaseDir), name)
   }
 
   /** Writes the `.torrent` through a temporary file and puts it in place at once. */
@@ -98,14 +99,18 @@ export class Outputs {
   async remove(releaseDir: string, name: string): Promise<void> {
     const file = this.torrentFile(releaseDir, name)
     const dir = this.symlinkDir(releaseDir, name)
+    const roots = this.roots(releaseDir)
     await rm(file, { force: true })
     await rm(dir, { recursive: true, force: true })
-    await pruneEmpty(path.dirname(file), this.torrentsRoot)
-    await pruneEmpty(path.dirname(dir), this.symlinksRoot)
+    await pruneEmpty(path.dirname(file), roots.torrents)
+    await pruneEmpty(path.dirname(dir), roots.symlinks)
   }
 
-  /** Temporaries a crash left behind (`kill -9` between write and rename). */
-  async removeLeftovers(): Promise<number> {
+  /**
+   * Temporaries a crash left behind (`kill -9` between write and rename), in the output folders
+   * of the root and of each folder in `bases` (the distributions published so far).
+   */
+  async removeLeftovers(bases: Iterable<string> = []): Promise<number> {
     let removed = 0
     const walk = async (dir: string): Promise<void> => {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
@@ -119,17 +124,29 @@ export class Outputs {
         }
       }
     }
-    await walk(this.torrentsRoot)
-    await walk(this.symlinksRoot)
+    for (const base of new Set(['', ...bases])) {
+      const roots = this.layout.roots(base)
+      await walk(path.join(this.root, roots.torrents))
+      await walk(path.join(this.root, roots.symlinks))
+    }
     return removed
   }
 
+  /** The absolute output folders that serve `releaseDir`. */
+  private roots(releaseDir: string): { torrents: string; symlinks: string } {
+    const roots = this.layout.roots(this.layout.base(releaseDir))
+    return {
+      torrents: path.join(this.root, roots.torrents),
+      symlinks: path.join(this.root, roots.symlinks),
+    }
+  }
+
   /** Joins and checks: a release path can never write outside its output folder. */
-  private inside(base: string, relative: string): string {
-    const full = path.join(base, relative)
+  private inside(base: string, dir: string, name: string): string {
+    const full = path.join(this.root, dir, name)
     const back = path.relative(base, full)
     if (back === '' || back.startsWith('..') || path.isAbsolute(back)) {
-      throw new Error(`refusing to write outside ${base}: ${relative}`)
+      throw new Error(`refusing to write outside ${base}: ${path.join(dir, name)}`)
     }
     return full
   }
@@ -185,4 +202,9 @@ async function pruneEmpty(dir: string, stop: string): Promise<void> {
     }
     dir = path.dirname(dir)
   }
+}
+
+/** The output folders of the configured tree. */
+export function outputsFor(config: ResolvedConfig & { root: string }): Outputs {
+  return new Outputs(config.root, outputLayout(config))
 }

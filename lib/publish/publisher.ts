@@ -13,18 +13,21 @@ import {
 } from '../metainfo/index.ts'
 import {
   checkDigests,
+  digestAlgorithms,
   ReleaseError,
-  preferredAlgorithm,
   readExpectedDigests,
-  resolveProfile,
   scanReleases,
+  verifySignatures,
+  type ChoiceReason,
   type DigestAlgorithm,
   type FileRef,
+  type ProfileSelector,
   type Release,
   type ScanProblem,
 } from '../release/index.ts'
 import { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
 import { Outputs } from './outputs.ts'
+import { OutputLayout, profileSelector } from './placement.ts'
 import {
   lastFailure,
   loadTracked,
@@ -55,12 +58,28 @@ export interface ReleaseOutcome {
   name: string
 }
 
+/** The rules a distribution's releases were made with, as `scan --json` reports them. */
+export interface LayoutChoice {
+  /** Where the distribution starts, relative to the root ('' for the root itself). */
+  distribution: string
+  profile: string
+  how: ChoiceReason
+  /** Releases found with these rules there. */
+  releases: number
+  /** Its `.torrent` files' folder, relative to the root. */
+  torrents: string
+}
+
 export interface ReconcileSummary {
   /** The folder scanned, relative to the root; '' for the whole tree. */
   scope: string
+  /** Which profile each distribution subtree got, and how: what `profile: auto` chose. */
+  layouts: LayoutChoice[]
   releases: number
   unchanged: number
-  published: Array<ReleaseOutcome & { infoHash: string; size: number; verified: boolean }>
+  published: Array<
+    ReleaseOutcome & { infoHash: string; size: number; verified: boolean; profile: string }
+  >
   /** Not published yet, and looked at again on the next pass: no digest, still being written. */
   held: Array<ReleaseOutcome & { reason: string }>
   /** Verification failed: not read again until one of its files changes. */
@@ -112,6 +131,7 @@ export class Publisher {
   readonly outputs: Outputs
   private readonly config: ResolvedConfig
   private readonly database: DatabaseHandle
+  private readonly selector: ProfileSelector
   private readonly inFlight = new Set<Promise<ReconcileSummary>>()
   /** Problems already logged and recorded, by path: each is told once until it changes. */
   private readonly reported = new Map<string, string>()
@@ -120,7 +140,11 @@ export class Publisher {
     this.config = options.config
     this.database = options.database
     if (!this.config.root) throw new Error('the generator needs the mirror root (--root)')
-    this.outputs = new Outputs(this.config.root, this.config.output)
+    this.selector = profileSelector(this.config)
+    this.outputs = new Outputs(
+      this.config.root,
+      new OutputLayout(this.selector, this.config.output),
+    )
   }
 
   /** One pass over the tree, or over the folder `under` (relative to the root). */
@@ -141,24 +165,23 @@ export class Publisher {
     const started = performance.now()
     const { config } = this
     const db = this.database.db
-    if (scope === '') await this.outputs.removeLeftovers()
-    const profile = resolveProfile(config.profile, {
-      minSize: config.release.minSize,
-      include: config.release.include.length ? config.release.include : undefined,
-      exclude: config.release.exclude,
-      artifacts: config.release.artifacts,
-    })
+    const tracked = await loadTracked(db)
+    if (scope === '') {
+      const layout = this.outputs.layout
+      await this.outputs.removeLeftovers(tracked.map((t) => layout.base(t.releaseDir)))
+    }
     const scan = await scanReleases(this.outputs.root, {
-      profile,
+      selector: this.selector,
+      // Plain names: never walked at any depth, since each distribution may hold a pair.
       outputDirs: [config.output.torrents, config.output.symlinks],
       under: scope || undefined,
     })
-    const tracked = await loadTracked(db)
     const active = new Map(
       tracked.filter((t) => t.status === 'active').map((t) => [`${t.releaseDir}/${t.name}`, t]),
     )
     const summary: ReconcileSummary = {
       scope,
+      layouts: this.layouts(scan.releases),
       releases: scan.releases.length,
       unchanged: 0,
       published: [],
@@ -210,6 +233,27 @@ export class Publisher {
     return summary
   }
 
+  /** One line per distribution and profile: what auto-detection chose, for `scan --json`. */
+  private layouts(releases: Release[]): LayoutChoice[] {
+    const byKey = new Map<string, LayoutChoice>()
+    for (const r of releases) {
+      const key = `${r.distributionRoot}\0${r.profile}\0${r.how}`
+      const known = byKey.get(key)
+      if (known) known.releases++
+      else
+        byKey.set(key, {
+          distribution: r.distributionRoot,
+          profile: r.profile,
+          how: r.how,
+          releases: 1,
+          torrents: this.outputs.layout.roots(this.outputs.layout.base(r.releaseDir)).torrents,
+        })
+    }
+    return [...byKey.values()].sort(
+      (a, b) => compare(a.distribution, b.distribution) || compare(a.profile, b.profile),
+    )
+  }
+
   private async publish(
     release: Release,
     files: FileRef[],
@@ -229,17 +273,29 @@ export class Publisher {
       return
     }
     const expected = await readExpectedDigests(release)
-    const preferred = preferredAlgorithm(expected.artifact)
-    if (!preferred && config.release.requireDigest) {
+    // The preferred algorithm, or with release.verifyAll every one listed (Arch's sha256sums.txt
+    // and b2sums.txt both), each computed in the piece pass and compared.
+    const listed = digestAlgorithms
+      .filter((a) => expected.artifact[a] !== undefined)
+      .slice(0, config.release.verifyAll ? undefined : 1)
+    if (listed.length === 0 && config.release.requireDigest) {
       summary.held.push({
         ...outcome,
         reason: `no digest of ${release.artifact.path} is listed (release.requireDigest)`,
       })
       return
     }
+    if (config.release.keyring) {
+      const signatures = await verifySignatures(release, config.release.keyring)
+      if (signatures.status === 'failed') {
+        await recordEvent(db, 'verification_failed', key, signatures.message, { fingerprint })
+        summary.failed.push({ ...outcome, reason: signatures.message })
+        log.warn('verification failed', { release: key, why: signatures.message })
+        return
+      }
+    }
     const multiFile = release.companions.length > 0
-    const digests: DigestAlgorithm[] =
-      preferred && preferred !== 'sha256' ? ['sha256', preferred] : ['sha256']
+    const digests: DigestAlgorithm[] = ['sha256', ...listed.filter((a) => a !== 'sha256')]
     let created
     try {
       created = await createTorrent({
@@ -251,7 +307,12 @@ export class Publisher {
         digests,
         threads: this.options.threads,
         trackers: trackerTiers(config),
-        webSeeds: webSeeds(config, { releaseDir: release.releaseDir, multiFile }, mirrors),
+        webSeeds: webSeeds(
+          config,
+          { releaseDir: release.releaseDir, multiFile },
+          mirrors,
+          this.outputs.layout,
+        ),
         comment: config.comment,
         creationDate: Math.floor(release.artifact.mtimeMs / 1000),
       })
@@ -300,6 +361,7 @@ export class Publisher {
       infoHashV2: torrent.infoHashV2?.toString('hex') ?? null,
       name: release.name,
       releaseDir: release.releaseDir,
+      profile: release.profile,
       format: torrent.format,
       pieceLength: torrent.pieceLength,
       size,
@@ -318,7 +380,7 @@ export class Publisher {
     })
     await staged.place()
     const verified = verification.status === 'verified'
-    summary.published.push({ ...outcome, infoHash, size, verified })
+    summary.published.push({ ...outcome, infoHash, size, verified, profile: release.profile })
     log.info('published', { release: key, infoHash, verified })
     for (const old of superseded) this.options.events?.superseded?.(old)
     this.options.events?.published?.(
@@ -445,4 +507,9 @@ function fingerprintOf(files: FileRef[]): string {
     .sort()
     .join('\n')
   return createHash('sha1').update(text).digest('hex')
+}
+
+/** Byte order, as the scanner sorts: independent of the locale. */
+function compare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b))
 }

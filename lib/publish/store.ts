@@ -26,6 +26,7 @@ export interface PublishedRow {
   infoHashV2: string | null
   name: string
   releaseDir: string
+  profile: string
   format: 'v1' | 'v2' | 'hybrid'
   pieceLength: number
   size: number
@@ -103,6 +104,7 @@ export async function recordPublished(
       infoHashV2: row.infoHashV2,
       name: row.name,
       releaseDir: row.releaseDir,
+      profile: row.profile,
       format: row.format,
       pieceLength: row.pieceLength,
       size: row.size,

@@ -8,7 +8,15 @@ export {
   resolveProfile,
   type ReleaseProfile,
   type ProfileOverrides,
+  type FolderView,
 } from './profile.ts'
+export {
+  ProfileSelector,
+  detectLayout,
+  type ChoiceReason,
+  type ProfileChoice,
+  type SelectorOptions,
+} from './detect.ts'
 export {
   scanReleases,
   scanDirectory,

@@ -1,18 +1,37 @@
-import type { Profile as ProfileName } from '../config/index.ts'
+import type { LayoutProfile } from '../config/index.ts'
 import { ReleaseError } from './errors.ts'
+import {
+  alpine,
+  arch,
+  debian,
+  fedora,
+  generic,
+  gentoo,
+  opensuse,
+  ubuntu,
+} from './profiles/index.ts'
+
+/** What a folder looks like to auto-detection: its path and the names of its files. */
+export interface FolderView {
+  /** Posix, relative to the root. */
+  dir: string
+  /** Names of the files and symlinks in it (folders left out). */
+  names: readonly string[]
+}
 
 /**
  * How one distribution lays out its releases: which files are artifacts (each gets a torrent),
- * which small files travel with an artifact (its companions), and what is never looked at.
- * DESIGN.md "Real layouts" is the source of every rule here.
+ * which small files travel with an artifact (its companions), what is never looked at, and how
+ * auto-detection recognises it. docs/profiles.md describes each; the fixtures in
+ * test/fixtures/mirror-tree.ts are written from the real listings.
  */
 export interface ReleaseProfile {
-  name: ProfileName
+  name: LayoutProfile
   /** File-name globs of artifacts, most specific first (`*.tar.xz` before `*.xz`). */
   artifacts: string[]
   /** Companions named after the artifact: `<artifact file name><suffix>`. */
   companionSuffixes: string[]
-  /** Companions shared by every artifact of a directory (Debian's `SHA256SUMS`). */
+  /** Companions shared by every artifact of a folder (Debian's `SHA256SUMS`); name globs. */
   directoryCompanions: string[]
   /** Directories (globs) never walked: another tool's torrents, for instance. */
   exclude: string[]
@@ -20,6 +39,13 @@ export interface ReleaseProfile {
   include: string[]
   /** Smallest file, in bytes, that counts as an artifact. */
   minSize: number
+  /** Whether a folder's files are this distribution's release layout (names only, no I/O). */
+  recognise(folder: FolderView): boolean
+  /**
+   * Where the distribution's own tree starts, from a release folder's path: group 1 is the
+   * folder its downstream mirrors rsync (`archlinux` of `archlinux/iso/2026.11.01`).
+   */
+  distributionRoot: RegExp | undefined
 }
 
 /** What config may change on top of a profile; `artifacts` adds globs, the rest replace. */
@@ -32,80 +58,18 @@ export interface ProfileOverrides {
   directoryCompanions?: string[]
 }
 
-const diskImages = ['*.iso', '*.img', '*.img.xz', '*.img.gz', '*.img.zst', '*.qcow2', '*.raw.xz']
-const tarballs = ['*.tar.xz', '*.tar.bz2', '*.tar.gz', '*.tar.zst', '*.tar.lz', '*.tar']
-
-/** Matches config's default (`release.minSize`): real artifacts are megabytes at least. */
-const defaultMinSize = 1024 * 1024
-
-const gentoo: ReleaseProfile = {
-  name: 'gentoo',
-  artifacts: ['*.iso', '*.tar.xz', '*.tar.bz2', '*.tar.gz', '*.tar.zst', '*.qcow2', '*.img'],
-  // `.DIGESTS.asc` is the clearsigned DIGESTS of releases before 2021 or so.
-  companionSuffixes: [
-    '.DIGESTS',
-    '.DIGESTS.asc',
-    '.asc',
-    '.sig',
-    '.CONTENTS',
-    '.CONTENTS.gz',
-    '.sha256',
-    '.sha512',
-  ],
-  directoryCompanions: [],
-  exclude: [],
-  include: [],
-  minSize: defaultMinSize,
-}
-
-const debian: ReleaseProfile = {
-  name: 'debian',
-  artifacts: ['*.iso', '*.img'],
-  companionSuffixes: [],
-  // Each torrent carries the folder's sums, so `sha256sum -c --ignore-missing` works inside it.
-  directoryCompanions: ['SHA256SUMS', 'SHA256SUMS.sign', 'SHA512SUMS', 'SHA512SUMS.sign'],
-  // bt-cd/, bt-dvd/, bt-bd/, bt-dlbd/ hold Debian's own torrents; jigdo templates are not images.
-  exclude: ['bt-*', 'jigdo-*'],
-  include: [],
-  minSize: defaultMinSize,
-}
-
-const generic: ReleaseProfile = {
-  name: 'generic',
-  artifacts: [...diskImages, ...tarballs],
-  companionSuffixes: [
-    '.DIGESTS',
-    '.asc',
-    '.sig',
-    '.minisig',
-    '.sha256',
-    '.sha512',
-    '.sha256sum',
-    '.sha512sum',
-    '.CONTENTS',
-    '.CONTENTS.gz',
-  ],
-  directoryCompanions: [
-    'SHA256SUMS',
-    'SHA256SUMS.sign',
-    'SHA256SUMS.asc',
-    'SHA256SUMS.gpg',
-    'SHA512SUMS',
-    'SHA512SUMS.sign',
-    'SHA512SUMS.asc',
-    'SHA512SUMS.gpg',
-    'sha256sums.txt',
-    'sha512sums.txt',
-    'b2sums.txt',
-  ],
-  exclude: [],
-  include: [],
-  minSize: defaultMinSize,
-}
-
-export const builtinProfiles: Readonly<Record<ProfileName, ReleaseProfile>> = {
+/**
+ * Every layout, in the order auto-detection asks: the most distinctive marker first (Gentoo's
+ * `.DIGESTS`, Debian's `.sign`, Ubuntu's `.gpg`, a `CHECKSUM`), `generic` last.
+ */
+export const builtinProfiles: Readonly<Record<LayoutProfile, ReleaseProfile>> = {
   gentoo,
   debian,
+  ubuntu,
+  fedora,
+  arch,
+  opensuse,
+  alpine,
   generic,
 }
 
@@ -113,13 +77,13 @@ export const builtinProfiles: Readonly<Record<ProfileName, ReleaseProfile>> = {
  * A built-in profile with config applied.
  *
  * @example
- * const profile = resolveProfile(config.profile, config.release)
+ * const profile = resolveProfile('gentoo', config.release)
  */
 export function resolveProfile(
-  name: ProfileName,
+  name: LayoutProfile,
   overrides: ProfileOverrides = {},
 ): ReleaseProfile {
-  const base = builtinProfiles[name]
+  const base = Object.hasOwn(builtinProfiles, name) ? builtinProfiles[name] : undefined
   if (!base) {
     throw new ReleaseError(
       'BAD_PROFILE',
@@ -127,7 +91,7 @@ export function resolveProfile(
     )
   }
   return {
-    name,
+    ...base,
     artifacts: [...(overrides.artifacts ?? []), ...base.artifacts],
     companionSuffixes: overrides.companionSuffixes ?? base.companionSuffixes,
     directoryCompanions: overrides.directoryCompanions ?? base.directoryCompanions,

@@ -1,6 +1,8 @@
 import { readdir, realpath, stat } from 'node:fs/promises'
 import type { Dirent } from 'node:fs'
 import path from 'node:path'
+import type { LayoutProfile } from '../config/index.ts'
+import { ProfileSelector, type ChoiceReason, type ProfileChoice } from './detect.ts'
 import { ReleaseError } from './errors.ts'
 import { globSet, globToRegExp } from './glob.ts'
 import type { ReleaseProfile } from './profile.ts'
@@ -24,10 +26,19 @@ export interface Release {
   artifact: FileRef
   /** Sorted by path; empty means a single-file torrent. */
   companions: FileRef[]
+  /** The layout whose rules made this release, and how it was chosen for its folder. */
+  profile: LayoutProfile
+  how: ChoiceReason
+  /** Where the release's distribution starts (relative to the root): its output folders go there. */
+  distributionRoot: string
 }
 
 export type IgnoredReason =
-  'below minSize' | 'symlink leaves the root' | 'broken symlink' | 'excluded'
+  | 'below minSize'
+  | 'symlink leaves the root'
+  | 'broken symlink'
+  | 'excluded'
+  | 'symlink to a file in the tree'
 
 /** A file that looked like an artifact but is not one, so a user can be told why. */
 export interface IgnoredFile {
@@ -56,8 +67,14 @@ export interface ScanResult {
 }
 
 export interface ScanOptions {
-  profile: ReleaseProfile
-  /** Our output folders, relative to the root; never walked. */
+  /** The rules for every folder (tests, benchmarks); `selector` chooses them folder by folder. */
+  profile?: ReleaseProfile
+  /** Config's `profile: auto` and `profiles:` pins: the rules chosen for each folder. */
+  selector?: ProfileSelector
+  /**
+   * Our output folders, never walked: a plain name (`torrents`) at any depth, since each
+   * distribution's subtree may hold its own; a path with `/` only there.
+   */
   outputDirs?: string[]
   /** Scan only this directory (posix, relative to the root), e.g. for `rescan PATH`. */
   under?: string
@@ -85,38 +102,45 @@ export async function scanReleases(root: string, options: ScanOptions): Promise<
   const rootReal = await realRoot(root)
   const start = await checkUnder(rootReal, options.under ?? '')
   const outputDirs = new Set(options.outputDirs ?? defaultOutputDirs)
-  const grouping = new DirectoryGrouping(rootReal, options.profile)
+  const selector = options.selector ?? fixedSelector(options.profile)
+  const groupings = new Map<ReleaseProfile, DirectoryGrouping>()
+  const groupingOf = (profile: ReleaseProfile): DirectoryGrouping => {
+    let grouping = groupings.get(profile)
+    if (grouping === undefined) {
+      grouping = new DirectoryGrouping(rootReal, profile, selector)
+      groupings.set(profile, grouping)
+    }
+    return grouping
+  }
   const result: ScanResult = { releases: [], ignored: [], problems: [], directories: 0 }
   if (start === undefined || isOutput(start, outputDirs)) return result
 
   const recursive = options.recursive ?? true
-  const queue: string[] = [start]
+  const queue: { dir: string; parent?: ProfileChoice }[] = [
+    { dir: start, parent: await choiceAbove(rootReal, start, selector) },
+  ]
   const concurrency = options.concurrency ?? 8
   let active = 0
 
   await new Promise<void>((resolve, reject) => {
     const pump = (): void => {
       while (active < concurrency && queue.length > 0) {
-        const dir = queue.pop() as string
+        const { dir, parent } = queue.pop()!
         active++
         readDirectory(rootReal, dir, result)
           .then(async (entries) => {
             if (entries === undefined) return
             result.directories++
-            const files: Dirent[] = []
-            for (const raw of entries) {
-              const entry = named(raw, dir, result)
-              if (entry === undefined || entry.name.startsWith('.')) continue
-              if (entry.isDirectory()) {
-                const child = join(dir, entry.name)
-                if (recursive && !isOutput(child, outputDirs) && !grouping.excluded(child)) {
-                  queue.push(child)
-                }
-              } else if (entry.isFile() || entry.isSymbolicLink()) {
-                files.push(entry)
+            const { files, folders } = split(entries, dir, result)
+            const choice = selector.choose({ dir, names: files.map((f) => f.name) }, parent)
+            const grouping = groupingOf(choice.profile)
+            for (const name of folders) {
+              const child = join(dir, name)
+              if (recursive && !isOutput(child, outputDirs) && !grouping.excluded(child)) {
+                queue.push({ dir: child, parent: choice })
               }
             }
-            await grouping.group(dir, files, result)
+            await grouping.group(dir, files, choice, result)
           })
           .then(
             () => {
@@ -149,27 +173,83 @@ export function scanDirectory(
   return scanReleases(root, { ...options, under: dir, recursive: false })
 }
 
+/** One profile for every folder: what `scanReleases(root, { profile })` means. */
+function fixedSelector(profile: ReleaseProfile | undefined): ProfileSelector {
+  if (profile === undefined) return new ProfileSelector({ profile: 'auto' })
+  return new ProfileSelector({ profile: profile.name, resolved: [profile] })
+}
+
+/**
+ * The choice of the folder above `start`, for a scan of one folder: a rescan of Arch's
+ * `iso/<version>/arch/boot/x86_64` must inherit Arch's rules as a whole-tree scan would. Reads
+ * each folder from the root down to it; a folder that cannot be read counts as empty.
+ */
+async function choiceAbove(
+  rootReal: string,
+  start: string,
+  selector: ProfileSelector,
+): Promise<ProfileChoice | undefined> {
+  if (start === '') return undefined
+  const segments = start.split('/')
+  let choice: ProfileChoice | undefined
+  // What cannot be read up there is the whole-tree pass's problem to report, not this one's.
+  const scratch: ScanResult = { releases: [], ignored: [], problems: [], directories: 0 }
+  for (let n = 0; n < segments.length; n++) {
+    const dir = segments.slice(0, n).join('/')
+    const entries = await readDirectory(rootReal, dir, scratch)
+    const names = entries === undefined ? [] : split(entries, dir, scratch).files.map((f) => f.name)
+    choice = selector.choose({ dir, names }, choice)
+  }
+  return choice
+}
+
+/**
+ * A folder's entries: files and symlinks (any symlink may be a file), and real folders; names
+ * that are not UTF-8 become problems of `result`.
+ */
+function split(
+  entries: Dirent<Buffer>[],
+  dir: string,
+  result: ScanResult,
+): { files: Dirent[]; folders: string[] } {
+  const files: Dirent[] = []
+  const folders: string[] = []
+  for (const raw of entries) {
+    const entry = named(raw, dir, result)
+    if (entry === undefined || entry.name.startsWith('.')) continue
+    if (entry.isDirectory()) folders.push(entry.name)
+    else if (entry.isFile() || entry.isSymbolicLink()) files.push(entry)
+  }
+  return { files, folders }
+}
+
 class DirectoryGrouping {
   private readonly artifactGlobs: { glob: string; re: RegExp }[]
   private readonly exclude
   private readonly include
-  private readonly directoryCompanions: Set<string>
+  private readonly directoryCompanions: RegExp[]
 
   constructor(
     private readonly rootReal: string,
     private readonly profile: ReleaseProfile,
+    private readonly selector: ProfileSelector,
   ) {
     this.artifactGlobs = profile.artifacts.map((glob) => ({ glob, re: globToRegExp(glob) }))
     this.exclude = globSet(profile.exclude)
     this.include = profile.include.length > 0 ? globSet(profile.include) : undefined
-    this.directoryCompanions = new Set(profile.directoryCompanions)
+    this.directoryCompanions = profile.directoryCompanions.map(globToRegExp)
   }
 
   excluded(relPath: string): boolean {
     return this.exclude.matches(relPath)
   }
 
-  async group(dir: string, entries: Dirent[], result: ScanResult): Promise<void> {
+  async group(
+    dir: string,
+    entries: Dirent[],
+    choice: ProfileChoice,
+    result: ScanResult,
+  ): Promise<void> {
     const links = new Set(entries.filter((e) => e.isSymbolicLink()).map((e) => e.name))
     const names = new Set(entries.map((e) => e.name))
     const candidates: { name: string; glob: string }[] = []
@@ -187,11 +267,17 @@ class DirectoryGrouping {
     }
     if (candidates.length === 0) return
 
-    const shared = [...this.directoryCompanions].filter((n) => names.has(n))
+    const shared = [...names].filter((n) => this.directoryCompanions.some((re) => re.test(n)))
     const found = await Promise.all(
       candidates.map(async ({ name, glob }) => {
         const artifact = await this.fileRef(dir, name, links.has(name), result)
         if (artifact === undefined) return undefined
+        if (links.has(name)) {
+          // Arch's `archlinux-x86_64.iso`, openSUSE's `-Current.iso`: the same bytes as the file
+          // it points at, which is a release of its own where it lies. Never two torrents of it.
+          result.ignored.push({ path: artifact.path, reason: 'symlink to a file in the tree' })
+          return undefined
+        }
         if (artifact.size < this.profile.minSize) {
           result.ignored.push({ path: artifact.path, reason: 'below minSize' })
           return undefined
@@ -210,6 +296,7 @@ class DirectoryGrouping {
 
     const releases = found.filter((r) => r !== undefined)
     const stems = releases.map((r) => (r.companions.length > 0 ? stem(r.name, r.glob) : r.name))
+    const distributionRoot = this.selector.distributionRoot(dir)
     for (const [i, r] of releases.entries()) {
       // Two artifacts with one stem (`x.iso`, `x.img`) would write one .torrent; keep both apart.
       const clash = stems.some((s, j) => j !== i && s === stems[i])
@@ -218,6 +305,9 @@ class DirectoryGrouping {
         name: clash ? r.name : stems[i],
         artifact: r.artifact,
         companions: r.companions,
+        profile: choice.profile.name,
+        how: choice.how,
+        distributionRoot,
       })
     }
   }
@@ -367,8 +457,13 @@ function stem(name: string, glob: string): string {
   return dot > 0 ? name.slice(0, dot) : name
 }
 
+/** `torrents` is ours at any depth (a distribution's own pair); `out/links` only there. */
 function isOutput(relDir: string, outputDirs: Set<string>): boolean {
-  return outputDirs.has(relDir)
+  for (const out of outputDirs) {
+    if (relDir === out || relDir.startsWith(`${out}/`)) return true
+    if (!out.includes('/') && relDir.split('/').includes(out)) return true
+  }
+  return false
 }
 
 function isInside(rootReal: string, target: string): boolean {

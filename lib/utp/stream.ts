@@ -107,6 +107,8 @@ export class UtpStream extends Duplex {
   private replyMicro = 0
   private ackDue = false
   private flushing = false
+  private sentData = false
+  private windowLow = false
   private flushAgain = false
   private finished = false
   lastReceived = Date.now()
@@ -322,7 +324,15 @@ export class UtpStream extends Duplex {
       sent = true
     }
     while (this.pending.length > 0) {
-      const size = Math.min(PAYLOAD, this.pendingBytes())
+      let size = Math.min(PAYLOAD, this.pendingBytes())
+      if (!this.sentData) {
+        // The first packet carries the first write alone (the BitTorrent handshake):
+        // Transmission's uTP reader hands bytes that arrive with the handshake to nobody, and
+        // waits for a next packet that a seed would only send once asked.
+        const w = this.pending[0]
+        size = Math.min(size, w.chunks[w.index].length - w.offset)
+        this.sentData = true
+      }
       if (!force && this.bytesInFlight + size > window && this.bytesInFlight > 0) break
       force = false
       this.sendData(size)
@@ -381,6 +391,7 @@ export class UtpStream extends Duplex {
   }
 
   private transmit(s: Sent): void {
+    this.ackDue = false // the data packet carries the ack
     s.sentAt = performance.now()
     writeHeader(s.buf, this.header(ST_DATA, s.seq))
     this.sendDatagram(s.buf)
@@ -392,10 +403,16 @@ export class UtpStream extends Duplex {
       connectionId: this.sendId,
       timestamp: microseconds(),
       timestampDiff: this.replyMicro,
-      windowSize: Math.max(0, RECV_WINDOW - this.readableLength),
+      windowSize: this.receiveWindow(),
       seqNr,
       ackNr: this.ackNr,
     }
+  }
+
+  private receiveWindow(): number {
+    const window = Math.max(0, RECV_WINDOW - this.readableLength)
+    if (window < RECV_WINDOW / 2) this.windowLow = true
+    return window
   }
 
   private sendControl(type: PacketType): void {
@@ -403,8 +420,11 @@ export class UtpStream extends Duplex {
   }
 
   override _read(): void {
-    // Reading resumed: tell the peer its window opened again.
-    if (!this.destroyed && this.readableLength === 0) this.ackDue = true
+    // Reading resumed after we advertised a small window: tell the peer it opened again.
+    if (this.destroyed || !this.windowLow) return
+    this.windowLow = false
+    this.ackDue = true
+    this.flush()
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (e?: Error | null) => void): void {

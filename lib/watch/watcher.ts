@@ -86,10 +86,11 @@ export async function watchMirror(options: WatchOptions): Promise<MirrorWatcher>
     const rel = path.relative(root, p)
     return rel.split(path.sep).join('/')
   }
+  // A plain output name is ours at any depth: each distribution's subtree may hold a pair.
   const ignoredPath = (rel: string): boolean =>
     rel !== '' &&
     (rel.startsWith('..') ||
-      rel.split('/').some((segment) => segment.startsWith('.')) ||
+      rel.split('/').some((segment) => segment.startsWith('.') || outputDirs.has(segment)) ||
       [...outputDirs].some((out) => rel === out || rel.startsWith(`${out}/`)))
 
   const queue = new DirtyQueue(root, settings, options.onDirty)
@@ -116,7 +117,7 @@ export async function watchMirror(options: WatchOptions): Promise<MirrorWatcher>
     if (ignoredPath(dir)) return
     if (name !== null && name !== '') {
       if (name.startsWith('.')) return
-      if (dir === '' && outputDirs.has(name)) return
+      if (outputDirs.has(name)) return
       if (dir === '' && name.startsWith(updateInProgressPrefix)) {
         // The end of an ftpsync run is the moment to look again.
         queue.poke()

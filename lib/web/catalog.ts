@@ -14,11 +14,15 @@ export interface CatalogTorrent {
   infoHash: string
   name: string
   releaseDir: string
+  /** The layout whose rules made it; null for torrents published before profiles. */
+  profile: string | null
   format: 'v1' | 'v2' | 'hybrid'
   size: number
   files: number
   /** Completions recorded in the database (the tracker flushes them in batches). */
   completed: number
+  /** Bytes our seeder and web seed sent for it (flushed in batches, like `completed`). */
+  originBytes: number
   createdAt: Date
   /** Bytes of the stored `.torrent`, and an MD5 of them that changes when it is rewritten. */
   metainfoLength: number
@@ -42,10 +46,13 @@ export async function activeTorrents(database: DatabaseHandle): Promise<CatalogT
       infoHash: torrents.infoHash,
       name: torrents.name,
       releaseDir: torrents.releaseDir,
+      profile: torrents.profile,
       format: torrents.format,
       size: torrents.size,
       files: fileCounts.files,
       completed: torrentStats.completed,
+      uploadedPeer: torrentStats.uploadedPeer,
+      uploadedWebseed: torrentStats.uploadedWebseed,
       createdAt: torrents.createdAt,
       metainfoLength: sql<number>`octet_length(${torrents.metainfo})`,
       metainfoVersion: sql<string>`md5(${torrents.metainfo})`,
@@ -55,10 +62,11 @@ export async function activeTorrents(database: DatabaseHandle): Promise<CatalogT
     .leftJoin(torrentStats, eq(torrentStats.torrentId, torrents.id))
     .where(eq(torrents.status, 'active'))
     .orderBy(desc(torrents.createdAt), desc(torrents.id))
-  return rows.map((r) => ({
+  return rows.map(({ uploadedPeer, uploadedWebseed, ...r }) => ({
     ...r,
     files: Number(r.files ?? 0),
     completed: r.completed ?? 0,
+    originBytes: Number(uploadedPeer ?? 0) + Number(uploadedWebseed ?? 0),
     metainfoLength: Number(r.metainfoLength),
   }))
 }

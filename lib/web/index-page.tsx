@@ -9,13 +9,16 @@ export interface TorrentView {
   seeds: number | null
   peers: number | null
   completed: number
+  /** Bytes the origin (our seeder and web seed) sent for it. */
+  originBytes: number
   torrentHref: string
   metalinkHref: string
   magnet: string
 }
 
 export interface IndexView {
-  groups: Array<{ releaseDir: string; torrents: TorrentView[] }>
+  /** `profile`: the layout auto-detection (or a pin) chose for the folder, shown beside it. */
+  groups: Array<{ releaseDir: string; profile: string | null; torrents: TorrentView[] }>
   mirrors: MirrorRow[]
 }
 
@@ -73,6 +76,7 @@ function Torrent({ t }: { t: TorrentView }) {
           <dd>{t.completed}</dd>
         </div>
       </dl>
+      {t.completed > 0 && <Egress t={t} />}
       <p class="links">
         <a href={t.torrentHref} type="application/x-bittorrent">
           .torrent
@@ -83,6 +87,20 @@ function Torrent({ t }: { t: TorrentView }) {
         </a>
       </p>
     </li>
+  )
+}
+
+/**
+ * What the swarm saved the mirror, the number an admin quotes: origin bytes in copies of the
+ * release, beside the downloads the tracker counted.
+ */
+function Egress({ t }: { t: TorrentView }) {
+  const copies = t.size > 0 ? t.originBytes / t.size : 0
+  return (
+    <p class="egress" title={`${t.originBytes} bytes from the origin`}>
+      This release cost the mirror {copies.toFixed(1)} {copies === 1 ? 'copy' : 'copies'} for{' '}
+      {t.completed} {t.completed === 1 ? 'download' : 'downloads'}.
+    </p>
   )
 }
 
@@ -146,7 +164,10 @@ export function IndexPage({ view }: { view: IndexView }) {
           {view.groups.length === 0 && <p>No torrents are published yet.</p>}
           {view.groups.map((g) => (
             <section class="release" data-release={g.releaseDir}>
-              <h2>{g.releaseDir || '/'}</h2>
+              <h2>
+                {g.releaseDir || '/'}
+                {g.profile && <small class="profile"> · {g.profile}</small>}
+              </h2>
               <ul class="torrents">
                 {g.torrents.map((t) => (
                   <Torrent t={t} />

@@ -142,6 +142,12 @@ export interface MetricsSources {
   /** The web seed's `stats()`: bytes served over HTTP. */
   webSeed?: () => { bytesServed: number; requests: number } | undefined
   scans?: () => ScanTally | undefined
+  /**
+   * Per torrent: bytes the origin (seeder and web seed) sent since start, and the bytes the
+   * swarm delivered by estimate (the tracker's completions × size).
+   */
+  egress?: () =>
+    Array<{ infoHash: string; name: string; originBytes: number; swarmBytes: number }> | undefined
   /** Background work that failed and will be retried, by task (`backgroundFailures`). */
   background?: () => ReadonlyMap<string, number>
   /** Database errors seen elsewhere in the process (tracker flushes, publisher, …). */
@@ -172,6 +178,11 @@ export function applianceMetrics(sources: MetricsSources): MetricsRegistry {
   const seeder = () => sources.seeder?.()
   const webSeed = () => sources.webSeed?.()
   const scans = () => sources.scans?.()
+  const egress = (key: 'originBytes' | 'swarmBytes') =>
+    sources.egress?.()?.map((t) => ({
+      labels: { infohash: t.infoHash, name: t.name },
+      value: t[key],
+    }))
 
   registry
     .counter(
@@ -212,6 +223,16 @@ export function applianceMetrics(sources: MetricsSources): MetricsRegistry {
       if (web) samples.push({ labels: { via: 'webseed' }, value: web.bytesServed })
       return samples
     })
+    .counter(
+      'mirrorseed_origin_bytes_total',
+      'Bytes the origin sent per torrent (seeder and web seed), since start.',
+      () => egress('originBytes'),
+    )
+    .counter(
+      'mirrorseed_swarm_bytes_estimate_total',
+      'Bytes downloaders got per torrent, by estimate: completions counted by the tracker × size.',
+      () => egress('swarmBytes'),
+    )
     .gauge(
       'mirrorseed_seeder_connections',
       'Peer connections open to our seeder.',

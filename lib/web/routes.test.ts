@@ -85,7 +85,10 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
       expect(res.headers.get('content-type')).toMatch(/^text\/html/)
       const html = await res.text()
       expect(html.startsWith('<!doctype html>')).toBe(true)
-      expect(html).toContain(`<h2>${tree.releases[0]!.releaseDir}</h2>`)
+      // The folder, and the profile whose rules made its torrents (profile: auto).
+      expect(html).toContain(
+        `<h2>${tree.releases[0]!.releaseDir}<small class="profile"> · gentoo</small></h2>`,
+      )
       for (const release of tree.releases) {
         expect(html).toContain(`<h3>${release.name}</h3>`)
         expect(html).toContain(`href="/torrents/${release.releaseDir}/${release.name}.torrent"`)

@@ -87,6 +87,7 @@ export function webRoutes(options: WebOptions): Hono {
     ])
     const magnet = await magnets.of(torrents)
     const byDir = new Map<string, TorrentView[]>()
+    const profiles = new Map<string, string | null>()
     const ordered = [...torrents].sort(
       (a, b) => compare(a.releaseDir, b.releaseDir) || compare(a.name, b.name),
     )
@@ -101,6 +102,7 @@ export function webRoutes(options: WebOptions): Hono {
         peers: swarm ? swarm.incomplete : null,
         // The tracker counts completions at once and flushes them in batches: the larger wins.
         completed: Math.max(t.completed, swarm?.downloaded ?? 0),
+        originBytes: t.originBytes,
         torrentHref: `/torrents/${encodeSegments(t.releaseDir, `${t.name}.torrent`)}`,
         metalinkHref: `/metalink/${encodeSegments(t.releaseDir, `${t.name}.meta4`)}`,
         magnet: magnet.get(t.id) ?? '',
@@ -108,9 +110,14 @@ export function webRoutes(options: WebOptions): Hono {
       const group = byDir.get(t.releaseDir) ?? []
       group.push(view)
       byDir.set(t.releaseDir, group)
+      profiles.set(t.releaseDir, t.profile)
     }
     const view: IndexView = {
-      groups: [...byDir].map(([releaseDir, torrents]) => ({ releaseDir, torrents })),
+      groups: [...byDir].map(([releaseDir, torrents]) => ({
+        releaseDir,
+        profile: profiles.get(releaseDir) ?? null,
+        torrents,
+      })),
       mirrors,
     }
     return `<!doctype html>${(<IndexPage view={view} />).toString()}`

@@ -8,6 +8,8 @@ export interface TorrentCounters {
   /** Body bytes handed to the socket (a client that hangs up early may not have read the last). */
   bytesServed: number
   requests: number
+  /** Requests answered 503 because the torrent's swarm could carry the load. */
+  steppedBack: number
 }
 
 /** One file of a published torrent, reachable at exactly one web-seed path. */

@@ -34,7 +34,8 @@ export class BufferPool {
  *
  * A file that ends early (it shrank under us) or fails to read ends the response by destroying
  * the connection: the client sees a body shorter than `Content-Length` and retries; it never gets
- * bytes that are not the file's.
+ * bytes that are not the file's. So does `proceed` returning false before a chunk (the web seed
+ * stepping back mid-response): one call per chunk, nothing per byte.
  */
 export function sendRange(
   fd: number,
@@ -44,6 +45,7 @@ export function sendRange(
   pool: BufferPool,
   onBytes: (n: number) => void,
   done: () => void,
+  proceed?: () => boolean,
 ): void {
   let position = start
   let left = length
@@ -59,6 +61,10 @@ export function sendRange(
     done()
   }
   const read = (): void => {
+    if (proceed && !proceed()) {
+      res.destroy()
+      return finish()
+    }
     const n = Math.min(pool.size, left)
     // Small reads (a 16 KiB block) come from Node's own slab; only full chunks are pooled.
     const buf = n === pool.size ? pool.take() : Buffer.allocUnsafe(n)

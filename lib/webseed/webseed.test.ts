@@ -634,3 +634,73 @@ describe('a path shared by a superseded torrent and its successor', () => {
     }
   })
 })
+
+describe('stepping back while the swarm can carry the load', () => {
+  it('answers 503 with Retry-After in a crowd, cuts a response streaming when one forms, and serves a lone downloader', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-webseed-crowd-'))
+    const server = http.createServer()
+    try {
+      await mkdir(path.join(base, 'rel'), { recursive: true })
+      // Sparse, so it costs no disk; far more than one read chunk.
+      await writeFile(path.join(base, 'rel', 'big.iso'), '')
+      await truncate(path.join(base, 'rel', 'big.iso'), 256 << 20)
+      let crowd = false
+      const webSeed = new WebSeed({
+        root: base,
+        stepBack: {
+          crowded: (infoHash) => crowd && infoHash === 'cc'.repeat(20),
+          retryAfterSeconds: 60,
+        },
+      })
+      webSeed.add({
+        infoHash: 'cc'.repeat(20),
+        releaseDir: 'rel',
+        torrent: { name: 'big.iso', multiFile: false, files: [{ path: ['big.iso'], pad: false }] },
+        filePaths: [path.join(base, 'rel', 'big.iso')],
+      })
+      server.on('request', webSeed.handle)
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const { port } = server.address() as AddressInfo
+      const range = { headers: { Range: 'bytes=0-999' } }
+
+      expect((await request(port, '/webseed/rel/big.iso', range)).status).toBe(206)
+      crowd = true
+      const refused = await request(port, '/webseed/rel/big.iso', range)
+      expect(refused.status).toBe(503)
+      expect(refused.headers['retry-after']).toBe('60')
+      expect(webSeed.served()[0].steppedBack).toBe(1)
+
+      // A whole-file response under way when the crowd forms ends short at the next chunk.
+      crowd = false
+      const received = await new Promise<number>((resolve) => {
+        let got = 0
+        const req = http.get({
+          host: '127.0.0.1',
+          port,
+          path: '/webseed/rel/big.iso',
+          agent: false,
+        })
+        req.on('response', (res) => {
+          expect(res.statusCode).toBe(200)
+          res.on('data', (c: Buffer) => {
+            got += c.length
+            crowd = true
+          })
+          res.on('close', () => resolve(got))
+          res.on('error', () => {})
+        })
+        req.on('error', () => resolve(got))
+      })
+      expect(received).toBeGreaterThan(0)
+      expect(received).toBeLessThan(256 << 20)
+
+      crowd = false // the crowd is gone: full speed again
+      expect((await request(port, '/webseed/rel/big.iso', range)).status).toBe(206)
+      webSeed.close()
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await rm(base, { recursive: true, force: true })
+    }
+  })
+})

@@ -38,6 +38,15 @@ export interface WebSeedOptions {
    * two chunks of memory and a descriptor, so a client that stops reading may not hold them.
    */
   stallTimeoutMs?: number
+  /**
+   * The origin is the source of last resort (issue 11): while `crowded(infoHash)` says a
+   * torrent's swarm can carry the load, its requests get 503 with `Retry-After`, and a response
+   * already streaming is cut at its next chunk. libtorrent then retries the web seed after
+   * Retry-After (web_peer_connection, on 503); aria2c drops the URI for this download (503
+   * without --retry-wait) and goes on with its peers; Transmission's webseed backs off after
+   * failures. Every one of them keeps downloading from the swarm and our seeder.
+   */
+  stepBack?: { crowded(infoHash: string): boolean; retryAfterSeconds: number }
 }
 
 export interface WebSeedStats {
@@ -77,12 +86,14 @@ export class WebSeed {
   private readonly files: OpenFiles
   private readonly pool: BufferPool
   private readonly stallTimeoutMs: number
+  private readonly stepBack: WebSeedOptions['stepBack']
   private requests = 0
   private bytesServed = 0
 
   constructor(options: WebSeedOptions) {
     const { chunkSize, openFiles, idleMs, stallTimeoutMs } = { ...defaults, ...options }
     this.stallTimeoutMs = stallTimeoutMs
+    this.stepBack = options.stepBack
     this.pool = new BufferPool(chunkSize)
     this.files = new OpenFiles(options.root, openFiles, idleMs)
   }
@@ -96,6 +107,7 @@ export class WebSeed {
       name: live.torrent.name,
       bytesServed: 0,
       requests: 0,
+      steppedBack: 0,
     }
     const { torrent } = live
     const files: ServedFile[] = []
@@ -140,6 +152,11 @@ export class WebSeed {
     }
   }
 
+  /** Per published torrent, its counters now; unlike `stats()` this changes nothing. */
+  served(): TorrentCounters[] {
+    return [...this.torrents.values()].map((p) => ({ ...p.counters }))
+  }
+
   /** Closes the kept descriptors (those still streaming close when their response ends). */
   close(): void {
     this.files.close()
@@ -159,6 +176,12 @@ export class WebSeed {
       if (!(err instanceof WebSeedError)) throw err
     }
     if (!file) return notFound(res)
+    if (this.stepBack?.crowded(file.counters.infoHash)) {
+      file.counters.steppedBack++
+      const retry = String(this.stepBack.retryAfterSeconds)
+      res.writeHead(503, ['Retry-After', retry, 'Content-Length', '0']).end()
+      return
+    }
     this.serve(file, req, res)
   }
 
@@ -240,6 +263,8 @@ export class WebSeed {
       streaming = true
       // Once the response ends, node:http puts the socket back on its keep-alive timeout.
       res.setTimeout(this.stallTimeoutMs, () => res.destroy())
+      const { stepBack } = this
+      const infoHash = counters.infoHash
       sendRange(
         fd,
         start,
@@ -251,6 +276,7 @@ export class WebSeed {
           this.bytesServed += n
         },
         () => this.files.release(file, fd),
+        stepBack && (() => !stepBack.crowded(infoHash)),
       )
     } catch (err) {
       this.failed(req, res, err)

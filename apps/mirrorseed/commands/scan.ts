@@ -9,6 +9,12 @@ function mib(bytes: number): string {
 }
 
 function print(summary: ReconcileSummary): void {
+  // What profile: auto chose, so an admin sees a misdetected subtree before anything else.
+  for (const l of summary.layouts) {
+    console.log(
+      `layout     ${l.distribution || '/'}: ${l.profile} (${l.how}), ${l.releases} releases, torrents in ${l.torrents}/`,
+    )
+  }
   for (const p of summary.published) {
     console.log(
       `published  ${p.releaseDir}/${p.name}  ${p.infoHash}${p.verified ? '' : '  (no digest listed)'}`,
@@ -36,7 +42,8 @@ export function register(program: Command): void {
       .description('one reconcile pass over the mirror tree, then exit (cron, or after rsync)')
       .argument('[path]', 'only this folder of the tree (relative to the root)')
       .option('--json', 'print the summary as JSON'),
-  ).action(async (under: string | undefined, options: SharedOptions & { json?: boolean }) => {
+  ).action(async (under: string | undefined, flags: SharedOptions & { json?: boolean }) => {
+    const { json, ...options } = flags
     const config = configFrom(options)
     requireRoot(config)
     const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
@@ -49,7 +56,7 @@ export function register(program: Command): void {
     } finally {
       await database.close()
     }
-    if (options.json) console.log(JSON.stringify(summary, null, 2))
+    if (json) console.log(JSON.stringify(summary, null, 2))
     else print(summary)
     // Exit 1 when a release failed verification, so cron and rsync hooks notice.
     if (summary.failed.length) process.exitCode = 1

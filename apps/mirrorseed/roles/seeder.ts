@@ -2,6 +2,7 @@ import { Announcer, startSeeder } from '../../../lib/peer/index.ts'
 import type { LiveTorrent } from '../../../lib/publish/index.ts'
 import { log } from '../../../lib/log/index.ts'
 import type { Role } from './context.ts'
+import { crowdTest } from './egress.ts'
 import { seederAddress } from './tracker.ts'
 
 /**
@@ -18,8 +19,9 @@ async function dhtOptions(bootstrap: string[], publicAddress: string) {
 }
 
 export const seederRole: Role = async ({ config, feed, live, ports, services }) => {
+  const crowded = crowdTest({ config, services })
   const seeder = await startSeeder({
-    host: config.host,
+    host: config.seeder.host ?? config.host,
     port: config.peerPort,
     root: config.root,
     maxConnections: config.seeder.maxConnections,
@@ -27,6 +29,11 @@ export const seederRole: Role = async ({ config, feed, live, ports, services }) 
     uploadSlots: config.seeder.uploadSlots,
     uploadRate: config.seeder.uploadRate || undefined,
     openFiles: config.seeder.openFiles,
+    superSeed: crowded && {
+      crowded,
+      offersPerPeer: config.egress.offersPerPeer,
+      forwardWaitMs: config.egress.forwardWaitSeconds * 1000,
+    },
     dht: config.dht.enabled ? await dhtOptions(config.dht.bootstrap, config.publicAddress) : null,
   })
   ports.peer = seeder.port

@@ -1,9 +1,14 @@
 import { WebSeed, webSeedPrefix } from '../../../lib/webseed/index.ts'
 import type { Role } from './context.ts'
+import { crowdTest } from './egress.ts'
 
 /** The origin web seed: `/webseed/<release dir>/…` answered before hono, from the mirror tree. */
 export const webSeedRole: Role = async ({ config, feed, live, fastPrefixes, services }) => {
-  const webSeed = new WebSeed({ root: config.root })
+  const crowded = crowdTest({ config, services })
+  const webSeed = new WebSeed({
+    root: config.root,
+    stepBack: crowded && { crowded, retryAfterSeconds: config.egress.retryAfterSeconds },
+  })
   services.webSeed = webSeed
   // Active torrents only: a superseded torrent's paths may already hold its successor's bytes.
   for (const t of live) if (t.active) webSeed.add(t)
