@@ -203,21 +203,31 @@ async function startOurs(
  * 1,000 releases of one small image each, published by `mirrorseed scan` into PGlite once and
  * kept under .bench/tracker for later runs; their info-hashes from the .torrent files it wrote.
  */
-async function publishedTree(): Promise<{ root: string; dataDir: string; hashes: Buffer[] }> {
+async function publishedTree(): Promise<{
+  root: string
+  dataDir: string
+  hashes: Buffer[]
+  port: number
+}> {
   const base = join(here, '..', '.bench', 'tracker', `releases-${TORRENTS}`)
   const root = join(base, 'root')
   const dataDir = join(base, 'data')
-  if (!existsSync(join(base, 'done'))) {
+  // The torrents name the tracker they were made for: serve must run on that same port, or its
+  // seeder announces 1,000 torrents to a port nobody answers and it rewrites them all at start.
+  const portFile = join(base, 'port')
+  if (!existsSync(portFile)) {
     rmSync(base, { recursive: true, force: true })
     console.log(`publishing ${TORRENTS} releases with mirrorseed scan (once, kept in ${base})`)
     for (let i = 0; i < TORRENTS; i++) {
       mkdirSync(join(root, `r${i}`), { recursive: true })
       writeFileSync(join(root, `r${i}`, `image-${i}.iso`), randomBytes(2048))
     }
-    const scan = await runCli(['scan', ...treeArgs(root, dataDir)], { timeoutMs: 900_000 })
+    const port = await freePort()
+    const scan = await runCli(['scan', ...treeArgs(root, dataDir, port)], { timeoutMs: 900_000 })
     if (scan.code !== 0) throw new Error(`mirrorseed scan failed:\n${scan.stderr}`)
-    writeFileSync(join(base, 'done'), '')
+    writeFileSync(portFile, String(port))
   }
+  const port = Number(readFileSync(portFile, 'utf8'))
   const hashes: Buffer[] = []
   const walk = (folder: string) => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -230,11 +240,15 @@ async function publishedTree(): Promise<{ root: string; dataDir: string; hashes:
   walk(join(root, 'torrents'))
   if (hashes.length !== TORRENTS)
     throw new Error(`${base}: ${hashes.length} torrents, not ${TORRENTS}`)
-  return { root, dataDir, hashes }
+  return { root, dataDir, hashes, port }
 }
 
-function treeArgs(root: string, dataDir: string): string[] {
-  return ['--root', root, '--data-dir', dataDir, '--profile', 'generic', '--min-size', '1024']
+function treeArgs(root: string, dataDir: string, port: number): string[] {
+  return [
+    ...['--root', root, '--data-dir', dataDir, '--profile', 'generic', '--min-size', '1024'],
+    ...['--public-url', `http://127.0.0.1:${port}`, '--http-port', String(port)],
+    ...['--udp-port', String(port)],
+  ]
 }
 
 /**
@@ -264,9 +278,7 @@ async function startServeContender(): Promise<Contender> {
   const serve = await startServe([
     '--config',
     config,
-    ...treeArgs(fixture.root, fixture.dataDir),
-    '--public-url',
-    'http://127.0.0.1:6969',
+    ...treeArgs(fixture.root, fixture.dataDir, fixture.port),
   ])
   // Its first reconcile of the (unchanged) tree and what follows it (web-seed lists rewritten
   // after the first mirror check) are start-up, not load: wait until it sits idle.

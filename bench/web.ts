@@ -10,15 +10,14 @@
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { createServer } from 'node:http'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { getRequestListener } from '@hono/node-server'
+import { createHttpServer } from '../apps/mirrorseed/http.ts'
 import { loadConfig } from '../lib/config/index.ts'
 import { openDatabase, torrentFiles, torrents, torrentStats } from '../lib/db/index.ts'
 import { Publisher } from '../lib/publish/index.ts'
-import { webRoutes } from '../lib/web/index.ts'
+import { PublicCatalog, publicTorrentRoute, webRoutes } from '../lib/web/index.ts'
 import { buildGentooTree, fixtureMinSize } from '../test/fixtures/mirror-tree.ts'
 import { startNginx } from '../test/nginx.ts'
 
@@ -74,14 +73,20 @@ for (let i = 0; i < count - 2; i++) {
     )
 }
 
+// Served as `serve` serves them: the in-memory catalog, `.torrent` files on the fast path.
+const catalog = new PublicCatalog(database)
 const app = webRoutes({
   database,
+  catalog,
   publicUrl,
   swarmStats: () => ({ complete: 3, incomplete: 5, downloaded: 7 }),
 })
-const server = createServer(getRequestListener(app.fetch))
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-const ours = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+const server = createHttpServer(
+  app,
+  new Map(),
+  new Map([['/torrents/', publicTorrentRoute(catalog).handle]]),
+)
+const ours = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`
 
 // nginx gets a saved copy of each of our answers, at the same path.
 const torrentPath = `/torrents/${model!.releaseDir}/${model!.name}.torrent`
@@ -111,7 +116,8 @@ try {
   }
 } finally {
   await nginx.stop()
-  server.close()
+  await server.close(0)
+  catalog.close()
   await database.close()
   await tree.remove()
   await rm(dataDir, { recursive: true, force: true })

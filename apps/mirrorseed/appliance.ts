@@ -20,6 +20,8 @@ import {
   rollupDaily,
   ScanTally,
   webRoutes,
+  PublicCatalog,
+  publicTorrentRoute,
 } from '../../lib/web/index.ts'
 
 /** How often `stats_daily` takes in the day's counters (the same node that generates). */
@@ -75,10 +77,16 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const scans = new ScanTally()
     app.route('/', healthRoutes(readiness))
     if (config.roles.includes('web')) {
+      // Public pages from memory, kept current by the torrent feed (no query per request).
+      const catalog = new PublicCatalog(database)
+      feed.subscribe(catalog.events)
+      closers.push(async () => catalog.close())
+      fastPrefixes.set('/torrents/', publicTorrentRoute(catalog).handle)
       app.route(
         '/',
         webRoutes({
           database,
+          catalog,
           publicUrl: () => current.publicUrl,
           swarmStats: (infoHash) => services.tracker?.stats(infoHash),
         }),

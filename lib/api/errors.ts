@@ -7,6 +7,7 @@ export const errorCodes = {
   bad_request: 400,
   not_found: 404,
   conflict: 409,
+  too_large: 413,
   unavailable: 503,
   internal: 500,
 } as const satisfies Record<string, ContentfulStatusCode>

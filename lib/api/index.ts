@@ -1,3 +1,4 @@
+import { bodyLimit } from 'hono/body-limit'
 import { Hono } from 'hono'
 import type { ResolvedConfig } from '../config/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
@@ -47,6 +48,9 @@ export function apiEndpoints(options: Omit<ApiOptions, 'token'>): Endpoint[] {
   return endpoints
 }
 
+/** The largest admin API request body read. */
+export const MAX_BODY_BYTES = 64 * 1024
+
 /**
  * The admin REST API, mounted at `/api`: every route behind the bearer token, every input
  * validated by the endpoint's own schemas, described at `/api/openapi.json`.
@@ -58,6 +62,17 @@ export function apiRoutes(options: ApiOptions): Hono {
   const api = new Hono()
   api.onError(onApiError)
   api.use('*', bearerAuth(options.token))
+  // Admin bodies are a path or a mirror, a few hundred bytes; a token holder streaming
+  // gigabytes must not fill our memory (read before any handler parses it).
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError('too_large', `request body is over ${MAX_BODY_BYTES} bytes`)
+      },
+    }),
+  )
   mount(api, apiEndpoints(options))
   api.all('*', () => {
     throw new ApiError('not_found', 'no such endpoint')

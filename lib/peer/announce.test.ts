@@ -75,4 +75,41 @@ describe('announce', () => {
       server.close()
     }
   })
+
+  it('stops reading an external tracker that streams an endless reply', async () => {
+    let sent = 0
+    let closed!: () => void
+    const done = new Promise<void>((r) => (closed = r))
+    const server = http.createServer((_req, res) => {
+      const chunk = Buffer.alloc(64 * 1024, 0x31)
+      res.write('d8:intervali1800e5:peers999999999:')
+      const pump = () => {
+        while (res.write(chunk)) {
+          sent += chunk.length
+          if (sent > 256 * 1024 * 1024) return res.end()
+        }
+      }
+      res.on('drain', pump)
+      res.on('close', closed)
+      pump()
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const torrent = {
+      infoHash,
+      infoHashV2: null,
+      announce: null,
+      announceList: [[`${base}/announce`]],
+    } as unknown as SeedTorrent
+    const announcer = new Announcer({ peerId, port: 6881, uploaded: () => 0 })
+    try {
+      announcer.add(torrent)
+      await done
+      // Kernel buffers hold a few MB at most; reading on would have taken all 256 MB.
+      expect(sent).toBeLessThan(32 * 1024 * 1024)
+    } finally {
+      server.close()
+      server.closeAllConnections()
+    }
+  })
 })

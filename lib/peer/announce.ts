@@ -80,6 +80,32 @@ export interface AnnouncerOptions {
 }
 
 /**
+ * The most of an external tracker's reply we read. A reply is a few hundred bytes (50 compact
+ * peers are 300); a hostile or broken tracker streaming gigabytes must not fill our memory.
+ */
+export const MAX_REPLY_BYTES = 64 * 1024
+
+/** The body of `res`, refused (and the download stopped) past `max` bytes. */
+async function readCapped(res: Response, max: number): Promise<Buffer> {
+  const declared = Number(res.headers.get('content-length') ?? 0)
+  if (declared > max) {
+    await res.body?.cancel()
+    throw new Error(`tracker reply of ${declared} bytes is over the ${max}-byte limit`)
+  }
+  const parts: Buffer[] = []
+  let size = 0
+  if (res.body) {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      size += chunk.length
+      // Leaving the loop by a throw cancels the stream: the rest is never downloaded.
+      if (size > max) throw new Error(`tracker reply is over the ${max}-byte limit`)
+      parts.push(Buffer.from(chunk))
+    }
+  }
+  return Buffer.concat(parts)
+}
+
+/**
  * @example
  * const announcer = new Announcer({ peerId: seeder.peerId, port: 6881, uploaded: …, exclude: (u) => u.startsWith(ourUrl) })
  * announcer.add(torrent)
@@ -124,7 +150,7 @@ export class Announcer {
       event,
     })
     const res = await this.doFetch(url, { signal: AbortSignal.timeout(15_000) })
-    return parseAnnounceResponse(Buffer.from(await res.arrayBuffer()))
+    return parseAnnounceResponse(await readCapped(res, MAX_REPLY_BYTES))
   }
 
   private async announce(job: Job, tracker: string, event?: 'started'): Promise<void> {

@@ -8,6 +8,7 @@ import { UtpServer } from '../utp/index.ts'
 import { Choker } from './choker.ts'
 import { PeerConnection, type Seeded } from './connection.ts'
 import { encodeFullBitfield } from './encode.ts'
+import { hostKey } from './host-key.ts'
 import { FileTree } from './merkle.ts'
 import { streamKeyHash } from './mse.ts'
 import { SuperSeed } from './superseed.ts'
@@ -24,7 +25,7 @@ export interface SeederOptions {
   port?: number
   /** Connections in total; more are closed at accept. */
   maxConnections?: number
-  /** Connections from one address. */
+  /** Connections from one address (an IPv6 /64 counts as one, see {@link hostKey}). */
   maxPerIp?: number
   /** Regular unchoke slots (one optimistic slot comes on top). */
   uploadSlots?: number
@@ -144,20 +145,22 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     streamKey: (req2Hex: string) => streamKeys.get(req2Hex),
     closed(conn: PeerConnection) {
       if (!connections.delete(conn)) return
-      const n = (perIp.get(conn.address) ?? 1) - 1
-      if (n <= 0) perIp.delete(conn.address)
-      else perIp.set(conn.address, n)
+      const host = hostKey(conn.address)
+      const n = (perIp.get(host) ?? 1) - 1
+      if (n <= 0) perIp.delete(host)
+      else perIp.set(host, n)
     },
   }
 
   /** Every transport (TCP, uTP, an MSE stream over either) comes in here, under one set of limits. */
   function accept(stream: Duplex, address: string): void {
-    const fromIp = perIp.get(address) ?? 0
+    const host = hostKey(address)
+    const fromIp = perIp.get(host) ?? 0
     if (connections.size >= maxConnections || fromIp >= maxPerIp) {
       stream.destroy()
       return
     }
-    perIp.set(address, fromIp + 1)
+    perIp.set(host, fromIp + 1)
     connections.add(new PeerConnection(stream, address, ctx))
   }
 

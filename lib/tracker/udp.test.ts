@@ -177,3 +177,23 @@ describe('UDP tracker (BEP 15) over a real socket', () => {
     t.close()
   })
 })
+
+describe('startUdp', () => {
+  it('starts on a given port and answers there (as serve binds its configured port)', async () => {
+    const probe = await client()
+    const port = probe.address().port
+    probe.close()
+    const other = await tracker.startUdp({ host: '127.0.0.1', port })
+    try {
+      expect(other.port).toBe(port)
+      const socket = await client()
+      const connect = Buffer.from('0000041727101980000000000000abcd', 'hex')
+      socket.send(connect, port, '127.0.0.1')
+      const [reply] = (await once(socket, 'message')) as [Buffer]
+      expect(reply.readUInt32BE(4)).toBe(0xabcd)
+      socket.close()
+    } finally {
+      await other.close()
+    }
+  })
+})

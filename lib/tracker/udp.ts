@@ -83,6 +83,19 @@ export function handleUdpPacket(
   }
 }
 
+/**
+ * Replies go to the address a packet came from, always an IP literal: answered at once, where
+ * dgram's default lookup defers every send to the next tick (a closure and a tick per reply,
+ * bench/tracker.ts UDP row).
+ */
+function literal(
+  address: string,
+  _options: unknown,
+  callback: (error: null, address: string, family: number) => void,
+): void {
+  callback(null, address, address.includes(':') ? 6 : 4)
+}
+
 export interface UdpServer {
   port: number
   close(): Promise<void>
@@ -94,14 +107,16 @@ export async function startUdp(
   options: { host?: string; port: number },
 ): Promise<UdpServer> {
   const host = options.host ?? '0.0.0.0'
-  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' })
+  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', lookup: literal })
   socket.on('message', (packet, remote) => {
     const reply = handleUdpPacket(tracker, packet, remote.address, remote.port)
     if (reply) socket.send(reply, remote.port, remote.address)
   })
   socket.on('error', (err) => log.warn('tracker udp socket error', { error: err }))
+  // Listened for before bind: with the literal lookup, bind may be done before it returns.
+  const listening = once(socket, 'listening')
   socket.bind(options.port, host)
-  await once(socket, 'listening')
+  await listening
   return {
     port: socket.address().port,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),

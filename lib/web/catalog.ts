@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm'
+import { asc, count, desc, eq, inArray, sql } from 'drizzle-orm'
 import {
   mirrors,
   torrentFiles,
@@ -82,44 +82,6 @@ export async function metainfoOf(
     .from(torrents)
     .where(inArray(torrents.id, [...ids]))
   return new Map(rows.map((r) => [r.id, r.metainfo]))
-}
-
-/** The active torrent published as `<releaseDir>/<name>`, if any. */
-export async function activeTorrent(
-  database: DatabaseHandle,
-  releaseDir: string,
-  name: string,
-): Promise<{ id: number; infoHash: string; metainfo: Buffer; createdAt: Date } | undefined> {
-  const [row] = await database.db
-    .select({
-      id: torrents.id,
-      infoHash: torrents.infoHash,
-      metainfo: torrents.metainfo,
-      createdAt: torrents.createdAt,
-    })
-    .from(torrents)
-    .where(
-      and(
-        eq(torrents.status, 'active'),
-        eq(torrents.releaseDir, releaseDir),
-        eq(torrents.name, name),
-      ),
-    )
-    .orderBy(desc(torrents.id))
-    .limit(1)
-  return row
-}
-
-/** Whole-file SHA-256 of each file of a torrent, by path relative to the mirror root. */
-export async function fileDigests(
-  database: DatabaseHandle,
-  torrentId: number,
-): Promise<Map<string, string | null>> {
-  const rows = await database.db
-    .select({ path: torrentFiles.path, sha256: torrentFiles.sha256 })
-    .from(torrentFiles)
-    .where(eq(torrentFiles.torrentId, torrentId))
-  return new Map(rows.map((r) => [r.path, r.sha256]))
 }
 
 export async function mirrorHealth(database: DatabaseHandle): Promise<MirrorRow[]> {

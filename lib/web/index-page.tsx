@@ -121,9 +121,9 @@ function Mirrors({ mirrors }: { mirrors: MirrorRow[] }) {
           return (
             <tr>
               <td>{m.name}</td>
-              <td class={status} title={m.lastError ?? undefined}>
-                {status}
-              </td>
+              {/* Only up or down in public: the last error (internal URLs, a redirect's query)
+                  stays in the admin API. */}
+              <td class={status}>{status}</td>
               <td>
                 {m.lastCheckAt ? (
                   <time datetime={m.lastCheckAt.toISOString()}>

@@ -1,15 +1,8 @@
 import { Hono } from 'hono'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
-import { magnetLink, parseTorrent } from '../metainfo/index.ts'
-import {
-  activeTorrent,
-  activeTorrents,
-  fileDigests,
-  metainfoOf,
-  mirrorHealth,
-  type CatalogTorrent,
-} from './catalog.ts'
+import { PublicCatalog } from './public-catalog.ts'
 import { renderFeed } from './feed.ts'
 import { IndexPage, type IndexView, type TorrentView } from './index-page.tsx'
 import { renderMetalink } from './metalink.ts'
@@ -28,6 +21,11 @@ export interface SwarmCounts {
 export interface WebOptions {
   database: DatabaseHandle
   /**
+   * What the pages show, in memory (see {@link PublicCatalog}); one is made from `database` when
+   * none is given. `serve` passes the one its torrent feed keeps current.
+   */
+  catalog?: PublicCatalog
+  /**
    * Base URL clients reach this node at, no trailing `/`. A function when it is known only once
    * the HTTP port is bound (`--http-port 0`); it is read per request.
    */
@@ -37,8 +35,8 @@ export interface WebOptions {
   /** Items in `/feed.xml`. */
   feedItems?: number
   /**
-   * How long a rendered `/` and `/feed.xml` are shared by every request (default 2000 ms;
-   * 0 renders each request). Swarm counts a second or two old are fine on a public page.
+   * How long a rendered `/` is shared by every request (default 2000 ms; 0 renders each
+   * request), for its live swarm counts. Swarm counts a second or two old are fine on a page.
    */
   cacheMs?: number
 }
@@ -46,25 +44,25 @@ export interface WebOptions {
 /**
  * The public pages: `GET /` (index), `GET /torrents/<release dir>/<name>.torrent`,
  * `GET /feed.xml` (RSS 2.0) and `GET /metalink/<release dir>/<name>.meta4` (RFC 5854). Every
- * answer is server-rendered from the database; nothing needs JavaScript.
+ * answer comes from the in-memory {@link PublicCatalog}, never a database query per request;
+ * nothing needs JavaScript.
  *
  * @example
  * app.route('/', webRoutes({ database, publicUrl: () => config.publicUrl, swarmStats: (h) => tracker?.stats(h) }))
  */
 export function webRoutes(options: WebOptions): Hono {
-  const { database } = options
+  const catalog = options.catalog ?? new PublicCatalog(options.database)
   const publicUrl = () =>
     (typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl).replace(
       /\/+$/,
       '',
     )
-  const magnets = new MagnetCache(database)
 
   const app = new Hono()
   app.onError(async (err, c) => {
     // Never a stack trace to the public: say what is wrong, briefly. Blame the database only when
     // it does not answer now; anything else is our fault, and the log says what it was.
-    const down = await database.ping().then(
+    const down = await options.database.ping().then(
       () => false,
       () => true,
     )
@@ -77,18 +75,18 @@ export function webRoutes(options: WebOptions): Hono {
     log.error('public page failed', { path: c.req.path, error: err })
     return c.text('internal error: this page could not be built\n', 500)
   })
+  // Only the very first requests wait (for the first load); afterwards this is a resolved promise.
+  app.use(async (_c, next) => {
+    await catalog.ready
+    await next()
+  })
 
   const cacheMs = options.cacheMs ?? 2000
 
   const index = new Snapshot(cacheMs, async () => {
-    const [torrents, mirrors] = await Promise.all([
-      activeTorrents(database),
-      mirrorHealth(database),
-    ])
-    const magnet = await magnets.of(torrents)
     const byDir = new Map<string, TorrentView[]>()
     const profiles = new Map<string, string | null>()
-    const ordered = [...torrents].sort(
+    const ordered = [...catalog.torrents].sort(
       (a, b) => compare(a.releaseDir, b.releaseDir) || compare(a.name, b.name),
     )
     for (const t of ordered) {
@@ -105,7 +103,7 @@ export function webRoutes(options: WebOptions): Hono {
         originBytes: t.originBytes,
         torrentHref: `/torrents/${encodeSegments(t.releaseDir, `${t.name}.torrent`)}`,
         metalinkHref: `/metalink/${encodeSegments(t.releaseDir, `${t.name}.meta4`)}`,
-        magnet: magnet.get(t.id) ?? '',
+        magnet: t.magnet,
       }
       const group = byDir.get(t.releaseDir) ?? []
       group.push(view)
@@ -118,7 +116,7 @@ export function webRoutes(options: WebOptions): Hono {
         profile: profiles.get(releaseDir) ?? null,
         torrents,
       })),
-      mirrors,
+      mirrors: [...catalog.mirrors],
     }
     return `<!doctype html>${(<IndexPage view={view} />).toString()}`
   })
@@ -127,30 +125,35 @@ export function webRoutes(options: WebOptions): Hono {
     return c.html(await index.get())
   })
 
-  app.get('/torrents/*', async (c) => {
-    const where = parseReleasePath(rawPath(c.req.url), '/torrents', '.torrent')
-    const row = where && (await activeTorrent(database, where.releaseDir, where.name))
-    if (!where || !row) return c.text('not found\n', 404)
-    return c.body(new Uint8Array(row.metainfo), 200, {
-      'Content-Type': 'application/x-bittorrent',
-      'Content-Disposition': attachment(`${where.name}.torrent`),
-      'Cache-Control': 'no-cache',
-    })
+  const torrentFile = publicTorrentRoute(catalog)
+  app.get('/torrents/*', (c) => {
+    const answer = torrentFile.answer(rawPath(c.req.url))
+    return c.body(answer.body, answer.status, answer.headers)
   })
 
-  app.get('/metalink/*', async (c) => {
+  // Metalinks rendered once per catalog version and base URL, then kept (bounded).
+  const metalinks = new Map<string, string>()
+  let metalinksOf = -1
+  app.get('/metalink/*', (c) => {
     const where = parseReleasePath(rawPath(c.req.url), '/metalink', '.meta4')
-    const row = where && (await activeTorrent(database, where.releaseDir, where.name))
-    if (!where || !row) return c.text('not found\n', 404)
+    const t = where && catalog.get(where.releaseDir, where.name)
+    if (!where || !t) return c.text('not found\n', 404)
     const base = publicUrl()
-    const body = renderMetalink({
-      torrent: parseTorrent(row.metainfo),
-      releaseDir: where.releaseDir,
-      sha256: await fileDigests(database, row.id),
-      torrentUrl: `${base}/torrents/${encodeSegments(where.releaseDir, `${where.name}.torrent`)}`,
-      selfUrl: `${base}/metalink/${encodeSegments(where.releaseDir, `${where.name}.meta4`)}`,
-      published: row.createdAt,
-    })
+    if (metalinksOf !== catalog.version || metalinks.size > 10_000) metalinks.clear()
+    metalinksOf = catalog.version
+    const id = `${base}\0${t.id}`
+    let body = metalinks.get(id)
+    if (body === undefined) {
+      body = renderMetalink({
+        torrent: t.torrent,
+        releaseDir: where.releaseDir,
+        sha256: t.sha256,
+        torrentUrl: `${base}/torrents/${encodeSegments(where.releaseDir, `${where.name}.torrent`)}`,
+        selfUrl: `${base}/metalink/${encodeSegments(where.releaseDir, `${where.name}.meta4`)}`,
+        published: t.createdAt,
+      })
+      metalinks.set(id, body)
+    }
     // RFC 5854 section 7: the media type of Metalink 4 documents.
     return c.body(body, 200, {
       'Content-Type': 'application/metalink4+xml; charset=utf-8',
@@ -158,38 +161,108 @@ export function webRoutes(options: WebOptions): Hono {
     })
   })
 
-  const feed = new Snapshot(cacheMs, async () => {
+  // The feed changes only with the catalog (no live counts in it): rendered once per version.
+  let feed = { version: -1, base: '', body: '' }
+  app.get('/feed.xml', (c) => {
     const base = publicUrl()
-    const torrents = (await activeTorrents(database)).slice(0, options.feedItems ?? 100)
-    const magnet = await magnets.of(torrents)
-    return renderFeed(
-      {
-        title: 'mirrorseed: new release torrents',
-        link: `${base}/`,
-        selfUrl: `${base}/feed.xml`,
-        description: 'Torrents of release artifacts, newest first, as they are published.',
-      },
-      torrents.map((t) => ({
-        infoHash: t.infoHash,
-        name: t.name,
-        releaseDir: t.releaseDir,
-        size: t.size,
-        torrentUrl: `${base}/torrents/${encodeSegments(t.releaseDir, `${t.name}.torrent`)}`,
-        torrentLength: t.metainfoLength,
-        magnet: magnet.get(t.id) ?? '',
-        published: t.createdAt,
-      })),
-    )
-  })
-  app.get('/feed.xml', async (c) => {
-    const body = await feed.get()
-    return c.body(body, 200, {
+    if (feed.version !== catalog.version || feed.base !== base) {
+      const torrents = catalog.torrents.slice(0, options.feedItems ?? 100)
+      const body = renderFeed(
+        {
+          title: 'mirrorseed: new release torrents',
+          link: `${base}/`,
+          selfUrl: `${base}/feed.xml`,
+          description: 'Torrents of release artifacts, newest first, as they are published.',
+        },
+        torrents.map((t) => ({
+          infoHash: t.infoHash,
+          name: t.name,
+          releaseDir: t.releaseDir,
+          size: t.size,
+          torrentUrl: `${base}/torrents/${encodeSegments(t.releaseDir, `${t.name}.torrent`)}`,
+          torrentLength: t.metainfo.length,
+          magnet: t.magnet,
+          published: t.createdAt,
+        })),
+      )
+      feed = { version: catalog.version, base, body }
+    }
+    return c.body(feed.body, 200, {
       'Content-Type': 'application/rss+xml; charset=utf-8',
       'Cache-Control': 'no-cache',
     })
   })
 
   return app
+}
+
+/**
+ * `GET /torrents/<release dir>/<name>.torrent` from memory, as a plain `node:http` handler too,
+ * so `serve` answers it before hono builds a Request (the most requested public file on a
+ * release day; `npm run bench:web` measures it beside nginx).
+ */
+export function publicTorrentRoute(catalog: PublicCatalog) {
+  const notFound = {
+    status: 404 as const,
+    body: 'not found\n',
+    headers: { 'Content-Type': 'text/plain; charset=UTF-8' },
+  }
+  const answer = (path: string) => {
+    const where = parseReleasePath(path, '/torrents', '.torrent')
+    const t = where && catalog.get(where.releaseDir, where.name)
+    if (!where || !t) return notFound
+    return {
+      status: 200 as const,
+      body: t.body,
+      headers: {
+        'Content-Type': 'application/x-bittorrent',
+        'Content-Disposition': attachment(`${where.name}.torrent`),
+        'Cache-Control': 'no-cache',
+      },
+    }
+  }
+  // Hot path (bench:web, beside nginx): each answer's status, headers and body are prepared once
+  // per raw path and catalog version, so a request is one Map lookup and one write.
+  type Prepared = {
+    status: number
+    headers: Record<string, string | number>
+    body: Uint8Array | string
+  }
+  let prepared = new Map<string, Prepared>()
+  let preparedOf = -1
+  const prepare = (path: string): Prepared => {
+    if (preparedOf !== catalog.version || prepared.size > 20_000) {
+      prepared = new Map()
+      preparedOf = catalog.version
+    }
+    let p = prepared.get(path)
+    if (!p) {
+      const a = answer(path)
+      const headers = { ...a.headers, 'Content-Length': Buffer.byteLength(a.body) }
+      p = { status: a.status, headers, body: a.body }
+      prepared.set(path, p)
+    }
+    return p
+  }
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const reply = (): void => {
+      const p = prepare(q === -1 ? url : url.slice(0, q))
+      res.writeHead(p.status, p.headers)
+      res.end(req.method === 'HEAD' ? undefined : p.body)
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 })
+      res.end()
+    } else if (catalog.loaded) reply()
+    else
+      catalog.ready.then(reply, () => {
+        res.writeHead(503, { 'Retry-After': '30', 'Content-Length': 0 })
+        res.end()
+      })
+  }
+  return { answer, handle }
 }
 
 /** The path as the client sent it, before any decoding: `parseReleasePath` decodes it once. */
@@ -207,40 +280,4 @@ function compare(a: string, b: string): number {
 function attachment(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_')
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
-}
-
-/**
- * Magnet links by torrent, rebuilt only when the stored `.torrent` changes (a new `url-list`
- * after a mirror comes or goes), so a page view neither reads nor parses every torrent again.
- */
-class MagnetCache {
-  private readonly entries = new Map<number, { version: string; magnet: string }>()
-
-  constructor(private readonly database: DatabaseHandle) {}
-
-  async of(torrents: readonly CatalogTorrent[]): Promise<Map<number, string>> {
-    const stale = torrents.filter((t) => this.entries.get(t.id)?.version !== t.metainfoVersion)
-    if (stale.length > 0) {
-      const metainfo = await metainfoOf(
-        this.database,
-        stale.map((t) => t.id),
-      )
-      if (this.entries.size + stale.length > 10_000) this.entries.clear()
-      for (const t of stale) {
-        const bytes = metainfo.get(t.id)
-        if (!bytes) continue
-        this.entries.set(t.id, {
-          version: t.metainfoVersion,
-          magnet: magnetLink(parseTorrent(bytes)),
-        })
-      }
-    }
-    const out = new Map<number, string>()
-    for (const t of torrents) {
-      // A row rewritten between the two queries keeps the magnet of either version: both work.
-      const entry = this.entries.get(t.id)
-      if (entry) out.set(t.id, entry.magnet)
-    }
-    return out
-  }
 }

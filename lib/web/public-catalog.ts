@@ -1,0 +1,209 @@
+import { count, eq, inArray, max, sum } from 'drizzle-orm'
+import {
+  mirrors,
+  torrentFiles,
+  torrents,
+  torrentStats,
+  type DatabaseHandle,
+  type MirrorRow,
+} from '../db/index.ts'
+import { log } from '../log/index.ts'
+import { magnetLink, parseTorrent, type Torrent } from '../metainfo/index.ts'
+import { activeTorrents, metainfoOf, mirrorHealth, type CatalogTorrent } from './catalog.ts'
+
+/** One active torrent with everything its public answers need, held in memory. */
+export interface PublicTorrent extends CatalogTorrent {
+  metainfo: Buffer
+  /** The same bytes as a response body (hono wants an ArrayBuffer-backed view). */
+  body: Uint8Array<ArrayBuffer>
+  torrent: Torrent
+  magnet: string
+  /** Whole-file SHA-256 by path relative to the mirror root (metalinks). */
+  sha256: ReadonlyMap<string, string | null>
+}
+
+const key = (releaseDir: string, name: string) => `${releaseDir}\0${name}`
+
+/**
+ * The public pages' view of the database, in memory: `/`, `/feed.xml`, `/metalink/…` and
+ * `/torrents/…` read it and never query per request. One database query on PGlite's thread costs
+ * ~14 ms of event loop, so a flood of page requests starved the tracker and seeder sharing it;
+ * now a flood costs rendering from memory only.
+ *
+ * It reloads when the torrent feed says something was published, superseded or removed
+ * (coalesced: many events, one reload), and every `refreshMs` as well, for what changes without
+ * an event (a `.torrent` rewritten with new web seeds, completion and origin byte counts, mirror
+ * health, another node's publish). A reload reads the `.torrent` bytes and digests only of torrents it has not
+ * seen in this version. If the database fails, the last good view keeps being served.
+ */
+export class PublicCatalog {
+  private byPath = new Map<string, PublicTorrent>()
+  private newestFirst: PublicTorrent[] = []
+  private mirrorRows: MirrorRow[] = []
+  private loading: Promise<void> | null = null
+  private signature = ''
+  private failing = false
+  private again = false
+  private timer?: NodeJS.Timeout
+  /** Bumped by every reload that changed something: renders keyed on it stay valid until then. */
+  version = 0
+  /** Whether a load has succeeded: from then on requests never wait. */
+  loaded = false
+  /** The first load; requests before it wait for it. */
+  readonly ready: Promise<void>
+
+  constructor(
+    private readonly database: DatabaseHandle,
+    refreshMs = 10_000,
+  ) {
+    this.ready = this.reload()
+    if (refreshMs > 0) {
+      this.timer = setInterval(() => void this.refresh().catch(() => {}), refreshMs)
+      this.timer.unref()
+    }
+  }
+
+  /** Feed events: published, superseded, removed all mean "look again". */
+  readonly events = {
+    published: () => this.changed(),
+    superseded: () => this.changed(),
+    removed: () => this.changed(),
+  }
+
+  changed(): void {
+    void this.reload().catch(() => {})
+  }
+
+  /**
+   * Reads the database again; concurrent calls share one reload and, if asked during one, one
+   * more after it (so a change made meanwhile is never missed).
+   */
+  reload(): Promise<void> {
+    if (this.loading) {
+      this.again = true
+      return this.loading
+    }
+    this.loading = this.load()
+      .catch((err) => {
+        // Once per outage: the last good view is still served meanwhile.
+        if (!this.failing)
+          log.warn('public pages could not reload from the database', { error: err })
+        this.failing = true
+        throw err
+      })
+      .finally(() => {
+        this.loading = null
+        if (this.again) {
+          this.again = false
+          this.changed()
+        }
+      })
+    return this.loading
+  }
+
+  /**
+   * The periodic look: one small query (counts and newest `updated_at` of active torrents and of
+   * mirrors), and a reload only when it moved. A full reload hashes every stored `.torrent`
+   * (md5) on the database's side, which on PGlite runs on our own thread.
+   */
+  private async refresh(): Promise<void> {
+    if ((await this.probe()) !== this.signature) await this.reload()
+  }
+
+  private async probe(): Promise<string> {
+    const [t] = await this.database.db
+      .select({ n: count(), at: max(torrents.updatedAt) })
+      .from(torrents)
+      .where(eq(torrents.status, 'active'))
+    const [m] = await this.database.db
+      .select({ n: count(), at: max(mirrors.updatedAt) })
+      .from(mirrors)
+    // Completions and origin bytes are flushed in batches without touching `torrents`.
+    const [st] = await this.database.db
+      .select({
+        done: sum(torrentStats.completed),
+        peer: sum(torrentStats.uploadedPeer),
+        web: sum(torrentStats.uploadedWebseed),
+      })
+      .from(torrentStats)
+    return `${t?.n}/${t?.at?.valueOf()}/${m?.n}/${m?.at?.valueOf()}/${st?.done}/${st?.peer}/${st?.web}`
+  }
+
+  close(): void {
+    clearInterval(this.timer)
+  }
+
+  get(releaseDir: string, name: string): PublicTorrent | undefined {
+    return this.byPath.get(key(releaseDir, name))
+  }
+
+  /** Active torrents, newest first. */
+  get torrents(): readonly PublicTorrent[] {
+    return this.newestFirst
+  }
+
+  get mirrors(): readonly MirrorRow[] {
+    return this.mirrorRows
+  }
+
+  private async load(): Promise<void> {
+    // Taken first, so a change made while this load reads is seen by the next refresh.
+    const signature = await this.probe()
+    const [rows, mirrorRows] = await Promise.all([
+      activeTorrents(this.database),
+      mirrorHealth(this.database),
+    ])
+    const known = new Map<number, PublicTorrent>()
+    for (const t of this.newestFirst) known.set(t.id, t)
+    const stale = rows.filter((r) => known.get(r.id)?.metainfoVersion !== r.metainfoVersion)
+    const metainfo = await metainfoOf(
+      this.database,
+      stale.map((r) => r.id),
+    )
+    const digests = await this.digestsOf(stale.map((r) => r.id))
+    let changed = stale.length > 0 || rows.length !== this.newestFirst.length
+    const next = rows.flatMap((r): PublicTorrent[] => {
+      const old = known.get(r.id)
+      if (old && old.metainfoVersion === r.metainfoVersion) {
+        if (old.completed !== r.completed || old.originBytes !== r.originBytes) changed = true
+        return [{ ...old, ...r }]
+      }
+      const bytes = metainfo.get(r.id)
+      if (!bytes) return []
+      const torrent = parseTorrent(bytes)
+      return [
+        {
+          ...r,
+          metainfo: bytes,
+          body: new Uint8Array(bytes),
+          torrent,
+          magnet: magnetLink(torrent),
+          sha256: digests.get(r.id) ?? new Map(),
+        },
+      ]
+    })
+    if (JSON.stringify(mirrorRows) !== JSON.stringify(this.mirrorRows)) changed = true
+    this.newestFirst = next
+    this.byPath = new Map(next.map((t) => [key(t.releaseDir, t.name), t]))
+    this.mirrorRows = mirrorRows
+    this.failing = false
+    this.signature = signature
+    this.loaded = true
+    if (changed) this.version++
+  }
+
+  private async digestsOf(ids: number[]): Promise<Map<number, Map<string, string | null>>> {
+    const out = new Map<number, Map<string, string | null>>()
+    if (ids.length === 0) return out
+    const rows = await this.database.db
+      .select({ id: torrentFiles.torrentId, path: torrentFiles.path, sha256: torrentFiles.sha256 })
+      .from(torrentFiles)
+      .where(inArray(torrentFiles.torrentId, ids))
+    for (const r of rows) {
+      let m = out.get(r.id)
+      if (!m) out.set(r.id, (m = new Map()))
+      m.set(r.path, r.sha256)
+    }
+    return out
+  }
+}
