@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from 'node:net'
@@ -32,6 +32,26 @@ describe('mirrorseed serve', () => {
     await ready(serve)
     const state = await fetch(`${serve.url}/readyz`)
     expect(await state.json()).toMatchObject({ ready: true, database: 'ok', waitingFor: [] })
+  })
+
+  // tsx started outside the checkout once found no tsconfig.json and compiled the index page's
+  // JSX for React ("React is not defined", and a 503 blaming the database).
+  it.each([
+    ['the compiled program', {}],
+    ['the sources through tsx', { MIRRORSEED_DEV: '1' }],
+  ])('serves its index page from another working folder: %s', async (_what, env) => {
+    const elsewhere = folder()
+    const serve = await startServe(['--root', folder(), '--data-dir', 'data'], {
+      cwd: elsewhere,
+      env: { DATABASE_URL: '', ...env },
+    })
+    running.push(serve)
+    await ready(serve)
+    const page = await fetch(`${serve.url}/`)
+    expect(page.status, serve.log()).toBe(200)
+    expect(await page.text()).toContain('<html')
+    expect(serve.log()).not.toMatch(/React is not defined|public page failed/)
+    expect(existsSync(join(elsewhere, 'data/db'))).toBe(true)
   })
 
   it('refuses a second serve on the same data folder with a clear message', async () => {

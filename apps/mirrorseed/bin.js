@@ -1,7 +1,55 @@
 #!/usr/bin/env node
-// The `mirrorseed` command. The sources are TypeScript run through tsx's loader: there is no build
-// step, so what runs is always what is checked in.
-import { register } from 'tsx/esm/api'
+// The `mirrorseed` command. Production runs the compiled JavaScript in dist/ (`npm ci` builds it
+// through `prepare`; `npm run build` does it by hand). A checkout whose sources are newer than
+// that build (you are editing them), or MIRRORSEED_DEV=1, runs the TypeScript sources through
+// tsx, a development dependency, with this checkout's tsconfig.json wherever the command is run
+// from (without it the index page's JSX would be compiled for React).
+import { readdirSync, statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
-register()
-await import('./main.ts')
+const home = new URL('../../', import.meta.url)
+const at = (relative) => fileURLToPath(new URL(relative, home))
+
+/** mtime of the build stamp, or 0 when there is no build. */
+function built() {
+  try {
+    return statSync(at('dist/.built')).mtimeMs
+  } catch {
+    return 0
+  }
+}
+
+/** Whether some source under apps/ or lib/ changed after the build (a few ms for ~200 files). */
+function sourcesNewer(than) {
+  for (const dir of ['apps', 'lib']) {
+    let names
+    try {
+      names = readdirSync(at(dir), { recursive: true })
+    } catch {
+      continue // an image holds no sources: the build is all there is
+    }
+    for (const name of names) {
+      // What the build compiles: no tests, not this launcher.
+      if (!/\.(ts|tsx|js)$/.test(name) || /\.test\.tsx?$/.test(name)) continue
+      if (name === 'mirrorseed/bin.js') continue
+      if (statSync(at(`${dir}/${name}`)).mtimeMs > than) return true
+    }
+  }
+  return false
+}
+
+const stamp = built()
+const fresh = stamp > 0 && !sourcesNewer(stamp)
+const tsx =
+  fresh && process.env.MIRRORSEED_DEV !== '1'
+    ? undefined
+    : await import('tsx/esm/api').catch(() => undefined)
+if (tsx !== undefined) {
+  tsx.register({ tsconfig: at('tsconfig.json') })
+  await import('./main.ts')
+} else if (stamp > 0) {
+  await import(new URL('dist/apps/mirrorseed/main.js', home).href)
+} else {
+  process.stderr.write('mirrorseed: not built, and no tsx to run the sources: run `npm ci`\n')
+  process.exit(1)
+}

@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { events, torrents } from '../db/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { databaseKinds } from '../../test/databases.ts'
@@ -324,6 +324,42 @@ describe.each(databaseKinds)('entries it cannot read, on %s', (_name, kind) => {
         .map(String)
         .filter((n) => path.basename(n).startsWith('.'))
       expect(names).toEqual([])
+    } finally {
+      await database.close()
+    }
+  })
+})
+
+describe.each(databaseKinds)('publish order on %s', (_name, kind) => {
+  it('puts no .torrent in the tree that the database did not record', async () => {
+    const tree = await buildGentooTree()
+    trees.push(tree)
+    const database = await kind.open()
+    try {
+      // The database refuses every new torrent, as a full disk or a lost connection would.
+      await database.db.execute(
+        sql.raw(`create function refuse_torrent() returns trigger language plpgsql as
+          $$ begin raise exception 'refused by the test'; end $$`),
+      )
+      await database.db.execute(
+        sql.raw(`create trigger refuse_torrent before insert on torrents
+          for each row execute function refuse_torrent()`),
+      )
+      const publisher = new Publisher({ config: fixtureConfig(tree.root), database })
+      await expect(publisher.reconcile()).rejects.toThrow()
+      const outputs = path.join(tree.root, 'torrents')
+      const left = existsSync(outputs)
+        ? readdirSync(outputs, { recursive: true })
+            .map(String)
+            .filter((f) => statSync(path.join(outputs, f)).isFile())
+        : []
+      expect(left).toEqual([])
+
+      await database.db.execute(sql.raw('drop trigger refuse_torrent on torrents'))
+      const summary = await publisher.reconcile()
+      expect(summary.published).toHaveLength(tree.releases.length)
+      for (const r of tree.releases)
+        expect(existsSync(path.join(outputs, r.releaseDir, `${r.name}.torrent`))).toBe(true)
     } finally {
       await database.close()
     }

@@ -28,7 +28,7 @@ describe('deploy/mirrorseed.service', () => {
     const exec = value('ExecStart')!.split(/\s+/)
     expect(exec.slice(0, 4)).toEqual([
       '/usr/bin/node',
-      'apps/mirrorseed/bin.js',
+      '/opt/mirrorseed/apps/mirrorseed/bin.js',
       'serve',
       '--config',
     ])
