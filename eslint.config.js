@@ -5,7 +5,7 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'migrations/'] },
+  { ignores: ['node_modules/', 'data/', 'migrations/', 'dist/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

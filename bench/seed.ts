@@ -74,7 +74,7 @@ async function makeRelease(): Promise<void> {
   await fh.close()
   await writeFile(path.join(top, `${name}.iso.DIGESTS`), randomBytes(1200))
   await writeFile(path.join(top, `${name}.iso.asc`), randomBytes(833))
-  // ~1000-2000 pieces, as DESIGN's piece-length rule aims for.
+  // ~1000-2000 pieces, as the piece-length rule in docs/architecture.md aims for.
   const pieceLog = Math.max(18, Math.min(24, Math.round(Math.log2(want / 1500))))
   await rm(torrentPath, { force: true })
   const r = spawnSync('mktorrent', ['-l', String(pieceLog), '-o', torrentPath, top], {

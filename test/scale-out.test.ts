@@ -9,7 +9,7 @@ import { treeArgs, buildGentooTree, type FixtureTree } from './fixtures/mirror-t
 import { aria2c, sameAsTree } from './aria2c.ts'
 import { tool } from './tools.ts'
 
-// Scaling out on one machine (DESIGN, "Scaling out"): two `serve` processes over one Postgres,
+// Scaling out on one machine (docs/architecture.md, "Scaling out"): two `serve` processes over one Postgres,
 // one generating and tracking, one seeding; they learn of each other's work only through the
 // database (LISTEN/NOTIFY) and the tracker, as two hosts would.
 

@@ -56,7 +56,7 @@ export function createHttpServer(
       if (url.startsWith(prefix)) return handler(req, res)
     void honoListener(req, res)
   })
-  // Web-seed clients keep connections open between range requests (DESIGN: "keep the
+  // Web-seed clients keep connections open between range requests (docs/architecture.md, "What real clients do": "keep the
   // connection alive"); the default 5 s would close them while a client reads a 16 MiB piece.
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 70_000

@@ -30,7 +30,7 @@ class Down extends MirrorseedError<MirrorProblem> {
  * Asks a mirror for each probe's bytes the way a web-seed client does, and says whether it serves
  * them right. Each file gets a `HEAD` (200, the right `Content-Length`) and a `Range` GET that
  * must answer `206 Partial Content` with exactly the bytes asked: Transmission insists on 206 and
- * clients do not follow redirects for web seeds (DESIGN, "What real clients do"), so a redirect
+ * clients do not follow redirects for web seeds (docs/architecture.md, "What real clients do"), so a redirect
  * or a 200 with the whole file is a mirror that does not work as a web seed. The bytes of each
  * probe must hash to what the torrent says.
  *

@@ -17,7 +17,7 @@ export interface AnnounceParams {
   event?: 'started' | 'stopped' | 'completed'
 }
 
-/** Raw bytes percent-encoded one by one, as clients send them (DESIGN "What real clients do"). */
+/** Raw bytes percent-encoded one by one, as clients send them (docs/architecture.md, "What real clients do"). */
 function encodeBytes(bytes: Buffer): string {
   let out = ''
   for (const b of bytes) {

@@ -27,7 +27,7 @@ function openFd(path: string): Promise<number> {
  * An LRU of open file descriptors shared by every torrent, so thousands of files cost at most
  * `max` descriptors. A descriptor in use by a read is never closed under it.
  *
- * The web seed's symlink rule (DESIGN, "Web-seed server") holds here too: with a `root`, a file
+ * The web seed's symlink rule (docs/architecture.md, "Web-seed server") holds here too: with a `root`, a file
  * is opened only if its `realpath` is inside the root's, and the resolved path is opened with
  * O_NOFOLLOW, so a published companion swapped for a symlink to /etc/shadow is refused, not
  * served over the peer wire.

@@ -12,7 +12,7 @@ function encodePath(releaseDir: string): string {
 
 /**
  * `url-list` (BEP 19) of a release torrent: our own web seed first, then each mirror. Every URL
- * ends in `/`: Transmission appends the torrent name and file path only then (DESIGN, "What real
+ * ends in `/`: Transmission appends the torrent name and file path only then (docs/architecture.md, "What real
  * clients do"). A multi-file torrent's files are reached through the symlink folder, whose name
  * is the torrent name, in the output folders that serve the release (its distribution's, or the
  * root's: {@link OutputLayout}); a single-file torrent's file sits in the release folder itself.

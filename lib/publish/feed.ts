@@ -12,7 +12,7 @@ type Notice = { node: string; event: keyof PublishEvents; infoHash: string }
 /**
  * Carries the generator's events to whoever serves torrents: the tracker, seeder and web seed of
  * this process at once, and those of other nodes on the same database through Postgres
- * LISTEN/NOTIFY (DESIGN, "Scaling out"). A notice carries only the info-hash; a node that hears
+ * LISTEN/NOTIFY (docs/architecture.md, "Scaling out"). A notice carries only the info-hash; a node that hears
  * of a new torrent reads it from the database and finds the files under its own root.
  *
  * @example

@@ -69,7 +69,7 @@ export class Outputs {
 
   /**
    * Builds `<symlinks>/<releaseDir>/<name>/` holding one relative symlink per file, pointing back
-   * at the real file, so the folder still resolves after `rsync -l` onto any mirror (DESIGN:
+   * at the real file, so the folder still resolves after `rsync -l` onto any mirror (docs/architecture.md:
    * web seeds through a symlink tree). Left alone when it already says the same.
    */
   async writeSymlinks(releaseDir: string, name: string, files: string[]): Promise<string> {

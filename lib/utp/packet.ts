@@ -1,3 +1,4 @@
+import { MirrorseedError } from '../errors/index.ts'
 /** uTP packets (BEP 29): a pure codec, no I/O, so it is trivial to fuzz. */
 
 export const ST_DATA = 0
@@ -29,10 +30,9 @@ export interface Packet {
 }
 
 /** The one error of the uTP parser: a datagram that is not a uTP packet. */
-export class UtpPacketError extends Error {
+export class UtpPacketError extends MirrorseedError<'bad-packet'> {
   constructor(message: string) {
-    super(message)
-    this.name = 'UtpPacketError'
+    super('bad-packet', message)
   }
 }
 

@@ -78,7 +78,7 @@ function closeFd(fd: number): void {
  * per request: `npm run bench:webseed` measures both ways. A kept descriptor goes on serving the
  * inode the torrent was made from when rsync renames a new file over it, until it ages out.
  *
- * The symlink rule (DESIGN, "Web-seed server"): a path is served only if its `realpath` is inside
+ * The symlink rule (docs/architecture.md, "Web-seed server"): a path is served only if its `realpath` is inside
  * the mirror root's. The check is cached per file; the resolved path is then opened with
  * O_NOFOLLOW, so a symlink swapped in afterwards is refused rather than followed.
  */

@@ -1,6 +1,6 @@
 import { WebSeedError } from './errors.ts'
 
-/** Every web-seed URL of the appliance starts with this (DESIGN, "Web-seed server"). */
+/** Every web-seed URL of the appliance starts with this (docs/architecture.md, "Web-seed server"). */
 export const webSeedPrefix = '/webseed/'
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })

@@ -68,7 +68,7 @@ interface Published {
 const defaults = { chunkSize: 1 << 20, openFiles: 256, idleMs: 10_000, stallTimeoutMs: 60_000 }
 
 /**
- * The origin web seed (BEP 19; DESIGN "Web-seed server"): `GET`/`HEAD /webseed/<release dir>/
+ * The origin web seed (BEP 19; docs/architecture.md "Web-seed server"): `GET`/`HEAD /webseed/<release dir>/
  * <name>/<file>` (multi-file) or `/webseed/<release dir>/<file name>` (single-file) serves that
  * file of a published torrent, and nothing else: the request path is looked up, never joined onto
  * the file system. Single byte ranges get 206, keep-alive, no redirects.
