@@ -36,6 +36,9 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // No test reaches the public DHT: every `serve` a test starts, in-process or as a process,
+    // bootstraps from a loopback port nobody answers on unless the test names its own node.
+    env: { MIRRORSEED_DHT_BOOTSTRAP: '127.0.0.1:9' },
     // Reporters belong to the whole run, so the closing line is printed once, for both projects.
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [

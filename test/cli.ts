@@ -66,7 +66,7 @@ export function startServe(
     for (const [flag, value] of Object.entries(defaults))
       if (!args.includes(flag)) full.push(flag, value)
     const child = spawn(process.execPath, [bin, 'serve', ...full], {
-      env: { ...process.env, ...options.env },
+      env: { MIRRORSEED_DHT_BOOTSTRAP: '127.0.0.1:9', ...process.env, ...options.env },
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -145,6 +145,8 @@ describe('deploy/mirrorseed.service', () => {
           const [k, ...v] = e.split('=')
           env[k] = v.join('=')
         }
+        // The public DHT routers are no test's target.
+        env.MIRRORSEED_DHT_BOOTSTRAP = '127.0.0.1:9'
         child = spawn(
           'setpriv',
           [`--reuid=${nobodyUid}`, `--regid=${nogroupGid}`, '--clear-groups', '--', node, ...args],
