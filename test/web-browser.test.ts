@@ -52,7 +52,8 @@ describe.skipIf(!browserTool.found)(
       const res = await page.goto(`${serve.url}/`)
       expect(res?.status()).toBe(200)
       const releaseDir = tree.releases[0]!.releaseDir
-      await expect(page.locator('h2').first().innerText()).resolves.toBe(releaseDir)
+      // The folder, and the layout profile that published it (auto-detected: Gentoo).
+      await expect(page.locator('h2').first().innerText()).resolves.toBe(`${releaseDir} · gentoo`)
       const names = await page.locator(`section[data-release="${releaseDir}"] h3`).allInnerTexts()
       expect(names.sort()).toEqual(tree.releases.map((r) => r.name).sort())
       for (const release of tree.releases) {

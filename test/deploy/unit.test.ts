@@ -178,7 +178,7 @@ describe('deploy/mirrorseed.service', () => {
         // Each bad entry is one line with its path and errno, and a count on /metrics.
         expect(log).toMatch(/warn problem path=lost\+found errno=EACCES/)
         expect(log).toMatch(/warn problem path=releases\/amd64\/odd\/secret\.iso errno=EACCES/)
-        expect(log).toMatch(/warn problem path=releases\/amd64\/odd\/huge errno=BAD_DIGEST_FILE/)
+        expect(log).toMatch(/warn problem path=releases\/amd64\/odd\/huge errno=bad-digest-file/)
         expect(await (await fetch(`${url}/metrics`)).text()).toMatch(
           /^mirrorseed_scan_problems 3$/m,
         )
