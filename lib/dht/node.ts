@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Socket as UdpSocket } from 'node:dgram'
 import DHT from 'bittorrent-dht'
+import { decode } from '../bencode/index.ts'
 import { log } from '../log/index.ts'
 
 /** Peers stored for other nodes' announces expire after this (BEP 5 leaves it open; 30 min). */
@@ -95,8 +96,14 @@ export class DhtNode {
     return this.dht.toJSON().nodes.length
   }
 
-  /** A DHT datagram (a bencoded dictionary) from the peer port's socket. */
+  /**
+   * A DHT datagram (a bencoded dictionary) from the peer port's socket. It reaches k-rpc-socket
+   * only once our own bounded, fuzzed decoder has read it as one dictionary: the bencode 2.0.3
+   * that k-rpc-socket decodes with steps backwards on a negative string length and never returns,
+   * so one crafted datagram would hang the whole appliance (found by node.fuzz.test.ts).
+   */
   receive(buf: Buffer, address: string, port: number): void {
+    if (!isDictionary(buf)) return
     this.shared.emit('message', buf, { address, port, family: 'IPv4', size: buf.length })
   }
 
@@ -128,5 +135,16 @@ export class DhtNode {
       if (err)
         log.debug('dht announce incomplete', { infoHash: infoHash.toString('hex'), error: err })
     })
+  }
+}
+
+/** A whole, well-formed bencoded dictionary; DHT clients do not always sort their keys. */
+function isDictionary(buf: Buffer): boolean {
+  if (buf[0] !== 0x64) return false
+  try {
+    decode(buf, { allowUnsortedKeys: true, maxDepth: 32 })
+    return true
+  } catch {
+    return false
   }
 }
