@@ -3,17 +3,7 @@ import dgram from 'node:dgram'
 import { randomBytes } from 'node:crypto'
 import bencode from 'bencode'
 import { DhtNode } from './node.ts'
-
-// A small deterministic PRNG so a failure can be replayed from the printed seed.
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13
-    s ^= s >>> 17
-    s ^= s << 5
-    return (s >>> 0) / 4294967296
-  }
-}
+import { prng } from '../../test/prng.ts'
 
 const id = Buffer.alloc(20, 3)
 const hash = Buffer.alloc(20, 9)

@@ -3,17 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { WireError } from './errors.ts'
 import { CRYPTO_RC4, MSE_MAX_BUFFERED, MseResponder, streamKeyHash } from './mse.ts'
 import { mseInitiator } from '../../test/mse-initiator.ts'
-
-// A small deterministic PRNG so a failure can be replayed from the printed seed.
-function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s ^= s << 13
-    s ^= s >>> 17
-    s ^= s << 5
-    return (s >>> 0) / 4294967296
-  }
-}
+import { prng } from '../../test/prng.ts'
 
 const skey = Buffer.alloc(20, 7)
 const keys = new Map([[streamKeyHash(skey).toString('hex'), skey]])

@@ -15,17 +15,7 @@ import {
   INTERESTED,
   KEEPALIVE,
 } from './encode.ts'
-
-// A small deterministic PRNG so a failure can be replayed from the printed seed.
-function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s ^= s << 13
-    s ^= s >>> 17
-    s ^= s << 5
-    return (s >>> 0) / 4294967296
-  }
-}
+import { prng } from '../../test/prng.ts'
 
 const torrent: WireLimits = { pieceCount: 37, pieceLength: 65536, length: 36 * 65536 + 12345 }
 

@@ -1,17 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { encodePacket, parsePacket, UtpPacketError } from './packet.ts'
-
-// A small deterministic PRNG so a failure can be replayed from the printed seed.
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13
-    s ^= s >>> 17
-    s ^= s << 5
-    return (s >>> 0) / 4294967296
-  }
-}
+import { prng } from '../../test/prng.ts'
 
 const base = {
   connectionId: 4242,

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseRange, parseWebSeedPath, WebSeedError } from './index.ts'
-
-/** Deterministic, so a failure can be replayed: xorshift32. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13
-    s ^= s >>> 17
-    s ^= s << 5
-    return (s >>> 0) / 2 ** 32
-  }
-}
+import { prng as rng } from '../../test/prng.ts'
 
 const pathSeeds = [
   '/webseed/releases/amd64/autobuilds/20261117T170000Z/install-amd64-minimal/x.iso',
