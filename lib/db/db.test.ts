@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
 import { databaseKinds } from '../../test/databases.ts'
-import { openDatabase, torrents, torrentStats, torrentFiles, events, mirrors } from './index.ts'
+import { openDatabase } from './index.ts'
+import { torrents, torrentStats, torrentFiles, events, mirrors } from './schema.ts'
 
 describe.each(databaseKinds)('database on %s', (_name, kind) => {
   it('stores a torrent with its files and stats, and removes them together', async () => {

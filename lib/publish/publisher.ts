@@ -4,13 +4,7 @@ import { requireRoot, type ResolvedConfig } from '../config/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
 import { HashError } from '../hashing/index.ts'
 import { log } from '../log/index.ts'
-import {
-  createTorrent,
-  MetainfoError,
-  parseTorrent,
-  trackerKeyHex,
-  type Torrent,
-} from '../metainfo/index.ts'
+import { createTorrent, MetainfoError, trackerKeyHex, type Torrent } from '../metainfo/index.ts'
 import {
   checkDigests,
   digestAlgorithms,
@@ -35,23 +29,10 @@ import {
   recordEvent,
   recordPublished,
   retire,
-  webSeedMirrors,
-  type KnownTorrent,
-} from './store.ts'
-
-/** A torrent the tracker should track and the seeder seed. */
-export interface LiveTorrent {
-  id: number
-  /** The tracker key, hex: v1 info-hash, or v2's truncated to 20 bytes. */
-  infoHash: string
-  releaseDir: string
-  /** False once superseded: still tracked through the grace period, no longer seeded. */
-  active: boolean
-  supersededAt: Date | null
-  torrent: Torrent
-  /** Absolute path on disk of each of `torrent.files`; null for pad files. */
-  filePaths: Array<string | null>
-}
+  type TrackedTorrent,
+} from '../catalog/index.ts'
+import { healthyMirrors } from '../mirrors/index.ts'
+import { liveTorrent, type PublishEvents } from './live.ts'
 
 export interface ReleaseOutcome {
   releaseDir: string
@@ -94,16 +75,6 @@ export interface ReconcileSummary {
   problems: ScanProblem[]
   bytesHashed: number
   seconds: number
-}
-
-/** What the rest of the appliance hears from the generator, each right after its commit. */
-export interface PublishEvents {
-  /** New: track it, seed it, serve it as a web seed. */
-  published(torrent: LiveTorrent): void
-  /** Replaced or gone from the tree: stop seeding; the tracker keeps it through the grace period. */
-  superseded(infoHash: string): void
-  /** Past its grace period: stop tracking it too. */
-  removed(infoHash: string): void
 }
 
 export interface PublisherOptions {
@@ -202,7 +173,7 @@ export class Publisher {
         summary.unchanged++
         continue
       }
-      mirrors ??= await webSeedMirrors(db)
+      mirrors ??= await healthyMirrors(db)
       try {
         await this.publish(release, files, mirrors, summary)
       } catch (err) {
@@ -213,7 +184,7 @@ export class Publisher {
     }
     await this.report(summary.problems, scope)
 
-    const inScope = (t: KnownTorrent) =>
+    const inScope = (t: TrackedTorrent) =>
       scope === '' || t.releaseDir === scope || t.releaseDir.startsWith(`${scope}/`)
     for (const [key, known] of active) {
       if (seen.has(key) || !inScope(known)) continue
@@ -286,7 +257,12 @@ export class Publisher {
     if (config.release.keyring) {
       const signatures = await verifySignatures(release, config.release.keyring)
       if (signatures.status === 'failed') {
-        await recordEvent(db, 'verification_failed', key, signatures.message, { fingerprint })
+        await recordEvent(db, {
+          kind: 'verification_failed',
+          subject: key,
+          message: signatures.message,
+          detail: { fingerprint },
+        })
         summary.failed.push({ ...outcome, reason: signatures.message })
         log.warn('verification failed', { release: key, why: signatures.message })
         return
@@ -338,7 +314,12 @@ export class Publisher {
     )
     const verification = checkDigests(release, expected, computed)
     if (verification.status === 'failed') {
-      await recordEvent(db, 'verification_failed', key, verification.message, { fingerprint })
+      await recordEvent(db, {
+        kind: 'verification_failed',
+        subject: key,
+        message: verification.message,
+        detail: { fingerprint },
+      })
       summary.failed.push({ ...outcome, reason: verification.message })
       log.warn('verification failed', { release: key, why: verification.message })
       return
@@ -402,8 +383,11 @@ export class Publisher {
       seen.add(problem.path)
       if (this.reported.get(problem.path) === problem.message) continue
       log.warn('problem', { path: problem.path, errno: problem.code, why: problem.message })
-      await recordEvent(this.database.db, 'problem', problem.path, problem.message, {
-        code: problem.code,
+      await recordEvent(this.database.db, {
+        kind: 'problem',
+        subject: problem.path,
+        message: problem.message,
+        detail: { code: problem.code },
       })
       this.reported.set(problem.path, problem.message)
     }
@@ -429,33 +413,6 @@ export class Publisher {
       summary.removed.push({ releaseDir: t.releaseDir, name: t.name, infoHash: t.infoHash })
       log.info('removed', { release: `${t.releaseDir}/${t.name}`, infoHash: t.infoHash })
     }
-  }
-}
-
-/**
- * Every torrent still tracked: active ones, and superseded ones within their grace period.
- * `root` is where this node finds the files (each seeder node seeds its local copy).
- */
-export async function liveTorrents(database: DatabaseHandle, root: string): Promise<LiveTorrent[]> {
-  const tracked = await loadTracked(database.db)
-  return tracked.map((known) => liveTorrent(root, known, parseTorrent(known.metainfo)))
-}
-
-export function liveTorrent(
-  root: string,
-  row: { id: number; releaseDir: string; status: string; supersededAt: Date | null },
-  torrent: Torrent,
-): LiveTorrent {
-  return {
-    id: row.id,
-    infoHash: trackerKeyHex(torrent),
-    releaseDir: row.releaseDir,
-    active: row.status === 'active',
-    supersededAt: row.supersededAt,
-    torrent,
-    filePaths: torrent.files.map((f) =>
-      f.pad ? null : path.join(root, row.releaseDir, ...f.path),
-    ),
   }
 }
 
@@ -487,7 +444,7 @@ function entryProblem(err: unknown, release: Release, root: string): ScanProblem
 }
 
 /** Unchanged means: the same files with the same size, mtime and inode; no byte is read. */
-function sameFiles(known: KnownTorrent, files: FileRef[]): boolean {
+function sameFiles(known: TrackedTorrent, files: FileRef[]): boolean {
   if (known.files.length !== files.length) return false
   const byPath = new Map(known.files.map((f) => [f.path, f]))
   return files.every((f) => {

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { addCounters, type CounterDelta } from '../catalog/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
 import { backgroundFailure } from '../log/index.ts'
 
@@ -14,11 +14,7 @@ export interface StatsSources {
   peers?: Totals
 }
 
-interface Pending {
-  uploadedPeer: number
-  uploadedWebseed: number
-  peers: number
-}
+type Pending = CounterDelta
 
 /**
  * Writes upload counters and peak swarm sizes to `torrent_stats` in batches on a timer: the data
@@ -102,18 +98,7 @@ export class StatsFlusher {
     const batch = [...this.pending]
     this.pending.clear()
     try {
-      await this.database.db.transaction(async (tx) => {
-        for (const [infoHash, p] of batch) {
-          await tx.execute(sql`
-            update torrent_stats set
-              uploaded_peer = uploaded_peer + ${p.uploadedPeer},
-              uploaded_webseed = uploaded_webseed + ${p.uploadedWebseed},
-              peak_peers = greatest(peak_peers, ${p.peers}),
-              updated_at = now()
-            from torrents
-            where torrents.id = torrent_stats.torrent_id and torrents.info_hash = ${infoHash}`)
-        }
-      })
+      await addCounters(this.database.db, batch)
     } catch (err) {
       // Put the batch back under whatever arrived meanwhile: it goes with the next flush.
       for (const [infoHash, p] of batch) {
