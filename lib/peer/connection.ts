@@ -110,6 +110,8 @@ export class PeerConnection implements ChokePeer {
   private waitingForTokens = false
   private corked = false
   private closed = false
+  /** Whether the peer has heard from us since its first bytes after the handshake (see onData). */
+  private nudged = false
   /** Before the BitTorrent handshake: telling plaintext from MSE, then the MSE exchange. */
   private opening: 'sniff' | 'mse' | 'wire' = 'sniff'
   private head: Buffer | null = null
@@ -195,6 +197,16 @@ export class PeerConnection implements ChokePeer {
   private onData(chunk: Buffer): void {
     if (this.closed) return
     this.lastReceived = Date.now()
+    // Transmission before 4.1 leaves the bytes that came in the same read as our handshake in
+    // its buffer until more bytes arrive (transmission#6913): our extension handshake and
+    // have_all sit there unread, so it never learns we are a seed and never says "interested".
+    // Its own first messages after the handshake prove it has read ours, so a keep-alive
+    // answering them arrives in a read of its own and makes it parse what waits. One 4-byte
+    // message per connection; every client ignores keep-alives.
+    if (this.seeded && !this.nudged) {
+      this.nudged = true
+      this.send(KEEPALIVE)
+    }
     try {
       if (this.opening !== 'wire') {
         const opened = this.open(chunk)
