@@ -48,6 +48,11 @@ const trackerSchema = z.strictObject({
   graceSeconds: seconds.default(7 * 24 * 3600),
   /** Announces per IP per minute before the tracker answers `failure reason`. */
   rateLimitPerMinute: z.number().int().min(1).default(120),
+  /**
+   * Peers one address (IPv6: one /64) may have in one swarm: a few for hosts behind one NAT,
+   * not a swarm full of one host's fresh ports.
+   */
+  maxPeersPerAddress: z.number().int().min(1).default(16),
 })
 
 const seederSchema = z.strictObject({

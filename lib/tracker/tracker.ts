@@ -35,6 +35,8 @@ export interface TrackerOptions {
   flushIntervalMs?: number
   /** Peers stored over all swarms at most; announces past it are answered but not stored. */
   maxPeers?: number
+  /** Peers one address (IPv6: one /64) may have in one swarm; more are answered, not stored. */
+  maxPeersPerAddress?: number
   connectionIds?: ConnectionIdOptions
   /** Clock in epoch ms, for tests. */
   now?: () => number
@@ -75,6 +77,7 @@ export class Tracker {
   readonly now: () => number
   private readonly peerTimeout: number
   private readonly maxPeers: number
+  private readonly maxPeersPerAddress: number
   private readonly started: number
   private readonly swarms = new Swarms()
   private readonly completions: Completions
@@ -100,6 +103,7 @@ export class Tracker {
     this.peerTimeout = options.peerTimeout ?? this.interval * 2
     this.fullScrape = options.fullScrape ?? true
     this.maxPeers = options.maxPeers ?? 4_000_000
+    this.maxPeersPerAddress = options.maxPeersPerAddress ?? 16
     this.now = options.now ?? Date.now
     this.started = this.now()
     this.connectionIds = new ConnectionIds({ now: this.now, ...options.connectionIds })
@@ -205,6 +209,7 @@ export class Tracker {
       announce.event,
       seconds,
       this.swarms.peerCount < this.maxPeers,
+      this.maxPeersPerAddress,
     )
     this.swarms.peerCount += update.added
     if (update.completed) {

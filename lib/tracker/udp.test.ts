@@ -9,7 +9,8 @@ let tracker: Tracker
 let server: UdpServer
 
 beforeAll(async () => {
-  tracker = new Tracker({ rateLimit: null, interval: 900 })
+  // Every client here is ::1 or 127.0.0.1: the per-address cap is per-address.test.ts's subject.
+  tracker = new Tracker({ rateLimit: null, interval: 900, maxPeersPerAddress: 1000 })
   tracker.allow(infoHash)
   server = await startUdp(tracker, { host: '127.0.0.1', port: 0 })
 })

@@ -26,6 +26,7 @@ export const trackerRole: Role = async ({
     fullScrape: config.tracker.fullScrape,
     trustedProxies: config.tracker.trustedProxies,
     rateLimit: { announces: config.tracker.rateLimitPerMinute, windowSeconds: 60 },
+    maxPeersPerAddress: config.tracker.maxPeersPerAddress,
     selfPeer: config.roles.includes('seeder')
       ? { ip: await seederAddress(config.publicAddress), port: ports.peer ?? config.peerPort }
       : undefined,
