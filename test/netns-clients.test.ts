@@ -8,7 +8,7 @@ import path from 'node:path'
 import { execFile, spawnSync, type ChildProcess } from 'node:child_process'
 import { startSeeder, type Seeder } from '../lib/peer/index.ts'
 import { magnetLink } from '../lib/metainfo/index.ts'
-import { Tracker } from '../lib/tracker/index.ts'
+import { handleHttp, Tracker } from '../lib/tracker/index.ts'
 import { fixtureName, makeSeedFixture, type SeedFixture } from './seed-fixture.ts'
 import { freePort } from './aria2c.ts'
 import { createNetns, type Netns } from './netns.ts'
@@ -60,7 +60,7 @@ describe.skipIf(!mktorrent.found || !ns.netns)(
       tracker.allow(fx.torrent.infoHash!)
       await tracker.start()
       http = createServer((req, res) => {
-        if (!tracker.handleHttp(req, res)) res.writeHead(404).end()
+        if (!handleHttp(tracker, req, res)) res.writeHead(404).end()
       })
       http.listen(0, netns.hostAddress)
       await once(http, 'listening')

@@ -129,7 +129,9 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
         }),
       )
     }
-    const server = createHttpServer(app, fastRoutes, fastPrefixes, plainRoutes)
+    const server = createHttpServer(app, fastRoutes, fastPrefixes, plainRoutes, {
+      maxConnections: config.httpMaxConnections,
+    })
     const httpPort = await server.listen(config.httpPort, config.host)
     closers.push(() => server.close())
 

@@ -249,7 +249,7 @@ export class PeerConnection implements ChokePeer {
   }
 
   private negotiate(chunk: Buffer): Buffer | null {
-    if (!this.mse) throw new WireError('bad_encryption', 'no MSE handshake under way')
+    if (!this.mse) throw new WireError('bad-encryption', 'no MSE handshake under way')
     const { send, accepted } = this.mse.push(chunk)
     if (send) this.send(send)
     if (!accepted) return null
@@ -276,11 +276,11 @@ export class PeerConnection implements ChokePeer {
     const seeded = this.ctx.lookup(hs.infoHash)
     if (!seeded)
       throw new WireError(
-        'unknown_torrent',
+        'unknown-torrent',
         `no torrent with info-hash ${hs.infoHash.toString('hex')}`,
       )
     if (hs.peerId.equals(this.ctx.peerId))
-      throw new WireError('bad_handshake', 'connected to ourselves')
+      throw new WireError('bad-handshake', 'connected to ourselves')
     const { torrent } = seeded
     this.seeded = seeded
     this.fast = hs.fast
@@ -341,11 +341,11 @@ export class PeerConnection implements ChokePeer {
         return this.seeded?.superSeed?.bitfield(this, m.bitfield)
       case 'have_all':
         // Two seeds have nothing to trade; free the slot for a downloader.
-        throw new WireError('bad_request', 'peer is a seed too')
+        throw new WireError('bad-request', 'peer is a seed too')
       case 'piece':
-        throw new WireError('bad_request', 'unsolicited piece: a seed never requests')
+        throw new WireError('bad-request', 'unsolicited piece: a seed never requests')
       case 'hashes':
-        throw new WireError('bad_request', 'unsolicited hashes: a seed never asks for them')
+        throw new WireError('bad-request', 'unsolicited hashes: a seed never asks for them')
       default:
         // keep-alive, choke, port, suggest, allowed_fast, reject, unknown ids:
         // nothing for a seed to do.
