@@ -272,9 +272,13 @@ interface Contender {
 }
 
 async function startServeContender(): Promise<Contender> {
-  // The per-IP announce limit is lifted: every request of the load comes from 127.0.0.1.
+  // The per-address limits are lifted: every request of the load comes from 127.0.0.1, and
+  // opentracker stores every port of it too.
   const config = join(dir, 'mirrorseed.yaml')
-  writeFileSync(config, 'tracker:\n  rateLimitPerMinute: 1000000000\n')
+  writeFileSync(
+    config,
+    'tracker:\n  rateLimitPerMinute: 1000000000\n  maxPeersPerAddress: 1000000000\n',
+  )
   const serve = await startServe([
     '--config',
     config,

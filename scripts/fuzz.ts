@@ -8,10 +8,11 @@
  * each with its value or its own error type: anything else is a crash. The heap is measured
  * after a full collection before and after each target: parsers keep no state, so it must not
  * grow. Then the seeder gets FUZZ_RUNS BEP 52 hash requests with random roots over a real socket
- * and must not grow by 25 MB. The DHT message parser joins once it exists.
- * Exit status 1 on any crash or growth.
+ * and must not grow by 25 MB. Each line gives the inputs, the time, the heap's growth and the
+ * process's peak RSS while that parser ran. Exit status 1 on any crash or growth.
  */
 import { randomBytes } from 'node:crypto'
+import dgram from 'node:dgram'
 import { readFileSync, readdirSync } from 'node:fs'
 import net from 'node:net'
 import v8 from 'node:v8'
@@ -35,6 +36,8 @@ import {
   encodeRequest,
 } from '../lib/peer/encode.ts'
 import { startSeeder } from '../lib/peer/index.ts'
+import { DhtNode } from '../lib/dht/index.ts'
+import { UtpPacketError, UtpServer, encodePacket, parsePacket } from '../lib/utp/index.ts'
 import { makeSeedFixture } from '../test/seed-fixture.ts'
 
 const runs = Number(process.env.FUZZ_RUNS ?? 1_000_000)
@@ -107,6 +110,33 @@ const udpConnect = Buffer.alloc(16)
 udpConnect.writeBigUInt64BE(0x41727101980n, 0)
 const udpAnnounce = Buffer.alloc(98)
 udpAnnounce.writeUInt32BE(1, 8)
+
+// The DHT node answers on a real loopback socket (to ports nobody listens on), as on the peer
+// port: what is fuzzed is everything a datagram meets, our gate and k-rpc-socket behind it.
+const dhtSocket = dgram.createSocket('udp4')
+await new Promise<void>((r) => dhtSocket.bind(0, '127.0.0.1', r))
+const dht = new DhtNode({
+  socket: dhtSocket,
+  bootstrap: [],
+  address: '127.0.0.1',
+  port: dhtSocket.address().port,
+  maxPeers: 1000,
+})
+const dhtId = Buffer.alloc(20, 3)
+const dhtHash = Buffer.alloc(20, 9)
+// The uTP server as the seeder runs it, minus the socket: SYNs open streams (up to its limits),
+// everything else meets a stream's state machine or is dropped.
+const utp = new UtpServer({ send: () => {} })
+utp.on('connection', (stream) => stream.on('error', () => {}))
+const utpHeader = {
+  connectionId: 4242,
+  timestamp: 1,
+  timestampDiff: 2,
+  windowSize: 3,
+  seqNr: 4,
+  ackNr: 5,
+}
+let datagrams = 0
 
 const targets: Target[] = [
   {
@@ -183,6 +213,47 @@ const targets: Target[] = [
     },
     expected: (e) => e instanceof WireError,
   },
+  {
+    name: 'DHT message',
+    seeds: [
+      { t: 'aa', y: 'q', q: 'ping', a: { id: dhtId } },
+      { t: 'ab', y: 'q', q: 'find_node', a: { id: dhtId, target: dhtHash } },
+      { t: 'ac', y: 'q', q: 'get_peers', a: { id: dhtId, info_hash: dhtHash } },
+      {
+        t: 'ad',
+        y: 'q',
+        q: 'announce_peer',
+        a: { id: dhtId, info_hash: dhtHash, port: 6881, token: 'xx' },
+      },
+      { t: 'ae', y: 'q', q: 'get', a: { id: dhtId, target: dhtHash } },
+      { t: 'af', y: 'r', r: { id: dhtId, nodes: Buffer.alloc(26) } },
+      { t: 'ag', y: 'e', e: [201, 'error'] },
+    ].map((m) => encode(m)),
+    // From a thousand source ports, so the node sees many "nodes", as from the network.
+    run: (b) => dht.receive(b, '127.0.0.2', 1024 + (datagrams++ % 1000)),
+    expected: () => false,
+  },
+  {
+    name: 'uTP packet',
+    seeds: [
+      encodePacket({ ...utpHeader, type: 4, payload: Buffer.alloc(0) }),
+      encodePacket({
+        ...utpHeader,
+        type: 2,
+        sack: Buffer.from([1, 2, 3, 4]),
+        payload: Buffer.alloc(0),
+      }),
+      encodePacket({ ...utpHeader, type: 0, payload: Buffer.from('0000000d0600000001', 'hex') }),
+      encodePacket({ ...utpHeader, type: 1, payload: Buffer.alloc(0) }),
+    ],
+    run: (b) => {
+      if (b.length > 0 && b[0]! & 1) {
+        const p = parsePacket(b)
+        if (p.payload.length > b.length - 20) throw new Error('payload past the datagram')
+      } else utp.receive(b, `127.0.0.${2 + (datagrams & 7)}`, 1024 + (datagrams++ % 1000))
+    },
+    expected: (e) => e instanceof UtpPacketError,
+  },
 ]
 
 let failed = false
@@ -192,7 +263,13 @@ for (const t of targets) {
   const started = Date.now()
   let crashes = 0
   let refused = 0
+  let peakRss = process.memoryUsage().rss
   for (let i = 0; i < runs; i++) {
+    if (i % 10_000 === 0) {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss)
+      // Let timers and socket callbacks run, as they would between datagrams.
+      if (t.name === 'DHT message' || t.name === 'uTP packet') await new Promise(setImmediate)
+    }
     const input = i % 4 === 0 ? randomBytes(Math.floor(rand() * 600)) : mutate(pick(t.seeds))
     try {
       t.run(input)
@@ -207,14 +284,20 @@ for (const t of targets) {
         )
     }
   }
+  peakRss = Math.max(peakRss, process.memoryUsage().rss)
   const grown = (heap() - before) / 1024 / 1024
   const secs = (Date.now() - started) / 1000
   console.log(
     `${t.name.padEnd(16)} ${runs} inputs in ${secs.toFixed(0)} s: ${crashes} crashes, ` +
-      `${refused} refused, heap ${grown >= 0 ? '+' : ''}${grown.toFixed(1)} MB`,
+      `${refused} refused, heap ${grown >= 0 ? '+' : ''}${grown.toFixed(1)} MB, ` +
+      `peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MB`,
   )
   if (crashes > 0 || grown > 16) failed = true
 }
+
+await dht.close()
+dhtSocket.close()
+utp.close()
 
 if (!only || only === 'seeder') {
   // BEP 52 hash requests with random pieces roots over a real socket (the leak of issue 14).

@@ -119,6 +119,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       context.fastRoutes,
       context.fastPrefixes,
       context.plainRoutes,
+      { maxConnections: config.httpMaxConnections },
     )
     context.ports.http = await server.listen(config.httpPort, config.host)
     closers.push(() => server.close())

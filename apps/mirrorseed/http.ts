@@ -8,6 +8,7 @@ import {
 import type { Server as NetServer, Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
+import { log } from '../../lib/log/index.ts'
 import { plainFront, type PlainRoute } from './plain-http.ts'
 
 export type FastRoute = (req: IncomingMessage, res: ServerResponse) => void
@@ -34,6 +35,7 @@ export function createHttpServer(
   fastRoutes: Map<string, FastRoute>,
   fastPrefixes: Map<string, FastRoute> = new Map(),
   plainRoutes: Map<string, PlainRoute> = new Map(),
+  options: { maxConnections?: number } = {},
 ): HttpFront {
   const honoListener: RequestListener = getRequestListener(app.fetch)
   const server = createServer((req, res) => {
@@ -62,11 +64,32 @@ export function createHttpServer(
   server.headersTimeout = 70_000
   server.requestTimeout = 0
   const front = plainFront(server, plainRoutes, server.keepAliveTimeout)
+  capConnections(front.server, options.maxConnections ?? 10_000)
   return {
     http: server,
     listen: (port, host) => listen(front.server, port, host),
     close: (graceMs) => closeFront(front.server, front.plain, server, graceMs),
   }
+}
+
+/**
+ * Open connections at most (`httpMaxConnections`): past it, node closes each new connection as
+ * it is accepted, before any socket object or parser exists for it, so a flood of idle
+ * connections costs one accept and one close each and the connections already open keep being
+ * served. Refusals are logged once a minute at most, with their count.
+ */
+function capConnections(listener: NetServer, max: number): void {
+  listener.maxConnections = max
+  let dropped = 0
+  let timer: NodeJS.Timeout | undefined
+  listener.on('drop', () => {
+    dropped++
+    timer ??= setTimeout(() => {
+      log.warn('http connections refused: at httpMaxConnections', { max, refused: dropped })
+      dropped = 0
+      timer = undefined
+    }, 60_000).unref()
+  })
 }
 
 export function listen(server: Server | NetServer, port: number, host: string): Promise<number> {

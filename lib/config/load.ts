@@ -33,6 +33,7 @@ const envKeys: Record<string, string[]> = {
   MIRRORSEED_PUBLIC_ADDRESS: ['publicAddress'],
   MIRRORSEED_HOST: ['host'],
   MIRRORSEED_HTTP_PORT: ['httpPort'],
+  MIRRORSEED_HTTP_MAX_CONNECTIONS: ['httpMaxConnections'],
   MIRRORSEED_UDP_PORT: ['udpPort'],
   MIRRORSEED_PEER_PORT: ['peerPort'],
   MIRRORSEED_PEER_HOST: ['seeder', 'host'],
@@ -48,6 +49,7 @@ const envKeys: Record<string, string[]> = {
 const numericKeys = new Set([
   'pieceLength',
   'httpPort',
+  'httpMaxConnections',
   'udpPort',
   'peerPort',
   'minSize',

@@ -48,6 +48,11 @@ const trackerSchema = z.strictObject({
   graceSeconds: seconds.default(7 * 24 * 3600),
   /** Announces per IP per minute before the tracker answers `failure reason`. */
   rateLimitPerMinute: z.number().int().min(1).default(120),
+  /**
+   * Peers one address (IPv6: one /64) may have in one swarm: a few for hosts behind one NAT,
+   * not a swarm full of one host's fresh ports.
+   */
+  maxPeersPerAddress: z.number().int().min(1).default(16),
 })
 
 const seederSchema = z.strictObject({
@@ -189,6 +194,11 @@ export const configSchema = z.strictObject({
   publicAddress: z.string().optional(),
   host: z.string().default('0.0.0.0'),
   httpPort: port.default(6969),
+  /**
+   * Open connections on the HTTP port at most; new ones past it are closed at once. Well under
+   * the unit's LimitNOFILE (65536), with room for peers, files and the database.
+   */
+  httpMaxConnections: z.number().int().min(1).default(10_000),
   udpPort: port.default(6969),
   peerPort: port.default(6881),
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),

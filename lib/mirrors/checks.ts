@@ -5,6 +5,7 @@ import type { DatabaseHandle } from '../db/index.ts'
 import { backgroundFailure, log } from '../log/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { checkMirror, type MirrorCheck } from './check.ts'
+import { MirrorError } from './errors.ts'
 import { probesFor, type Probe } from './probe.ts'
 import { enabledMirrors, getMirror, recordCheck, type MirrorRow } from './store.ts'
 
@@ -73,18 +74,25 @@ export async function checkMirrors(options: CheckOptions): Promise<MirrorCheckRe
     ? await Promise.all(options.names.map((name) => getMirror(db, name)))
     : await enabledMirrors(db)
   if (chosen.length === 0) return []
-  const source = await loadProbes(options.layout, database)
-  if (!source) {
-    return chosen.map((m) => ({
+  // Nothing to check against: every mirror keeps its status, and the answer says why.
+  const unchecked = (why: string): MirrorCheckResult[] =>
+    chosen.map((m) => ({
       name: m.name,
       baseUrl: m.baseUrl,
       before: m.status,
       status: m.status,
       latencyMs: null,
       problem: null,
-      error: 'no published torrent to check against yet',
+      error: why,
     }))
+  let source: Awaited<ReturnType<typeof loadProbes>>
+  try {
+    source = await loadProbes(options.layout, database)
+  } catch (err) {
+    if (err instanceof MirrorError) return unchecked(err.message)
+    throw err
   }
+  if (!source) return unchecked('no published torrent to check against yet')
   const results: MirrorCheckResult[] = []
   const queue = [...chosen]
   const worker = async () => {

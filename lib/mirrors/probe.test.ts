@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { createTorrent, type CreatedTorrent } from '../metainfo/index.ts'
+import { MirrorError } from './errors.ts'
 import { matches, probesFor, type ProbePart } from './probe.ts'
 
 // The bytes a check fetches for a probe, cut straight from the files (what a good mirror sends).
@@ -79,6 +80,26 @@ describe('probes', () => {
       }),
     ])
     expect(matches(companion, files['a-release.iso.asc'])).toBe(true)
+  })
+
+  it('a v2 torrent without the artifact’s piece layer is a clear error, not a guess', async () => {
+    const created = await build('v2')
+    // BEP 52 allows a torrent without piece layers (peers supply them); the parser reads one.
+    const bare = { ...created, torrent: { ...created.torrent, pieceLayers: new Map() } }
+    let thrown: unknown
+    try {
+      probesFor(source(bare))
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toBeInstanceOf(MirrorError)
+    expect(thrown).toMatchObject({ code: 'no-piece-layer' })
+    expect(String(thrown)).toMatch(/release: no piece layer for b-release\.iso/)
+    // An artifact no larger than a piece is its own root: no layer needed.
+    const small = probesFor({ ...source(bare), artifact: 'a-release.iso.asc' })
+    expect(small.find((p) => p.label.includes('piece'))?.expected).toEqual(
+      bare.torrent.files.find((f) => f.path.join('/') === 'a-release.iso.asc')?.piecesRoot,
+    )
   })
 
   for (const format of ['hybrid', 'v2'] as const) {

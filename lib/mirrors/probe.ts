@@ -1,6 +1,7 @@
 import { blockHashes, pieceHashV1, pieceHashV2 } from '../hashing/index.ts'
 import type { Torrent } from '../metainfo/index.ts'
 import { createHash } from 'node:crypto'
+import { MirrorError } from './errors.ts'
 
 /** One ranged read of a file on the mirror, or a BEP 47 pad file's zeros (never fetched). */
 export type ProbePart =
@@ -54,7 +55,8 @@ export function mirrorPath(source: Omit<ProbeSource, 'artifact' | 'sha256'>, fil
 /**
  * What a health check asks a mirror for: the smallest companion whole (its SHA-256 is known),
  * and the artifact's first piece, hashed as the torrent says (a v1 piece may span the files
- * before it; v2 pieces never span files, BEP 52). Pure: the torrent alone decides.
+ * before it; v2 pieces never span files, BEP 52). Pure: the torrent alone decides. Throws
+ * `MirrorError` `no-piece-layer` for a v2 torrent without the artifact's piece layer.
  */
 export function probesFor(source: ProbeSource): Probe[] {
   const { torrent } = source
@@ -115,19 +117,27 @@ export function probesFor(source: ProbeSource): Probe[] {
     })
   } else if (artifact.piecesRoot) {
     // v2: a file larger than a piece has a piece layer; a smaller one is its own root.
-    const layer = torrent.pieceLayers.get(artifact.piecesRoot.toString('hex'))
-    const length = Math.min(artifact.length, pieceLength)
-    const expected = artifact.length > pieceLength ? layer?.subarray(0, 32) : artifact.piecesRoot
-    if (expected) {
-      probes.push({
-        label: `${source.artifact} piece 0`,
-        parts: [part(index, 0, length)],
-        algorithm: 'v2-piece',
-        expected,
-        fileLength: artifact.length,
-        pieceLength,
-      })
+    let expected = artifact.piecesRoot
+    if (artifact.length > pieceLength) {
+      const layer = torrent.pieceLayers.get(artifact.piecesRoot.toString('hex'))
+      // BEP 52 lets a torrent leave its piece layers out (peers supply them) and we read such
+      // torrents as libtorrent does; ours always carry them. Without one the first piece's hash
+      // is unknown, and the file's root alone could only be checked by fetching all of it.
+      if (!layer || layer.length < 32)
+        throw new MirrorError(
+          'no-piece-layer',
+          `${torrent.name}: no piece layer for ${source.artifact}, so no piece of it can be checked`,
+        )
+      expected = layer.subarray(0, 32)
     }
+    probes.push({
+      label: `${source.artifact} piece 0`,
+      parts: [part(index, 0, Math.min(artifact.length, pieceLength))],
+      algorithm: 'v2-piece',
+      expected,
+      fileLength: artifact.length,
+      pieceLength,
+    })
   }
   return probes
 }

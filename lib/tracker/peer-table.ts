@@ -8,7 +8,10 @@
  * random sample is a random slot number.
  *
  * Cost per IPv4 peer: 6 + 4 + 1 bytes, plus 8 to 16 bytes of index (load factor 1/4 to 1/2),
- * times up to 2 of growth slack. `npm run bench:tracker` prints the RSS for 1,000,000 peers.
+ * times up to 2 of growth slack, plus as much again per distinct address for the count of peers
+ * per address (a table of the same kind keyed by the address alone, IPv6 by its /64, the count
+ * in its `lastSeen`), which caps what one address may take of a swarm. `npm run bench:tracker`
+ * prints the RSS for 1,000,000 peers.
  */
 export const SEEDER = 1
 /** This peer's `completed` event was counted already (one completion per peer per torrent). */
@@ -27,8 +30,12 @@ export class PeerTable {
   private mask: number
   count = 0
   seeders = 0
+  /** Peers per address (IPv4 /32, IPv6 /64): stride 4 or 8, the count kept in `lastSeen`. */
+  private readonly addresses: PeerTable | null
 
-  constructor(stride: 6 | 18, capacity = 4) {
+  /** `countAddresses` false makes the address table itself (keyed by 4 or 8 address bytes). */
+  constructor(stride: 6 | 18 | 4 | 8, capacity = 4, countAddresses = true) {
+    this.addresses = countAddresses ? new PeerTable(stride === 6 ? 4 : 8, 4, false) : null
     this.stride = stride
     this.records = new Uint8Array(capacity * stride)
     this.lastSeen = new Uint32Array(capacity)
@@ -71,6 +78,14 @@ export class PeerTable {
     return this.index[this.probe(bytes, offset)]
   }
 
+  /** Peers stored with the address of the record at `bytes[offset…]` (IPv6: in its /64). */
+  peersAt(bytes: Uint8Array, offset = 0): number {
+    const addresses = this.addresses
+    if (!addresses) return 0
+    const at = addresses.find(bytes, offset)
+    return at < 0 ? 0 : addresses.lastSeen[at]
+  }
+
   /** Add a peer (the caller checked it is absent) and return its slot. */
   insert(bytes: Uint8Array, offset: number, seen: number, flags: number): number {
     if (this.count === this.capacity) this.resize(this.capacity * 2)
@@ -80,6 +95,12 @@ export class PeerTable {
     this.flags[slot] = flags
     if (flags & SEEDER) this.seeders++
     this.index[this.probe(bytes, offset)] = slot
+    const addresses = this.addresses
+    if (addresses) {
+      const at = addresses.find(bytes, offset)
+      if (at < 0) addresses.insert(bytes, offset, 1, 0)
+      else addresses.lastSeen[at]++
+    }
     return slot
   }
 
@@ -90,6 +111,11 @@ export class PeerTable {
 
   remove(slot: number): void {
     if (this.flags[slot] & SEEDER) this.seeders--
+    const addresses = this.addresses
+    if (addresses) {
+      const at = addresses.find(this.records, slot * this.stride)
+      if (--addresses.lastSeen[at] === 0) addresses.remove(at)
+    }
     this.unindex(this.probe(this.records, slot * this.stride))
     const last = --this.count
     if (slot !== last) {
@@ -112,6 +138,9 @@ export class PeerTable {
       }
     }
     if (this.capacity > 8 && this.count * 4 < this.capacity) this.resize(this.capacity >>> 1)
+    const addresses = this.addresses
+    if (addresses && addresses.capacity > 8 && addresses.count * 4 < addresses.capacity)
+      addresses.resize(addresses.capacity >>> 1)
     return removed
   }
 

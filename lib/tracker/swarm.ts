@@ -58,6 +58,7 @@ export function applyAnnounce(
   event: number,
   now: number,
   mayAdd: boolean,
+  maxPerAddress = Infinity,
 ): Update {
   const stride = record.length as 6 | 18
   if (event === 3) {
@@ -83,6 +84,11 @@ export function applyAnnounce(
     return { slot, added: 0, completed }
   }
   if (!mayAdd) return { slot: -1, added: 0, completed }
+  // One address (IPv6: one /64, which one host may own whole) gets a few slots of a swarm, not
+  // all of them: fresh ports are free, so without a cap one host fills the swarm, hands everyone
+  // its own addresses, and fills the tracker's `maxPeers`. A peer refused here is answered but not
+  // stored, and its `completed` is not counted (fresh ports would count it again and again).
+  if (table.peersAt(record) >= maxPerAddress) return { slot: -1, added: 0, completed: false }
   slot = table.insert(record, 0, now, flags)
   return { slot, added: 1, completed }
 }

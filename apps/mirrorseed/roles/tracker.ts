@@ -1,7 +1,8 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { CompletionCounts } from '../../../lib/catalog/index.ts'
-import { Tracker } from '../../../lib/tracker/index.ts'
+import { answerHttp, startUdp, Tracker } from '../../../lib/tracker/index.ts'
+import type { PlainRoute } from '../http.ts'
 import type { Role } from './context.ts'
 
 /** The seeder's address as the tracker hands it out: an IP, so a hostname is resolved once. */
@@ -26,6 +27,7 @@ export const trackerRole: Role = async ({
     fullScrape: config.tracker.fullScrape,
     trustedProxies: config.tracker.trustedProxies,
     rateLimit: { announces: config.tracker.rateLimitPerMinute, windowSeconds: 60 },
+    maxPeersPerAddress: config.tracker.maxPeersPerAddress,
     selfPeer: config.roles.includes('seeder')
       ? { ip: await seederAddress(config.publicAddress), port: ports.peer ?? config.peerPort }
       : undefined,
@@ -45,10 +47,11 @@ export const trackerRole: Role = async ({
   })
   await tracker.start()
   services.tracker = tracker
-  const answer = tracker.answerHttp.bind(tracker)
+  const answer: PlainRoute = (target, remote, forwardedFor) =>
+    answerHttp(tracker, target, remote, forwardedFor)
   plainRoutes.set('/announce', answer)
   plainRoutes.set('/scrape', answer)
-  const udp = await tracker.startUdp({ host: config.host, port: config.udpPort })
+  const udp = await startUdp(tracker, { host: config.host, port: config.udpPort })
   ports.udp = udp.port
   return async () => {
     await udp.close()

@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { once } from 'node:events'
+import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startServe, until, type RunningServe } from './cli.ts'
+
+// Issue 14: concurrent HTTP connections were unbounded. `httpMaxConnections` caps them; past the
+// cap a new connection is closed as it is accepted, and the ones already open are still served.
+
+const running: RunningServe[] = []
+const folders: string[] = []
+const sockets: Socket[] = []
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy()
+  for (const serve of running.splice(0)) await serve.stop('SIGKILL')
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mirrorseed-conns-'))
+  folders.push(dir)
+  return dir
+}
+
+/** A raw connection and whether the server closed it: resolves 'open' after `ms` otherwise. */
+async function open(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1')
+  sockets.push(socket)
+  socket.on('error', () => {})
+  await once(socket, 'connect')
+  return socket
+}
+
+function closedWithin(socket: Socket, ms: number): Promise<boolean> {
+  if (socket.destroyed || socket.readableEnded) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    socket.once('close', () => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+}
+
+/** One HTTP/1.1 request on an open connection, kept alive; resolves with the status line. */
+function ask(socket: Socket, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = ''
+    const onData = (d: Buffer) => {
+      got += d.toString('latin1')
+      if (got.includes('\r\n\r\n')) {
+        socket.off('data', onData)
+        resolve(got.slice(0, got.indexOf('\r\n')))
+      }
+    }
+    socket.on('data', onData)
+    socket.once('close', () => reject(new Error(`closed before an answer to ${path}`)))
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n`)
+  })
+}
+
+describe('serve: httpMaxConnections', () => {
+  it('closes connections past the cap at once, keeps serving the open ones, and takes new ones once some close', async () => {
+    const serve = await startServe(['--root', folder(), '--data-dir', folder()], {
+      env: { DATABASE_URL: '', MIRRORSEED_HTTP_MAX_CONNECTIONS: '20' },
+    })
+    running.push(serve)
+    const port = serve.httpPort
+    // Twenty idle connections (a slow or hostile client holds them open, sending nothing).
+    const held: Socket[] = []
+    for (let i = 0; i < 20; i++) held.push(await open(port))
+    // The server has accepted them all (an answer on the last proves the accept loop got there).
+    expect(await ask(held[19], '/healthz')).toBe('HTTP/1.1 200 OK')
+
+    const refused = await Promise.all(Array.from({ length: 10 }, () => open(port)))
+    for (const s of refused) expect(await closedWithin(s, 5000)).toBe(true)
+
+    // Those already open are served as before: a page, the tracker's plain path.
+    expect(await ask(held[0], '/healthz')).toBe('HTTP/1.1 200 OK')
+    expect(await ask(held[1], '/announce?info_hash=x')).toBe('HTTP/1.1 200 OK')
+
+    // Five leave; five newcomers get in and are answered.
+    for (const s of held.splice(0, 5)) s.destroy()
+    const newcomers = await until('room for new connections', async () => {
+      const s = await open(port)
+      return (await closedWithin(s, 300)) ? undefined : s
+    })
+    expect(await ask(newcomers, '/healthz')).toBe('HTTP/1.1 200 OK')
+    expect(serve.child.exitCode).toBeNull()
+  })
+
+  it('refuses a cap that is not a positive whole number, naming the key', async () => {
+    await expect(
+      startServe(['--root', folder(), '--data-dir', folder()], {
+        env: { DATABASE_URL: '', MIRRORSEED_HTTP_MAX_CONNECTIONS: '0' },
+      }),
+    ).rejects.toThrow(/httpMaxConnections/)
+  })
+})
