@@ -78,7 +78,7 @@ export function apiRoutes(options: ApiOptions): Hono {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError('too_large', `request body is over ${MAX_BODY_BYTES} bytes`)
+        throw new ApiError('too-large', `request body is over ${MAX_BODY_BYTES} bytes`)
       },
     }),
   )

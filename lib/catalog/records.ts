@@ -66,16 +66,9 @@ export async function recordPublished(
 ): Promise<{ id: number; superseded: string[] }> {
   return db.transaction(async (tx) => {
     const now = new Date()
+    const { files, ...fields } = row
     const values = {
-      infoHash: row.infoHash,
-      infoHashV2: row.infoHashV2,
-      name: row.name,
-      releaseDir: row.releaseDir,
-      profile: row.profile,
-      format: row.format,
-      pieceLength: row.pieceLength,
-      size: row.size,
-      metainfo: row.metainfo,
+      ...fields,
       status: 'active' as const,
       updatedAt: now,
       supersededAt: null,
@@ -87,7 +80,7 @@ export async function recordPublished(
       .onConflictDoUpdate({ target: torrents.infoHash, set: values })
       .returning({ id: torrents.id })
     await tx.delete(torrentFiles).where(eq(torrentFiles.torrentId, id))
-    await tx.insert(torrentFiles).values(row.files.map((f) => ({ ...f, torrentId: id })))
+    await tx.insert(torrentFiles).values(files.map((f) => ({ ...f, torrentId: id })))
     await tx.insert(torrentStats).values({ torrentId: id }).onConflictDoNothing()
     const older = await tx
       .update(torrents)

@@ -84,6 +84,28 @@ export interface PublisherOptions {
   threads?: number
 }
 
+/** One release on its way through `publish`: what every step needs to know of it. */
+interface Attempt {
+  release: Release
+  files: FileRef[]
+  /** `<release dir>/<name>`: the events' subject. */
+  key: string
+  outcome: ReleaseOutcome
+  /** The files' identity (path, size, mtime, inode): a failed release is retried when it changes. */
+  fingerprint: string
+  summary: ReconcileSummary
+}
+
+/** A built torrent and the whole-file digests computed in the same read pass. */
+interface Built {
+  torrent: Torrent
+  bytes: Buffer
+  /** Path relative to the root -> algorithm -> hex digest. */
+  computed: Record<string, Record<string, string>>
+  size: number
+  multiFile: boolean
+}
+
 /** The advisory lock a reconcile holds; whatever else rewrites torrents takes it too. */
 export const generatorLock = 'mirrorseed:generator'
 
@@ -223,51 +245,99 @@ export class Publisher {
     )
   }
 
+  /**
+   * One release, in named steps: skip it if it failed before unchanged, read its digest files,
+   * check its signatures, hash it and build the torrent, check the digests, write and record it,
+   * then announce it. A step that decides the release's fate (held, failed) says so in `summary`
+   * and the rest are skipped.
+   */
   private async publish(
     release: Release,
     files: FileRef[],
     mirrors: WebSeedMirror[],
     summary: ReconcileSummary,
   ): Promise<void> {
-    const { config } = this
-    const db = this.database.db
-    const key = `${release.releaseDir}/${release.name}`
-    const outcome = { releaseDir: release.releaseDir, name: release.name }
-    const fingerprint = fingerprintOf(files)
-
-    // A release that failed verification is not read again until one of its files changes.
-    const failure = await lastFailure(db, key)
-    if (failure?.fingerprint === fingerprint) {
-      summary.failed.push({ ...outcome, reason: failure.message })
-      return
+    const attempt: Attempt = {
+      release,
+      files,
+      key: `${release.releaseDir}/${release.name}`,
+      outcome: { releaseDir: release.releaseDir, name: release.name },
+      fingerprint: fingerprintOf(files),
+      summary,
     }
-    const expected = await readExpectedDigests(release)
-    // The preferred algorithm, or with release.verifyAll every one listed (Arch's sha256sums.txt
-    // and b2sums.txt both), each computed in the piece pass and compared.
+    if (await this.failedBefore(attempt)) return
+    const expected = await this.expectedDigests(attempt)
+    if (!expected) return
+    if (!(await this.signaturesHold(attempt))) return
+    const built = await this.build(attempt, expected.listed, mirrors)
+    if (!built) return
+    const verification = checkDigests(release, expected.digests, built.computed)
+    if (verification.status === 'failed') return this.fail(attempt, verification.message)
+    const recorded = await this.writeAndRecord(attempt, built)
+    const verified = verification.status === 'verified'
+    this.announce(attempt, built, recorded, verified)
+  }
+
+  /** A release that failed verification is not read again until one of its files changes. */
+  private async failedBefore({ key, fingerprint, outcome, summary }: Attempt): Promise<boolean> {
+    const failure = await lastFailure(this.database.db, key)
+    if (failure?.fingerprint !== fingerprint) return false
+    summary.failed.push({ ...outcome, reason: failure.message })
+    return true
+  }
+
+  /**
+   * The digests the release's digest files list, and which algorithms to compute: the preferred
+   * one, or with release.verifyAll every one listed (Arch's sha256sums.txt and b2sums.txt both).
+   * Undefined when the release is held for want of a digest (release.requireDigest).
+   */
+  private async expectedDigests({ release, outcome, summary }: Attempt) {
+    const digests = await readExpectedDigests(release)
     const listed = digestAlgorithms
-      .filter((a) => expected.artifact[a] !== undefined)
-      .slice(0, config.release.verifyAll ? undefined : 1)
-    if (listed.length === 0 && config.release.requireDigest) {
+      .filter((a) => digests.artifact[a] !== undefined)
+      .slice(0, this.config.release.verifyAll ? undefined : 1)
+    if (listed.length === 0 && this.config.release.requireDigest) {
       summary.held.push({
         ...outcome,
         reason: `no digest of ${release.artifact.path} is listed (release.requireDigest)`,
       })
-      return
+      return undefined
     }
-    if (config.release.keyring) {
-      const signatures = await verifySignatures(release, config.release.keyring)
-      if (signatures.status === 'failed') {
-        await recordEvent(db, {
-          kind: 'verification_failed',
-          subject: key,
-          message: signatures.message,
-          detail: { fingerprint },
-        })
-        summary.failed.push({ ...outcome, reason: signatures.message })
-        log.warn('verification failed', { release: key, why: signatures.message })
-        return
-      }
-    }
+    return { digests, listed }
+  }
+
+  /** With release.keyring: the release's signatures verify (a release without any passes). */
+  private async signaturesHold(attempt: Attempt): Promise<boolean> {
+    const { keyring } = this.config.release
+    if (!keyring) return true
+    const signatures = await verifySignatures(attempt.release, keyring)
+    if (signatures.status !== 'failed') return true
+    await this.fail(attempt, signatures.message)
+    return false
+  }
+
+  /** Records a verification failure: an event (so it is not read again) and a log line. */
+  private async fail({ key, fingerprint, outcome, summary }: Attempt, why: string): Promise<void> {
+    await recordEvent(this.database.db, {
+      kind: 'verification_failed',
+      subject: key,
+      message: why,
+      detail: { fingerprint },
+    })
+    summary.failed.push({ ...outcome, reason: why })
+    log.warn('verification failed', { release: key, why })
+  }
+
+  /**
+   * Hashes the files once (pieces and whole-file digests in one read pass) and builds the torrent.
+   * Undefined when a file changed while it was read: held for the next pass.
+   */
+  private async build(
+    { release, files, outcome, summary }: Attempt,
+    listed: DigestAlgorithm[],
+    mirrors: WebSeedMirror[],
+  ): Promise<Built | undefined> {
+    const { config } = this
     const multiFile = release.companions.length > 0
     const digests: DigestAlgorithm[] = ['sha256', ...listed.filter((a) => a !== 'sha256')]
     let created
@@ -297,13 +367,12 @@ export class Publisher {
           ...outcome,
           reason: `a file changed while it was read: ${err.message}`,
         })
-        return
+        return undefined
       }
       throw err
     }
     const size = files.reduce((sum, f) => sum + f.size, 0)
     summary.bytesHashed += size
-
     const computed = Object.fromEntries(
       created.digests.map((d, i) => [
         files[i].path,
@@ -312,41 +381,37 @@ export class Publisher {
         ),
       ]),
     )
-    const verification = checkDigests(release, expected, computed)
-    if (verification.status === 'failed') {
-      await recordEvent(db, {
-        kind: 'verification_failed',
-        subject: key,
-        message: verification.message,
-        detail: { fingerprint },
-      })
-      summary.failed.push({ ...outcome, reason: verification.message })
-      log.warn('verification failed', { release: key, why: verification.message })
-      return
-    }
+    return { torrent: created.torrent, bytes: created.bytes, computed, size, multiFile }
+  }
 
-    const torrent = created.torrent
-    const infoHash = trackerKeyHex(torrent)
-    if (multiFile) {
+  /**
+   * Writes the symlink folder and the `.torrent` (staged), records it all in one transaction,
+   * then puts the `.torrent` in place. Commit before the .torrent is in the tree: downstream
+   * mirrors rsync what is there, and our tracker must already know every torrent they can find.
+   */
+  private async writeAndRecord(
+    { release, files }: Attempt,
+    built: Built,
+  ): Promise<{ id: number; superseded: string[] }> {
+    const { torrent, computed } = built
+    if (built.multiFile) {
       await this.outputs.writeSymlinks(
         release.releaseDir,
         release.name,
         files.map((f) => path.posix.basename(f.path)),
       )
     }
-    // Commit before the .torrent is in the tree: downstream mirrors rsync what is there, and our
-    // tracker must already know every torrent they can find.
-    const staged = await this.outputs.stageTorrent(release.releaseDir, release.name, created.bytes)
-    const { id, superseded } = await recordPublished(db, {
-      infoHash,
+    const staged = await this.outputs.stageTorrent(release.releaseDir, release.name, built.bytes)
+    const recorded = await recordPublished(this.database.db, {
+      infoHash: trackerKeyHex(torrent),
       infoHashV2: torrent.infoHashV2?.toString('hex') ?? null,
       name: release.name,
       releaseDir: release.releaseDir,
       profile: release.profile,
       format: torrent.format,
       pieceLength: torrent.pieceLength,
-      size,
-      metainfo: created.bytes,
+      size: built.size,
+      metainfo: built.bytes,
       files: files.map((f, i) => ({
         path: f.path,
         size: f.size,
@@ -360,15 +425,36 @@ export class Publisher {
       throw err
     })
     await staged.place()
-    const verified = verification.status === 'verified'
-    summary.published.push({ ...outcome, infoHash, size, verified, profile: release.profile })
+    return recorded
+  }
+
+  /** Tells the summary, the log and the feed, right after the commit. */
+  private announce(
+    { release, key, outcome, summary }: Attempt,
+    built: Built,
+    recorded: { id: number; superseded: string[] },
+    verified: boolean,
+  ): void {
+    const infoHash = trackerKeyHex(built.torrent)
+    summary.published.push({
+      ...outcome,
+      infoHash,
+      size: built.size,
+      verified,
+      profile: release.profile,
+    })
     log.info('published', { release: key, infoHash, verified })
-    for (const old of superseded) this.options.events?.superseded?.(old)
+    for (const old of recorded.superseded) this.options.events?.superseded?.(old)
     this.options.events?.published?.(
       liveTorrent(
         this.outputs.root,
-        { id, releaseDir: release.releaseDir, status: 'active', supersededAt: null },
-        torrent,
+        {
+          id: recorded.id,
+          releaseDir: release.releaseDir,
+          status: 'active',
+          supersededAt: null,
+        },
+        built.torrent,
       ),
     )
   }
