@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Tracker } from '../lib/tracker/index.ts'
+import { handleHttp, startUdp, Tracker } from '../lib/tracker/index.ts'
 
 if (process.argv[2] === '--memory') {
   const peers = Number(process.argv[3] ?? 1_000_000)
@@ -98,14 +98,14 @@ if (process.argv[2] === '--floor') {
     if (line.trim()) tracker.allow(line.trim())
   await tracker.start()
   const server = createServer((req, res) => {
-    if (!tracker.handleHttp(req, res)) {
+    if (!handleHttp(tracker, req, res)) {
       res.statusCode = 404
       res.end()
     }
   })
   server.listen(0, '127.0.0.1')
   await new Promise((resolve) => server.once('listening', resolve))
-  const udp = await tracker.startUdp({ host: '127.0.0.1', port: 0 })
+  const udp = await startUdp(tracker, { host: '127.0.0.1', port: 0 })
   console.log(JSON.stringify({ http: (server.address() as AddressInfo).port, udp: udp.port }))
   process.on('SIGTERM', () => process.exit(0))
 }

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Tracker } from '../lib/tracker/index.ts'
+import { handleHttp, startUdp, Tracker } from '../lib/tracker/index.ts'
 import { makeSeedFixture } from './seed-fixture.ts'
 import { libtorrent, systemPython } from './tools.ts'
 
@@ -41,11 +41,11 @@ describe.skipIf(!lt.found)(`hybrid torrents on the tracker ${lt.reason}`, () => 
     const tracker = new Tracker({ rateLimit: null, interval: 60, minInterval: 5 })
     await tracker.start()
     const http = createServer((req, res) => {
-      if (!tracker.handleHttp(req, res)) res.writeHead(404).end()
+      if (!handleHttp(tracker, req, res)) res.writeHead(404).end()
     })
     http.listen(0, '127.0.0.1')
     await once(http, 'listening')
-    const udp = await tracker.startUdp({ host: '127.0.0.1', port: 0 })
+    const udp = await startUdp(tracker, { host: '127.0.0.1', port: 0 })
     try {
       expect(fx.torrent.format).toBe('hybrid')
       tracker.allow(fx.torrent.infoHash!, { v2: fx.torrent.infoHashV2 })

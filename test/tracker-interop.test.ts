@@ -8,7 +8,13 @@ import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseTorrent } from '../lib/metainfo/index.ts'
-import { Tracker, type Announce, type UdpServer } from '../lib/tracker/index.ts'
+import {
+  handleHttp,
+  startUdp,
+  Tracker,
+  type Announce,
+  type UdpServer,
+} from '../lib/tracker/index.ts'
 import { libtorrent, systemPython, tool } from './tools.ts'
 
 /**
@@ -107,7 +113,7 @@ beforeAll(async () => {
   }
   await tracker.start()
   http = createServer((req, res) => {
-    if (!tracker.handleHttp(req, res)) {
+    if (!handleHttp(tracker, req, res)) {
       res.statusCode = 404
       res.end()
     }
@@ -115,7 +121,7 @@ beforeAll(async () => {
   http.listen(0, host)
   await once(http, 'listening')
   httpPort = (http.address() as AddressInfo).port
-  udp = await tracker.startUdp({ host, port: 0 })
+  udp = await startUdp(tracker, { host, port: 0 })
   await writeFile(join(dir, 'client.py'), PYTHON)
 })
 

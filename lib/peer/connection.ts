@@ -110,6 +110,8 @@ export class PeerConnection implements ChokePeer {
   private waitingForTokens = false
   private corked = false
   private closed = false
+  /** Whether the peer has heard from us since its first bytes after the handshake (see onData). */
+  private nudged = false
   /** Before the BitTorrent handshake: telling plaintext from MSE, then the MSE exchange. */
   private opening: 'sniff' | 'mse' | 'wire' = 'sniff'
   private head: Buffer | null = null
@@ -195,6 +197,16 @@ export class PeerConnection implements ChokePeer {
   private onData(chunk: Buffer): void {
     if (this.closed) return
     this.lastReceived = Date.now()
+    // Transmission before 4.1 leaves the bytes that came in the same read as our handshake in
+    // its buffer until more bytes arrive (transmission#6913): our extension handshake and
+    // have_all sit there unread, so it never learns we are a seed and never says "interested".
+    // Its own first messages after the handshake prove it has read ours, so a keep-alive
+    // answering them arrives in a read of its own and makes it parse what waits. One 4-byte
+    // message per connection; every client ignores keep-alives.
+    if (this.seeded && !this.nudged) {
+      this.nudged = true
+      this.send(KEEPALIVE)
+    }
     try {
       if (this.opening !== 'wire') {
         const opened = this.open(chunk)
@@ -237,7 +249,7 @@ export class PeerConnection implements ChokePeer {
   }
 
   private negotiate(chunk: Buffer): Buffer | null {
-    if (!this.mse) throw new WireError('bad_encryption', 'no MSE handshake under way')
+    if (!this.mse) throw new WireError('bad-encryption', 'no MSE handshake under way')
     const { send, accepted } = this.mse.push(chunk)
     if (send) this.send(send)
     if (!accepted) return null
@@ -264,11 +276,11 @@ export class PeerConnection implements ChokePeer {
     const seeded = this.ctx.lookup(hs.infoHash)
     if (!seeded)
       throw new WireError(
-        'unknown_torrent',
+        'unknown-torrent',
         `no torrent with info-hash ${hs.infoHash.toString('hex')}`,
       )
     if (hs.peerId.equals(this.ctx.peerId))
-      throw new WireError('bad_handshake', 'connected to ourselves')
+      throw new WireError('bad-handshake', 'connected to ourselves')
     const { torrent } = seeded
     this.seeded = seeded
     this.fast = hs.fast
@@ -329,11 +341,11 @@ export class PeerConnection implements ChokePeer {
         return this.seeded?.superSeed?.bitfield(this, m.bitfield)
       case 'have_all':
         // Two seeds have nothing to trade; free the slot for a downloader.
-        throw new WireError('bad_request', 'peer is a seed too')
+        throw new WireError('bad-request', 'peer is a seed too')
       case 'piece':
-        throw new WireError('bad_request', 'unsolicited piece: a seed never requests')
+        throw new WireError('bad-request', 'unsolicited piece: a seed never requests')
       case 'hashes':
-        throw new WireError('bad_request', 'unsolicited hashes: a seed never asks for them')
+        throw new WireError('bad-request', 'unsolicited hashes: a seed never asks for them')
       default:
         // keep-alive, choke, port, suggest, allowed_fast, reject, unknown ids:
         // nothing for a seed to do.

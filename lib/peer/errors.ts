@@ -2,14 +2,14 @@ import { MirrorseedError } from '../errors/index.ts'
 
 /** Why a peer connection was closed; `code` is stable for logs and tests. */
 export type WireErrorCode =
-  | 'bad_handshake'
-  | 'bad_length'
-  | 'too_large'
-  | 'out_of_range'
-  | 'bad_request'
-  | 'bad_extended'
-  | 'unknown_torrent'
-  | 'bad_encryption'
+  | 'bad-handshake'
+  | 'bad-length'
+  | 'too-large'
+  | 'out-of-range'
+  | 'bad-request'
+  | 'bad-extended'
+  | 'unknown-torrent'
+  | 'bad-encryption'
 
 /**
  * The one error of the peer-wire boundary. A parser throws it on any malformed or out-of-range

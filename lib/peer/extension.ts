@@ -20,10 +20,10 @@ function dict(payload: Buffer, what: string): BencodeDict {
     // Sorted keys are a BEP 3 rule for .torrent files; some clients send unsorted extension dicts.
     value = decode(payload, { allowUnsortedKeys: true, maxDepth: 8 })
   } catch (err) {
-    throw new WireError('bad_extended', `${what} is not valid bencode: ${(err as Error).message}`)
+    throw new WireError('bad-extended', `${what} is not valid bencode: ${(err as Error).message}`)
   }
   if (typeof value !== 'object' || Buffer.isBuffer(value) || Array.isArray(value)) {
-    throw new WireError('bad_extended', `${what} is not a dictionary`)
+    throw new WireError('bad-extended', `${what} is not a dictionary`)
   }
   return value as BencodeDict
 }
@@ -77,7 +77,7 @@ export function parseMetadataMessage(payload: Buffer): MetadataMessage {
   const msgType = int(d.msg_type)
   const piece = int(d.piece)
   if (msgType === null || piece === null || piece < 0) {
-    throw new WireError('bad_extended', 'ut_metadata message without integer msg_type and piece')
+    throw new WireError('bad-extended', 'ut_metadata message without integer msg_type and piece')
   }
   return { msgType, piece }
 }

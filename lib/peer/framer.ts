@@ -41,7 +41,7 @@ export class MessageFramer {
   readHandshake(): Handshake | null {
     if (this.queued > 0 && this.peekByte() !== 19) {
       throw new WireError(
-        'bad_handshake',
+        'bad-handshake',
         'handshake does not start with "\\x13BitTorrent protocol"',
       )
     }
@@ -56,7 +56,7 @@ export class MessageFramer {
     const length = this.peekUInt32()
     if (this.frameCap === 0) this.frameCap = maxFrame(limits)
     if (length > this.frameCap) {
-      throw new WireError('too_large', `message length ${length} exceeds ${this.frameCap}`)
+      throw new WireError('too-large', `message length ${length} exceeds ${this.frameCap}`)
     }
     if (this.queued < 4 + length) return null
     this.take(4)

@@ -80,7 +80,7 @@ describe('MseResponder', () => {
     const b = new MseResponder(lookup)
     const yb = b.push(a.first).send!.subarray(0, 96)
     expect(() => b.push(a.third(yb).msg)).toThrow(
-      expect.objectContaining({ code: 'unknown_torrent' }),
+      expect.objectContaining({ code: 'unknown-torrent' }),
     )
   })
 

@@ -93,7 +93,7 @@ function exchange(
   try {
     secret = group.computeSecret(peerKey)
   } catch (err) {
-    throw new WireError('bad_encryption', `invalid DH key: ${(err as Error).message}`)
+    throw new WireError('bad-encryption', `invalid DH key: ${(err as Error).message}`)
   }
   return { ours: pad96(group.getPublicKey()), secret: pad96(secret) }
 }
@@ -166,31 +166,31 @@ export class MseResponder {
     const at = this.buffered.indexOf(this.syncHash)
     if (at < 0) {
       if (this.buffered.length >= MAX_PAD + 20)
-        throw new WireError('bad_encryption', 'no MSE sync hash within 512 bytes of padding')
+        throw new WireError('bad-encryption', 'no MSE sync hash within 512 bytes of padding')
       return false
     }
-    if (at > MAX_PAD) throw new WireError('bad_encryption', 'MSE padding longer than 512 bytes')
+    if (at > MAX_PAD) throw new WireError('bad-encryption', 'MSE padding longer than 512 bytes')
     if (this.buffered.length < at + AFTER_SYNC) return false
     this.take(at + 20)
     const obfuscated = this.take(20)
     const mask = sha1(Buffer.from('req3'), this.secret)
     for (let i = 0; i < 20; i++) obfuscated[i] ^= mask[i]
     const skey = this.streamKey(obfuscated.toString('hex'))
-    if (!skey) throw new WireError('unknown_torrent', 'MSE stream key names no torrent we serve')
+    if (!skey) throw new WireError('unknown-torrent', 'MSE stream key names no torrent we serve')
     this.skey = skey
     this.decrypt = new Rc4(sha1(Buffer.from('keyA'), this.secret, skey), 1024)
     this.encrypt = new Rc4(sha1(Buffer.from('keyB'), this.secret, skey), 1024)
     const header = this.decrypt.update(Buffer.from(this.take(HEADER_LENGTH)))
     for (let i = 0; i < 8; i++)
       if (header[i] !== 0)
-        throw new WireError('bad_encryption', 'MSE verification constant is wrong')
+        throw new WireError('bad-encryption', 'MSE verification constant is wrong')
     this.provide = header.readUInt32BE(8)
     this.padLength = header.readUInt16BE(12)
     if (this.padLength > MAX_PAD)
-      throw new WireError('bad_encryption', `MSE PadC of ${this.padLength} bytes exceeds 512`)
+      throw new WireError('bad-encryption', `MSE PadC of ${this.padLength} bytes exceeds 512`)
     if ((this.provide & (CRYPTO_PLAINTEXT | CRYPTO_RC4)) === 0)
       throw new WireError(
-        'bad_encryption',
+        'bad-encryption',
         `MSE crypto_provide ${this.provide} offers nothing we speak`,
       )
     this.state = 'pad'
@@ -199,7 +199,7 @@ export class MseResponder {
 
   /** The two RC4 streams, made once the stream key names a torrent (from state `pad` on). */
   private keys(): { encrypt: Rc4; decrypt: Rc4 } {
-    if (!this.encrypt || !this.decrypt) throw new WireError('bad_encryption', 'MSE keys not made')
+    if (!this.encrypt || !this.decrypt) throw new WireError('bad-encryption', 'MSE keys not made')
     return { encrypt: this.encrypt, decrypt: this.decrypt }
   }
 

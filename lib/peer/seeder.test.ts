@@ -14,6 +14,7 @@ import {
   encodeHandshake,
   encodeHashRequest,
   encodeRequest,
+  HAVE_NONE,
   INTERESTED,
   NOT_INTERESTED,
 } from './encode.ts'
@@ -163,6 +164,21 @@ describe.skipIf(!tool('mktorrent').found)('seeder on the wire', () => {
     for (const p of c.find('piece')) p.block.copy(got, p.index * pieceLength + p.begin)
     expect(got.equals(whole())).toBe(true)
     expect(seeder.stats().torrents[0].uploaded).toBeGreaterThanOrEqual(length)
+  })
+
+  it('speaks again once the peer speaks after the handshake, so Transmission 3 reads our have_all', async () => {
+    // Transmission before 4.1 parses what came in the same read as our handshake only when
+    // more bytes arrive; it answers the handshake with its own messages and waits.
+    const c = connect()
+    c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+    await c.until(() => c.find('have_all').length === 1)
+    expect(c.find('keepalive')).toHaveLength(0)
+    c.send(HAVE_NONE)
+    await c.until(() => c.find('keepalive').length === 1)
+    c.send(HAVE_NONE)
+    c.send(INTERESTED)
+    await c.until(() => c.find('unchoke').length === 1)
+    expect(c.find('keepalive')).toHaveLength(1)
   })
 
   it('rejects requests from a choked peer (BEP 6) and keeps the connection', async () => {

@@ -57,10 +57,10 @@ describe('handshake', () => {
       v2: false,
     })
     buf[5] ^= 0x20
-    expect(code(() => parseHandshake(buf))).toBe('bad_handshake')
+    expect(code(() => parseHandshake(buf))).toBe('bad-handshake')
     const framer = new MessageFramer()
     framer.push(Buffer.from('GET / HTTP/1.1\r\n'))
-    expect(code(() => framer.readHandshake())).toBe('bad_handshake')
+    expect(code(() => framer.readHandshake())).toBe('bad-handshake')
   })
 })
 
@@ -106,30 +106,30 @@ describe('parseMessage', () => {
   it('refuses requests larger than 16 KiB, empty, or outside the torrent', () => {
     const req = (index: number, begin: number, length: number) =>
       frame([6, ...u32(index), ...u32(begin), ...u32(length)])
-    expect(code(() => parseMessage(req(0, 0, 16385), torrent))).toBe('bad_request')
-    expect(code(() => parseMessage(req(0, 0, 0), torrent))).toBe('bad_request')
-    expect(code(() => parseMessage(req(10, 0, 16384), torrent))).toBe('out_of_range')
-    expect(code(() => parseMessage(req(0, 32768 - 100, 16384), torrent))).toBe('out_of_range')
+    expect(code(() => parseMessage(req(0, 0, 16385), torrent))).toBe('bad-request')
+    expect(code(() => parseMessage(req(0, 0, 0), torrent))).toBe('bad-request')
+    expect(code(() => parseMessage(req(10, 0, 16384), torrent))).toBe('out-of-range')
+    expect(code(() => parseMessage(req(0, 32768 - 100, 16384), torrent))).toBe('out-of-range')
     // the last piece is short: 5000 bytes
-    expect(code(() => parseMessage(req(9, 0, 5001), torrent))).toBe('out_of_range')
+    expect(code(() => parseMessage(req(9, 0, 5001), torrent))).toBe('out-of-range')
     expect(code(() => parseMessage(req(0xffffffff, 0xffffffff, 16384), torrent))).toBe(
-      'out_of_range',
+      'out-of-range',
     )
   })
 
   it('refuses wrong lengths, spare bitfield bits, oversized and malformed messages', () => {
-    expect(code(() => parseMessage(frame([2, 0]), torrent))).toBe('bad_length')
-    expect(code(() => parseMessage(frame([6, 0, 0, 0, 1]), torrent))).toBe('bad_length')
-    expect(code(() => parseMessage(frame([4, ...u32(10)]), torrent))).toBe('out_of_range')
-    expect(code(() => parseMessage(frame([5, 0xff, 0xff]), torrent))).toBe('out_of_range')
-    expect(code(() => parseMessage(frame([5, 0xff]), torrent))).toBe('bad_length')
+    expect(code(() => parseMessage(frame([2, 0]), torrent))).toBe('bad-length')
+    expect(code(() => parseMessage(frame([6, 0, 0, 0, 1]), torrent))).toBe('bad-length')
+    expect(code(() => parseMessage(frame([4, ...u32(10)]), torrent))).toBe('out-of-range')
+    expect(code(() => parseMessage(frame([5, 0xff, 0xff]), torrent))).toBe('out-of-range')
+    expect(code(() => parseMessage(frame([5, 0xff]), torrent))).toBe('bad-length')
     expect(
       code(() => parseMessage(Buffer.concat([frame([20, 1]), Buffer.alloc(65 * 1024)]), torrent)),
-    ).toBe('too_large')
-    expect(code(() => parseMessage(frame([20]), torrent))).toBe('bad_length')
+    ).toBe('too-large')
+    expect(code(() => parseMessage(frame([20]), torrent))).toBe('bad-length')
     expect(
       code(() => parseMessage(Buffer.concat([frame([200]), Buffer.alloc(5000)]), torrent)),
-    ).toBe('too_large')
+    ).toBe('too-large')
     const badHash = encodeHashRequest({
       piecesRoot: Buffer.alloc(32),
       baseLayer: 0,
@@ -137,7 +137,7 @@ describe('parseMessage', () => {
       length: 3,
       proofLayers: 0,
     })
-    expect(code(() => parseMessage(badHash.subarray(4), torrent))).toBe('bad_request')
+    expect(code(() => parseMessage(badHash.subarray(4), torrent))).toBe('bad-request')
   })
 })
 
@@ -174,6 +174,6 @@ describe('MessageFramer', () => {
     const framer = new MessageFramer()
     framer.limits = torrent
     framer.push(Buffer.from(u32(1 << 30)))
-    expect(code(() => framer.readMessage())).toBe('too_large')
+    expect(code(() => framer.readMessage())).toBe('too-large')
   })
 })

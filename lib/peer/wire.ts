@@ -108,12 +108,12 @@ export function maxFrame(limits: WireLimits): number {
 export function parseHandshake(buf: Buffer): Handshake {
   if (buf.length !== HANDSHAKE_LENGTH) {
     throw new WireError(
-      'bad_handshake',
+      'bad-handshake',
       `handshake must be ${HANDSHAKE_LENGTH} bytes, got ${buf.length}`,
     )
   }
   if (buf[0] !== 19 || !buf.subarray(1, 20).equals(PROTOCOL)) {
-    throw new WireError('bad_handshake', 'handshake does not start with "\\x13BitTorrent protocol"')
+    throw new WireError('bad-handshake', 'handshake does not start with "\\x13BitTorrent protocol"')
   }
   const reserved = Buffer.from(buf.subarray(20, 28))
   return {
@@ -129,13 +129,13 @@ export function parseHandshake(buf: Buffer): Handshake {
 
 function expectLength(id: number, got: number, want: number): void {
   if (got !== want)
-    throw new WireError('bad_length', `message id ${id} must be ${want} bytes long, got ${got}`)
+    throw new WireError('bad-length', `message id ${id} must be ${want} bytes long, got ${got}`)
 }
 
 function checkIndex(limits: WireLimits, index: number, what: string): void {
   if (index >= limits.pieceCount) {
     throw new WireError(
-      'out_of_range',
+      'out-of-range',
       `${what} piece index ${index} >= piece count ${limits.pieceCount}`,
     )
   }
@@ -147,11 +147,11 @@ function parseBlockRef(frame: Buffer, limits: WireLimits, what: string): BlockRe
   const length = frame.readUInt32BE(9)
   checkIndex(limits, index, what)
   if (length === 0 || length > MAX_BLOCK) {
-    throw new WireError('bad_request', `${what} length ${length} is not within 1..${MAX_BLOCK}`)
+    throw new WireError('bad-request', `${what} length ${length} is not within 1..${MAX_BLOCK}`)
   }
   if (begin + length > pieceSize(limits, index)) {
     throw new WireError(
-      'out_of_range',
+      'out-of-range',
       `${what} ${index}:${begin}+${length} runs past the end of the piece`,
     )
   }
@@ -171,7 +171,7 @@ function parseHashRequest(frame: Buffer): HashRequest {
   const { length, index } = request
   if (length < 2 || (length & (length - 1)) !== 0 || index % length !== 0) {
     throw new WireError(
-      'bad_request',
+      'bad-request',
       `hash request length ${length} / index ${index} break BEP 52 rules`,
     )
   }
@@ -213,7 +213,7 @@ export function parseMessage(frame: Buffer, limits: WireLimits): Message {
       const spare = bytes * 8 - limits.pieceCount
       // BEP 3: "Spare bits at the end are set to zero."; anything else is a broken peer.
       if (spare > 0 && (frame[n - 1] & ((1 << spare) - 1)) !== 0) {
-        throw new WireError('out_of_range', 'bitfield has spare bits set')
+        throw new WireError('out-of-range', 'bitfield has spare bits set')
       }
       return { type: 'bitfield', bitfield: Buffer.from(frame.subarray(1)) }
     }
@@ -228,7 +228,7 @@ export function parseMessage(frame: Buffer, limits: WireLimits): Message {
     case MessageId.piece: {
       if (n < 10 || n > 9 + MAX_BLOCK) {
         throw new WireError(
-          'bad_length',
+          'bad-length',
           `piece message of ${n} bytes is not within 10..${9 + MAX_BLOCK}`,
         )
       }
@@ -237,7 +237,7 @@ export function parseMessage(frame: Buffer, limits: WireLimits): Message {
       checkIndex(limits, index, 'piece')
       if (begin + (n - 9) > pieceSize(limits, index)) {
         throw new WireError(
-          'out_of_range',
+          'out-of-range',
           `piece ${index}:${begin}+${n - 9} runs past the end of the piece`,
         )
       }
@@ -247,10 +247,10 @@ export function parseMessage(frame: Buffer, limits: WireLimits): Message {
       expectLength(id, n, 3)
       return { type: 'port', port: frame.readUInt16BE(1) }
     case MessageId.extended:
-      if (n < 2) throw new WireError('bad_length', 'extended message without an extension id')
+      if (n < 2) throw new WireError('bad-length', 'extended message without an extension id')
       if (n - 2 > MAX_EXTENDED) {
         throw new WireError(
-          'too_large',
+          'too-large',
           `extended message of ${n - 2} bytes exceeds ${MAX_EXTENDED}`,
         )
       }
@@ -266,7 +266,7 @@ export function parseMessage(frame: Buffer, limits: WireLimits): Message {
       const count = (n - 49) / 32
       if (n < 49 + 32 || !Number.isInteger(count) || count > MAX_HASHES) {
         throw new WireError(
-          'bad_length',
+          'bad-length',
           `hashes message of ${n} bytes is not a whole number of hashes`,
         )
       }
@@ -278,7 +278,7 @@ export function parseMessage(frame: Buffer, limits: WireLimits): Message {
     }
     default:
       if (n - 1 > MAX_UNKNOWN) {
-        throw new WireError('too_large', `unknown message id ${id} with ${n - 1} bytes of payload`)
+        throw new WireError('too-large', `unknown message id ${id} with ${n - 1} bytes of payload`)
       }
       return { type: 'unknown', id, length: n - 1 }
   }

@@ -6,12 +6,12 @@ import { MirrorseedError } from '../errors/index.ts'
  * UDP side into an error packet (BEP 15 action 3), each in exactly one place.
  */
 export type TrackerErrorCode =
-  | 'bad_request'
-  | 'unknown_torrent'
-  | 'rate_limited'
-  | 'too_large'
-  | 'bad_connection_id'
-  | 'full_scrape_disabled'
+  | 'bad-request'
+  | 'unknown-torrent'
+  | 'rate-limited'
+  | 'too-large'
+  | 'bad-connection-id'
+  | 'full-scrape-disabled'
 
 export class TrackerError extends MirrorseedError<TrackerErrorCode> {
   /** Minutes before the client should ask again (BEP 31), when the refusal is temporary. */

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { handleHttp } from './http.ts'
 import { Tracker, type TrackerOptions } from './tracker.ts'
 
 const infoHash = Buffer.alloc(20, 0xc3)
@@ -18,7 +19,7 @@ async function start(options: TrackerOptions = {}): Promise<{ tracker: Tracker; 
   const tracker = new Tracker({ rateLimit: null, ...options })
   tracker.allow(infoHash)
   server = createServer((req, res) => {
-    if (!tracker.handleHttp(req, res)) {
+    if (!handleHttp(tracker, req, res)) {
       res.statusCode = 404
       res.end('not the tracker')
     }

@@ -1,3 +1,6 @@
+// The HTTP front end of the tracker (BEP 3, 23, 7): a request target in, a bencoded body out.
+// `answerHttp` serves a front end that reads HTTP itself (the appliance's plain-http path),
+// `handleHttp` a `node:http` server. It calls the core; the core never calls it.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { log } from '../log/index.ts'
 import { parseAddress } from './address.ts'
@@ -27,7 +30,7 @@ function peerAddress(
   forwardedFor: () => string | undefined,
 ): 4 | 6 {
   const family = parseAddress(remote, address)
-  if (family === 0) throw new TrackerError('bad_request', 'no peer address')
+  if (family === 0) throw new TrackerError('bad-request', 'no peer address')
   if (tracker.trustedProxies.size === 0) return family
   const key = Buffer.from(address.subarray(0, family === 4 ? 4 : 16)).toString('hex')
   if (!tracker.trustedProxies.has(key)) return family
@@ -35,7 +38,7 @@ function peerAddress(
   if (!claimed) return family
   const claimedFamily = parseAddress(claimed, address)
   if (claimedFamily === 0)
-    throw new TrackerError('bad_request', 'X-Forwarded-For is not an address')
+    throw new TrackerError('bad-request', 'X-Forwarded-For is not an address')
   return claimedFamily
 }
 
@@ -44,7 +47,7 @@ function peerAddress(
  * refusal becomes a `failure reason` here, and only here. `forwardedFor` is asked for the
  * X-Forwarded-For header only when `remote` is a trusted proxy.
  */
-export function answer(
+export function answerHttp(
   tracker: Tracker,
   target: string,
   remote: string,
@@ -54,7 +57,7 @@ export function answer(
   const query = mark < 0 ? '' : target.slice(mark + 1)
   try {
     if (target.length > MAX_SCRAPE_QUERY + 16) {
-      throw new TrackerError('too_large', 'request line is too long')
+      throw new TrackerError('too-large', 'request line is too long')
     }
     if (trackerPath(target) === 'announce') {
       const announce = parseAnnounceQuery(query)
@@ -69,11 +72,17 @@ export function answer(
   }
 }
 
-/** See {@link Tracker.handleHttp}. */
+/**
+ * Answer `GET /announce` and `GET /scrape` through `node:http`; returns false (and touches
+ * nothing) for any other path, so the caller can hand the request on.
+ *
+ * @example
+ * server.on('request', (req, res) => handleHttp(tracker, req, res) || app(req, res))
+ */
 export function handleHttp(tracker: Tracker, req: IncomingMessage, res: ServerResponse): boolean {
   const target = req.url ?? ''
   if (trackerPath(target) === null) return false
-  const body = answer(tracker, target, req.socket.remoteAddress ?? '', () => {
+  const body = answerHttp(tracker, target, req.socket.remoteAddress ?? '', () => {
     const header = req.headers['x-forwarded-for']
     return Array.isArray(header) ? header.join(',') : header
   })

@@ -4,9 +4,10 @@ import { once } from 'node:events'
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { handleHttp } from './http.ts'
 import { parseAnnounceQuery } from './query.ts'
 import { Tracker } from './tracker.ts'
-import type { UdpServer } from './udp.ts'
+import { startUdp, type UdpServer } from './udp.ts'
 
 // One address may hold `maxPeersPerAddress` peers of a swarm (issue 14: fresh ports are free,
 // and 560 addresses filled the tracker's whole store). Over real sockets, from 127.0.0.1 and
@@ -52,7 +53,7 @@ function announceFrom(
 describe('peers per address in a swarm', () => {
   it('over HTTP: the fourth port of one address is answered but not stored; another address still gets in', async () => {
     const t = tracker()
-    http = createServer((req, res) => void t.handleHttp(req, res))
+    http = createServer((req, res) => void handleHttp(t, req, res))
     http.listen(0, '127.0.0.1')
     await once(http, 'listening')
     const port = (http.address() as AddressInfo).port
@@ -78,7 +79,7 @@ describe('peers per address in a swarm', () => {
 
   it('over UDP: the same cap, per source address', async () => {
     const t = tracker()
-    udp = await t.startUdp({ host: '127.0.0.1', port: 0 })
+    udp = await startUdp(t, { host: '127.0.0.1', port: 0 })
     const server = udp.port
     const socket = createSocket('udp4')
     socket.bind(0, '127.0.0.1')

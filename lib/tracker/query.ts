@@ -63,16 +63,16 @@ function decodeBytes(
     if (c === 37) {
       const hi = i + 2 < end ? hexValue(query.charCodeAt(i + 1)) : -1
       const lo = hi >= 0 ? hexValue(query.charCodeAt(i + 2)) : -1
-      if (lo < 0) throw new TrackerError('bad_request', `${name} has a bad percent escape`)
+      if (lo < 0) throw new TrackerError('bad-request', `${name} has a bad percent escape`)
       c = (hi << 4) | lo
       i += 2
     } else if (c > 0xff) {
-      throw new TrackerError('bad_request', `${name} is not percent-encoded bytes`)
+      throw new TrackerError('bad-request', `${name} is not percent-encoded bytes`)
     }
-    if (n === size) throw new TrackerError('bad_request', `${name} is longer than ${size} bytes`)
+    if (n === size) throw new TrackerError('bad-request', `${name} is longer than ${size} bytes`)
     out[n++] = c
   }
-  if (n !== size) throw new TrackerError('bad_request', `${name} is ${n} bytes, not ${size}`)
+  if (n !== size) throw new TrackerError('bad-request', `${name} is ${n} bytes, not ${size}`)
   return out
 }
 
@@ -82,7 +82,7 @@ function decodeText(query: string, start: number, end: number): string {
   try {
     return decodeURIComponent(raw)
   } catch {
-    throw new TrackerError('bad_request', 'ip has a bad percent escape')
+    throw new TrackerError('bad-request', 'ip has a bad percent escape')
   }
 }
 
@@ -101,12 +101,12 @@ function decodeCount(
     i++
   }
   if (i === end || end - i > 20) {
-    throw new TrackerError('bad_request', `${name} is not a whole number`)
+    throw new TrackerError('bad-request', `${name} is not a whole number`)
   }
   let value = 0
   for (; i < end; i++) {
     const d = query.charCodeAt(i) - 48
-    if (d < 0 || d > 9) throw new TrackerError('bad_request', `${name} is not a whole number`)
+    if (d < 0 || d > 9) throw new TrackerError('bad-request', `${name} is not a whole number`)
     value = value * 10 + d
   }
   return negative ? -value : value
@@ -120,7 +120,7 @@ function decodeCount(
  */
 export function parseAnnounceQuery(query: string): Announce {
   if (query.length > MAX_ANNOUNCE_QUERY) {
-    throw new TrackerError('too_large', `announce query is longer than ${MAX_ANNOUNCE_QUERY} bytes`)
+    throw new TrackerError('too-large', `announce query is longer than ${MAX_ANNOUNCE_QUERY} bytes`)
   }
   let infoHash: Buffer | undefined
   let peerId: Buffer | undefined
@@ -149,7 +149,7 @@ export function parseAnnounceQuery(query: string): Announce {
         break
       case 'port':
         port = decodeCount(query, valueStart, end, 'port')
-        if (port < 1 || port > 65535) throw new TrackerError('bad_request', 'port is out of range')
+        if (port < 1 || port > 65535) throw new TrackerError('bad-request', 'port is out of range')
         break
       case 'uploaded':
         uploaded = decodeCount(query, valueStart, end, 'uploaded')
@@ -175,9 +175,9 @@ export function parseAnnounceQuery(query: string): Announce {
     }
     i = end + 1
   }
-  if (infoHash === undefined) throw new TrackerError('bad_request', 'info_hash is missing')
-  if (peerId === undefined) throw new TrackerError('bad_request', 'peer_id is missing')
-  if (port < 0) throw new TrackerError('bad_request', 'port is missing')
+  if (infoHash === undefined) throw new TrackerError('bad-request', 'info_hash is missing')
+  if (peerId === undefined) throw new TrackerError('bad-request', 'peer_id is missing')
+  if (port < 0) throw new TrackerError('bad-request', 'port is missing')
   return { infoHash, peerId, port, uploaded, downloaded, left, event, numWant, compact, ip }
 }
 
@@ -195,7 +195,7 @@ function parseEvent(value: string): AnnounceEvent {
     case 'paused':
       return EVENT_NONE
     default:
-      throw new TrackerError('bad_request', 'event is not one of started, completed, stopped')
+      throw new TrackerError('bad-request', 'event is not one of started, completed, stopped')
   }
 }
 
@@ -205,7 +205,7 @@ function parseEvent(value: string): AnnounceEvent {
  */
 export function parseScrapeQuery(query: string): Buffer[] {
   if (query.length > MAX_SCRAPE_QUERY) {
-    throw new TrackerError('too_large', `scrape query is longer than ${MAX_SCRAPE_QUERY} bytes`)
+    throw new TrackerError('too-large', `scrape query is longer than ${MAX_SCRAPE_QUERY} bytes`)
   }
   const infoHashes: Buffer[] = []
   const length = query.length
@@ -216,7 +216,7 @@ export function parseScrapeQuery(query: string): Buffer[] {
     if (query.startsWith('info_hash=', i) && i + 10 <= end) {
       if (infoHashes.length === MAX_SCRAPE_HASHES) {
         throw new TrackerError(
-          'too_large',
+          'too-large',
           `scrape asks for more than ${MAX_SCRAPE_HASHES} torrents`,
         )
       }

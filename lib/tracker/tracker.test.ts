@@ -58,14 +58,14 @@ function fails(fn: () => unknown): TrackerError {
 describe('Tracker whitelist', () => {
   it('refuses unknown torrents cheaply, tracks allowed ones, forgets disallowed ones', () => {
     const t = new Tracker({ rateLimit: null })
-    expect(fails(() => t.announce(announce(1), ip(1), 4, true)).code).toBe('unknown_torrent')
+    expect(fails(() => t.announce(announce(1), ip(1), 4, true)).code).toBe('unknown-torrent')
     t.allow(infoHash)
     expect(t.announce(announce(1), ip(1), 4, true).incomplete).toBe(1)
     expect(t.isAllowed(hex)).toBe(true)
     t.disallow(hex)
     expect(t.isAllowed(infoHash)).toBe(false)
     expect(t.peerTotal).toBe(0)
-    expect(fails(() => t.announce(announce(1), ip(1), 4, true)).code).toBe('unknown_torrent')
+    expect(fails(() => t.announce(announce(1), ip(1), 4, true)).code).toBe('unknown-torrent')
   })
 
   it('keeps a superseded torrent through its grace period, then drops it', () => {
@@ -218,7 +218,7 @@ describe('Tracker swarms', () => {
     const t = tracker({ rateLimit: { announces: 3, windowSeconds: 60 } })
     for (let i = 0; i < 3; i++) t.announce(announce(1), ip(1), 4, true)
     const err = fails(() => t.announce(announce(1), ip(1), 4, true))
-    expect(err.code).toBe('rate_limited')
+    expect(err.code).toBe('rate-limited')
     expect(err.retryIn).toBe(1)
     expect(t.announce(announce(1), ip(2), 4, true).incomplete).toBe(2)
   })
@@ -233,7 +233,7 @@ describe('Tracker swarms', () => {
     expect(t.scrape([unknown], true)[0]).toMatchObject({ complete: 0, incomplete: 0 })
     expect(t.scrape([])).toHaveLength(1)
     const closed = tracker({ fullScrape: false })
-    expect(fails(() => closed.scrape([])).code).toBe('full_scrape_disabled')
+    expect(fails(() => closed.scrape([])).code).toBe('full-scrape-disabled')
   })
 })
 

@@ -1,15 +1,14 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { log } from '../log/index.ts'
 import { parseAddress } from './address.ts'
+import { Completions } from './completions.ts'
 import { ConnectionIds, type ConnectionIdOptions } from './connection-id.ts'
 import type { CounterStore } from './counter-store.ts'
 import { TrackerError } from './errors.ts'
-import { answer, handleHttp } from './http.ts'
 import { EVENT_STOPPED, type Announce } from './query.ts'
 import { AnnounceRateLimit } from './rate-limit.ts'
 import type { AnnounceReply, ScrapeEntry } from './response.ts'
-import { applyAnnounce, samplePeers, Swarm } from './swarm.ts'
-import { handleUdpPacket, startUdp, type UdpServer } from './udp.ts'
+import { applyAnnounce, samplePeers, type Swarm } from './swarm.ts'
+import { Swarms } from './swarms.ts'
 
 export interface TrackerOptions {
   /** Seconds between announces asked of clients (a random 0-10 % is added per reply). */
@@ -51,43 +50,21 @@ export interface SwarmStats {
 
 // Thrown as shared instances: building an Error (and its stack) per refused request would make
 // the cheap refusals the expensive part of a flood.
-const unknownTorrent = new TrackerError('unknown_torrent', 'torrent is not tracked here')
-const rateLimited = new TrackerError('rate_limited', 'too many announces, slow down', 1)
-
-/** Drizzle wraps driver errors in one that quotes the whole query: log what actually failed. */
-function rootCause(err: unknown): unknown {
-  return err instanceof Error && err.cause instanceof Error ? err.cause : err
-}
-
-/** BEP 52: trackers and peers know a v2 info-hash by its first 20 bytes. */
-function truncateV2(v2: string | Uint8Array): string | Uint8Array {
-  if (typeof v2 === 'string') return v2.length === 64 ? v2.slice(0, 40) : v2
-  return v2.length === 32 ? v2.subarray(0, 20) : v2
-}
-
-function hexKey(infoHash: string | Uint8Array): string {
-  if (typeof infoHash === 'string') {
-    if (!/^[0-9a-fA-F]{40}$/.test(infoHash)) {
-      throw new TypeError(`info-hash must be 40 hex digits, got "${infoHash}"`)
-    }
-    return Buffer.from(infoHash, 'hex').toString('latin1')
-  }
-  if (infoHash.length !== 20)
-    throw new TypeError(`info-hash must be 20 bytes, got ${infoHash.length}`)
-  return Buffer.from(infoHash).toString('latin1')
-}
+const unknownTorrent = new TrackerError('unknown-torrent', 'torrent is not tracked here')
+const rateLimited = new TrackerError('rate-limited', 'too many announces, slow down', 1)
 
 /**
- * The tracker: whitelist, swarms and counters in memory, HTTP and UDP front ends over them.
- * Swarms are keyed by the raw 20-byte info-hash (as a latin1 string, so a lookup allocates
- * nothing but that key).
+ * The tracker core: the whitelisted {@link Swarms}, their {@link Completions}, and the policy
+ * between them and a request (rate limit, peer cap, numwant, our own seeder). It knows no wire:
+ * the HTTP and UDP front ends (`http.ts`, `udp.ts`) parse a request, call {@link announce} or
+ * {@link scrape}, and write the reply.
  *
  * @example
  * const tracker = new Tracker({ selfPeer: { ip: '203.0.113.7', port: 6881 }, counterStore })
  * await tracker.start()
  * tracker.allow('c12fe1c06bba254a9dc9f519b335aa7c1367a88a')
- * server.on('request', (req, res) => tracker.handleHttp(req, res) || app(req, res))
- * const udp = await tracker.startUdp({ host: '0.0.0.0', port: 6969 })
+ * server.on('request', (req, res) => handleHttp(tracker, req, res) || app(req, res))
+ * const udp = await startUdp(tracker, { host: '0.0.0.0', port: 6969 })
  */
 export class Tracker {
   readonly interval: number
@@ -102,26 +79,21 @@ export class Tracker {
   private readonly maxPeers: number
   private readonly maxPeersPerAddress: number
   private readonly started: number
-  private readonly swarms = new Map<string, Swarm>()
-  /** A hybrid torrent's truncated v2 key, by its v1 key (both binary strings). */
-  private readonly aliases = new Map<string, string>()
+  private readonly swarms = new Swarms()
+  private readonly completions: Completions
   private readonly rateLimit: AnnounceRateLimit | null
   private readonly rateWindowMs: number
-  private readonly store: CounterStore | null
   private readonly flushIntervalMs: number
   private readonly self: { record: Uint8Array; family: 4 | 6 } | null
-  private peerCount = 0
   private readonly peers4: Uint8Array
   private readonly peers6: Uint8Array
   private readonly record = new Uint8Array(18)
-  /** Completions counted by the store already (loaded at start). */
-  private loaded: Map<string, number> | null = null
-  /** Completions seen since start, per hex info-hash (survives disallow + allow). */
-  private readonly session = new Map<string, number>()
-  /** Completions not yet written to the store. */
-  private pending = new Map<string, number>()
-  private flushing: Promise<void> | null = null
   private timers: NodeJS.Timeout[] = []
+  /** Adds loaded counts to the swarms that exist already (bound once, for load and flush). */
+  private readonly addLoaded = (counts: Map<string, number>): void => {
+    for (const swarm of this.swarms.values()) swarm.downloaded += counts.get(swarm.infoHashHex) ?? 0
+  }
+  private readonly downloadedOf = (hex: string): number => this.completions.of(hex)
 
   constructor(options: TrackerOptions = {}) {
     this.interval = options.interval ?? 1800
@@ -135,7 +107,7 @@ export class Tracker {
     this.now = options.now ?? Date.now
     this.started = this.now()
     this.connectionIds = new ConnectionIds({ now: this.now, ...options.connectionIds })
-    this.store = options.counterStore ?? null
+    this.completions = new Completions(options.counterStore ?? null)
     this.flushIntervalMs = options.flushIntervalMs ?? 10_000
     const limit =
       options.rateLimit === undefined ? { announces: 60, windowSeconds: 60 } : options.rateLimit
@@ -166,53 +138,29 @@ export class Tracker {
 
   /**
    * Track this torrent from now on; with `until`, only to that moment (a superseded torrent).
-   * `v2` is a hybrid torrent's v2 info-hash (32 bytes, or its 20-byte truncation): BEP 52 peers
-   * "join both swarms", announcing the truncated v2 hash beside the v1 one, so it is tracked
-   * too, as a swarm of its own (a v1-only peer handed to a v2 announcer could not talk to it in
-   * v2), and follows the v1 hash through supersede and removal.
+   * `v2` is a hybrid torrent's v2 info-hash (32 bytes, or its 20-byte truncation), tracked as a
+   * second swarm that follows the first (see {@link Swarms.allow}).
    */
   allow(
     infoHash: string | Uint8Array,
     options: { until?: Date | number; v2?: string | Uint8Array | null } = {},
   ): void {
-    const key = hexKey(infoHash)
-    if (options.v2) this.aliases.set(key, hexKey(truncateV2(options.v2)))
     const until = options.until === undefined ? 0 : Number(options.until)
-    this.track(key, until)
-    const alias = this.aliases.get(key)
-    if (alias) this.track(alias, until)
-  }
-
-  private track(key: string, until: number): void {
-    let swarm = this.swarms.get(key)
-    if (!swarm) {
-      const hex = Buffer.from(key, 'latin1').toString('hex')
-      swarm = new Swarm(hex, (this.loaded?.get(hex) ?? 0) + (this.session.get(hex) ?? 0))
-      this.swarms.set(key, swarm)
-    }
-    swarm.until = until
+    this.swarms.allow(infoHash, until, options.v2, this.downloadedOf)
   }
 
   /** Stop tracking this torrent (and a hybrid's v2 swarm) at once; counts are kept. */
   disallow(infoHash: string | Uint8Array): void {
-    const key = hexKey(infoHash)
-    const alias = this.aliases.get(key)
-    this.aliases.delete(key)
-    for (const k of alias ? [key, alias] : [key]) {
-      const swarm = this.swarms.get(k)
-      if (!swarm) continue
-      this.peerCount -= swarm.peers
-      this.swarms.delete(k)
-    }
+    this.swarms.disallow(infoHash)
   }
 
   isAllowed(infoHash: string | Uint8Array): boolean {
-    return this.swarms.has(hexKey(infoHash))
+    return this.swarms.of(infoHash) !== undefined
   }
 
   /** Seeders (our own included), leechers and completions of one tracked torrent. */
   stats(infoHash: string | Uint8Array): SwarmStats | undefined {
-    const swarm = this.swarms.get(hexKey(infoHash))
+    const swarm = this.swarms.of(infoHash)
     return swarm && this.swarmStats(swarm)
   }
 
@@ -226,12 +174,12 @@ export class Tracker {
 
   /** Torrents tracked; a hybrid's second (v2) swarm is not a second torrent. */
   get torrentCount(): number {
-    return this.swarms.size - this.aliases.size
+    return this.swarms.torrentCount
   }
 
   /** Peers stored over all swarms (our own seeder not included). */
   get peerTotal(): number {
-    return this.peerCount
+    return this.swarms.peerCount
   }
 
   /**
@@ -260,11 +208,14 @@ export class Tracker {
       announce.left === 0,
       announce.event,
       seconds,
-      this.peerCount < this.maxPeers,
+      this.swarms.peerCount < this.maxPeers,
       this.maxPeersPerAddress,
     )
-    this.peerCount += update.added
-    if (update.completed) this.countCompletion(swarm)
+    this.swarms.peerCount += update.added
+    if (update.completed) {
+      swarm.downloaded++
+      this.completions.add(swarm.infoHashHex)
+    }
 
     let want = announce.numWant < 0 ? this.numWant : Math.min(announce.numWant, this.maxNumWant)
     if (announce.event === EVENT_STOPPED) want = 0
@@ -312,10 +263,10 @@ export class Tracker {
   scrape(infoHashes: Uint8Array[], keepUnknown = false): ScrapeEntry[] {
     if (infoHashes.length === 0) {
       if (!this.fullScrape) {
-        throw new TrackerError('full_scrape_disabled', 'full scrape is disabled; ask for info_hash')
+        throw new TrackerError('full-scrape-disabled', 'full scrape is disabled; ask for info_hash')
       }
       const all: ScrapeEntry[] = []
-      for (const [key, swarm] of this.swarms) {
+      for (const [key, swarm] of this.swarms.entries()) {
         all.push({ infoHash: Buffer.from(key, 'latin1'), ...this.swarmStats(swarm) })
       }
       return all
@@ -329,84 +280,28 @@ export class Tracker {
     return entries
   }
 
-  private countCompletion(swarm: Swarm): void {
-    swarm.downloaded++
-    const hex = swarm.infoHashHex
-    this.session.set(hex, (this.session.get(hex) ?? 0) + 1)
-    if (this.store) this.pending.set(hex, (this.pending.get(hex) ?? 0) + 1)
-  }
-
   /** Drop peers not seen for the peer timeout, and superseded torrents past their grace. */
   sweep(): void {
-    const cutoff = Math.floor((this.now() - this.started) / 1000) - this.peerTimeout
     const now = this.now()
-    for (const [key, swarm] of this.swarms) {
-      if (swarm.until !== 0 && now >= swarm.until) {
-        this.peerCount -= swarm.peers
-        this.swarms.delete(key)
-        this.aliases.delete(key)
-        continue
-      }
-      if (swarm.v4) {
-        this.peerCount -= swarm.v4.expire(cutoff)
-        if (swarm.v4.count === 0) swarm.v4 = null
-      }
-      if (swarm.v6) {
-        this.peerCount -= swarm.v6.expire(cutoff)
-        if (swarm.v6.count === 0) swarm.v6 = null
-      }
-    }
+    this.swarms.sweep(Math.floor((now - this.started) / 1000) - this.peerTimeout, now)
   }
 
   /** Read the stored counts; retried on every flush tick until it works. */
-  async loadCounters(): Promise<boolean> {
-    if (!this.store || this.loaded) return true
-    try {
-      const counts = await this.store.load()
-      this.loaded = counts
-      for (const swarm of this.swarms.values())
-        swarm.downloaded += counts.get(swarm.infoHashHex) ?? 0
-      return true
-    } catch (err) {
-      log.warn('tracker counters not loaded, will retry', { error: rootCause(err) })
-      return false
-    }
+  loadCounters(): Promise<boolean> {
+    return this.completions.load(this.addLoaded)
   }
 
   /**
-   * Write pending completions to the store in one batch. On failure the batch goes back to
-   * pending, merged with what came meanwhile, and is written on a later tick: none is lost while
-   * the database is away. Nothing is written before the stored counts were loaded, so the counts
-   * shown are always stored + seen since start.
+   * Write pending completions to the store in one batch; a failed batch is kept and written on
+   * a later tick (see {@link Completions.flush}).
    */
-  async flush(): Promise<void> {
-    const store = this.store
-    if (!store) return
-    if (this.flushing) return this.flushing
-    this.flushing = (async () => {
-      if (!(await this.loadCounters()) || this.pending.size === 0) return
-      const batch = this.pending
-      this.pending = new Map()
-      try {
-        await store.addCompleted(batch)
-      } catch (err) {
-        for (const [hex, n] of batch) this.pending.set(hex, (this.pending.get(hex) ?? 0) + n)
-        log.warn('tracker counters not written, will retry', {
-          error: rootCause(err),
-          torrents: batch.size,
-        })
-      }
-    })().finally(() => {
-      this.flushing = null
-    })
-    return this.flushing
+  flush(): Promise<void> {
+    return this.completions.flush(this.addLoaded)
   }
 
   /** Completions not yet in the store (for tests and /metrics). */
   get pendingCompletions(): number {
-    let n = 0
-    for (const count of this.pending.values()) n += count
-    return n
+    return this.completions.pendingCount
   }
 
   /** Load stored counts and start the sweep, flush and rate-window timers. */
@@ -418,7 +313,7 @@ export class Tracker {
       this.timers.push(timer)
     }
     every(Math.max(1000, Math.min(this.peerTimeout * 1000, 60_000)), () => this.sweep())
-    if (this.store) every(this.flushIntervalMs, () => void this.flush())
+    if (this.completions.hasStore) every(this.flushIntervalMs, () => void this.flush())
     const rateLimit = this.rateLimit
     if (rateLimit) every(this.rateWindowMs, () => rateLimit.reset())
   }
@@ -431,32 +326,5 @@ export class Tracker {
     if (this.pendingCompletions > 0) {
       log.warn('tracker closed with unwritten completions', { count: this.pendingCompletions })
     }
-  }
-
-  /**
-   * Answer `GET /announce` and `GET /scrape`; returns false (and touches nothing) for any other
-   * path, so the caller can hand the request on.
-   */
-  handleHttp(req: IncomingMessage, res: ServerResponse): boolean {
-    return handleHttp(this, req, res)
-  }
-
-  /**
-   * The bencoded body answering `target` (`/announce?…` or `/scrape?…`) from `remote`, for a
-   * front end that reads HTTP itself; `forwardedFor` is asked only when `remote` is a trusted
-   * proxy.
-   */
-  answerHttp(target: string, remote: string, forwardedFor: () => string | undefined): Buffer {
-    return answer(this, target, remote, forwardedFor)
-  }
-
-  /** Answer one UDP packet (BEP 15); null when it gets no answer. */
-  handleUdp(packet: Buffer, address: string, port: number): Buffer | null {
-    return handleUdpPacket(this, packet, address, port)
-  }
-
-  /** Listen for BEP 15 on a UDP port (0 picks one). */
-  startUdp(options: { host?: string; port: number }): Promise<UdpServer> {
-    return startUdp(this, options)
   }
 }

@@ -41,24 +41,24 @@ function uint64(packet: Buffer, offset: number): number {
  * if (request.action === ACTION_CONNECT) …
  */
 export function parseUdpPacket(packet: Buffer): UdpRequest {
-  if (packet.length < 16) throw new TrackerError('bad_request', 'packet is shorter than 16 bytes')
+  if (packet.length < 16) throw new TrackerError('bad-request', 'packet is shorter than 16 bytes')
   const action = packet.readUInt32BE(8)
   const transactionId = packet.readUInt32BE(12)
   if (action === ACTION_CONNECT) {
     if (packet.readUInt32BE(0) !== PROTOCOL_ID_HIGH || packet.readUInt32BE(4) !== PROTOCOL_ID_LOW) {
-      throw new TrackerError('bad_request', 'connect without the BEP 15 protocol id')
+      throw new TrackerError('bad-request', 'connect without the BEP 15 protocol id')
     }
     return { action: ACTION_CONNECT, transactionId }
   }
   const connectionId = packet.subarray(0, 8)
   if (action === ACTION_ANNOUNCE) {
     if (packet.length < 98) {
-      throw new TrackerError('bad_request', 'announce packet is shorter than 98 bytes')
+      throw new TrackerError('bad-request', 'announce packet is shorter than 98 bytes')
     }
     const event = packet.readUInt32BE(80)
-    if (event > 3) throw new TrackerError('bad_request', 'announce event is not 0 to 3')
+    if (event > 3) throw new TrackerError('bad-request', 'announce event is not 0 to 3')
     const port = packet.readUInt16BE(96)
-    if (port === 0) throw new TrackerError('bad_request', 'announce port is 0')
+    if (port === 0) throw new TrackerError('bad-request', 'announce port is 0')
     const announce: Announce = {
       infoHash: packet.subarray(16, 36),
       peerId: packet.subarray(36, 56),
@@ -76,10 +76,10 @@ export function parseUdpPacket(packet: Buffer): UdpRequest {
   }
   if (action === ACTION_SCRAPE) {
     const count = Math.floor((packet.length - 16) / 20)
-    if (count === 0) throw new TrackerError('bad_request', 'scrape packet holds no info_hash')
+    if (count === 0) throw new TrackerError('bad-request', 'scrape packet holds no info_hash')
     if (count > MAX_UDP_SCRAPE_HASHES) {
       throw new TrackerError(
-        'too_large',
+        'too-large',
         `scrape asks for more than ${MAX_UDP_SCRAPE_HASHES} torrents`,
       )
     }
@@ -87,7 +87,7 @@ export function parseUdpPacket(packet: Buffer): UdpRequest {
     for (let i = 0; i < count; i++) infoHashes.push(packet.subarray(16 + i * 20, 36 + i * 20))
     return { action, transactionId, connectionId, infoHashes }
   }
-  throw new TrackerError('bad_request', 'unknown action')
+  throw new TrackerError('bad-request', 'unknown action')
 }
 
 /**

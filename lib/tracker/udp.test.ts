@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Tracker } from './tracker.ts'
-import type { UdpServer } from './udp.ts'
+import { startUdp, type UdpServer } from './udp.ts'
 
 const infoHash = Buffer.alloc(20, 0x42)
 let tracker: Tracker
@@ -12,7 +12,7 @@ beforeAll(async () => {
   // Every client here is ::1 or 127.0.0.1: the per-address cap is per-address.test.ts's subject.
   tracker = new Tracker({ rateLimit: null, interval: 900, maxPeersPerAddress: 1000 })
   tracker.allow(infoHash)
-  server = await tracker.startUdp({ host: '127.0.0.1', port: 0 })
+  server = await startUdp(tracker, { host: '127.0.0.1', port: 0 })
 })
 afterAll(() => server.close())
 
@@ -132,7 +132,7 @@ describe('UDP tracker (BEP 15) over a real socket', () => {
   })
 
   it('serves IPv6 clients with 18-byte peers, kept to one datagram', async () => {
-    const v6 = await tracker.startUdp({ host: '::1', port: 0 })
+    const v6 = await startUdp(tracker, { host: '::1', port: 0 })
     try {
       const sockets: Socket[] = []
       for (let i = 0; i < 100; i++) {
@@ -184,7 +184,7 @@ describe('startUdp', () => {
     const probe = await client()
     const port = probe.address().port
     probe.close()
-    const other = await tracker.startUdp({ host: '127.0.0.1', port })
+    const other = await startUdp(tracker, { host: '127.0.0.1', port })
     try {
       expect(other.port).toBe(port)
       const socket = await client()

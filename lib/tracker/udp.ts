@@ -1,3 +1,4 @@
+// The UDP front end of the tracker (BEP 15). It calls the core; the core never calls it.
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import { log } from '../log/index.ts'
@@ -31,7 +32,7 @@ const connectionId = Buffer.alloc(8)
  * So an error packet only ever goes to an address that proved it receives our packets, and is
  * never larger than the request.
  */
-export function handleUdpPacket(
+export function handleUdp(
   tracker: Tracker,
   packet: Buffer,
   address: string,
@@ -101,7 +102,13 @@ export interface UdpServer {
   close(): Promise<void>
 }
 
-/** Listen on `host:port`; an IPv6 host (`::`) takes IPv4 too, as mapped addresses. */
+/**
+ * Listen for BEP 15 on `host:port` (0 picks one); an IPv6 host (`::`) takes IPv4 too, as mapped
+ * addresses.
+ *
+ * @example
+ * const udp = await startUdp(tracker, { host: '0.0.0.0', port: 6969 })
+ */
 export async function startUdp(
   tracker: Tracker,
   options: { host?: string; port: number },
@@ -109,7 +116,7 @@ export async function startUdp(
   const host = options.host ?? '0.0.0.0'
   const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', lookup: literal })
   socket.on('message', (packet, remote) => {
-    const reply = handleUdpPacket(tracker, packet, remote.address, remote.port)
+    const reply = handleUdp(tracker, packet, remote.address, remote.port)
     if (reply) socket.send(reply, remote.port, remote.address)
   })
   socket.on('error', (err) => log.warn('tracker udp socket error', { error: err }))

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-import { DbCounterStore, Tracker } from '../../../lib/tracker/index.ts'
+import { answerHttp, DbCounterStore, startUdp, Tracker } from '../../../lib/tracker/index.ts'
+import type { PlainRoute } from '../http.ts'
 import type { Role } from './context.ts'
 
 /** The seeder's address as the tracker hands it out: an IP, so a hostname is resolved once. */
@@ -45,10 +46,11 @@ export const trackerRole: Role = async ({
   })
   await tracker.start()
   services.tracker = tracker
-  const answer = tracker.answerHttp.bind(tracker)
+  const answer: PlainRoute = (target, remote, forwardedFor) =>
+    answerHttp(tracker, target, remote, forwardedFor)
   plainRoutes.set('/announce', answer)
   plainRoutes.set('/scrape', answer)
-  const udp = await tracker.startUdp({ host: config.host, port: config.udpPort })
+  const udp = await startUdp(tracker, { host: config.host, port: config.udpPort })
   ports.udp = udp.port
   return async () => {
     await udp.close()
