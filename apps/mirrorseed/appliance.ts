@@ -98,6 +98,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       fastRoutes: new Map(),
       fastPrefixes: new Map(),
       plainRoutes: new Map(),
+      plainPrefixes: new Map(),
       readiness,
       feed,
       live: await liveTorrents(database, root),
@@ -119,7 +120,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       context.fastRoutes,
       context.fastPrefixes,
       context.plainRoutes,
-      { maxConnections: config.httpMaxConnections },
+      { maxConnections: config.httpMaxConnections, plainPrefixes: context.plainPrefixes },
     )
     context.ports.http = await server.listen(config.httpPort, config.host)
     closers.push(() => server.close())

@@ -6,7 +6,7 @@ import type { Seeder } from '../../../lib/peer/index.ts'
 import type { Tracker } from '../../../lib/tracker/index.ts'
 import type { ScanTally } from '../../../lib/web/index.ts'
 import type { WebSeed } from '../../../lib/webseed/index.ts'
-import type { FastRoute, PlainRoute } from '../http.ts'
+import type { FastRoute, PlainPrefixRoute, PlainRoute } from '../http.ts'
 import type { Readiness } from '../health.ts'
 
 /** What every role is started with; each returns its own `close`. */
@@ -19,6 +19,8 @@ export interface RoleContext {
   fastRoutes: Map<string, FastRoute>
   /** Exact paths answered off the socket with a 200 text/plain body (announce, scrape). */
   plainRoutes: Map<string, PlainRoute>
+  /** Path prefixes answered off the socket from prepared answers (`.torrent` files). */
+  plainPrefixes: Map<string, PlainPrefixRoute>
   /** Path prefixes answered before hono (the web seed). */
   fastPrefixes: Map<string, FastRoute>
   readiness: Readiness

@@ -6,10 +6,12 @@ import type { Role } from './context.ts'
  * current by the torrent feed (no query per request).
  */
 export const webRole: Role = async (context) => {
-  const { database, feed, app, fastPrefixes, services } = context
+  const { database, feed, app, fastPrefixes, plainPrefixes, services } = context
   const catalog = new PublicCatalog(database)
   feed.subscribe(catalog.events)
-  fastPrefixes.set('/torrents/', publicTorrentRoute(catalog).handle)
+  const torrentFiles = publicTorrentRoute(catalog)
+  fastPrefixes.set('/torrents/', torrentFiles.handle)
+  plainPrefixes.set('/torrents/', torrentFiles.plain)
   app.route(
     '/',
     webRoutes({
