@@ -8,6 +8,7 @@ import vm from 'node:vm'
 import { decode } from '../bencode/index.ts'
 import { startSeeder, type Seeder } from './index.ts'
 import { MessageFramer } from './framer.ts'
+import { allowedFastSet } from './allowed-fast.ts'
 import type { Message } from './wire.ts'
 import {
   encodeExtended,
@@ -179,15 +180,42 @@ describe.skipIf(!tool('mktorrent').found)('seeder on the wire', () => {
     c.send(INTERESTED)
     await c.until(() => c.find('unchoke').length === 1)
     expect(c.find('keepalive')).toHaveLength(1)
+    c.end()
   })
 
   it('rejects requests from a choked peer (BEP 6) and keeps the connection', async () => {
     const c = connect()
     c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
-    c.send(encodeRequest({ index: 0, begin: 0, length: 16384 }))
+    await c.until(() => c.find('have_all').length === 1)
+    const allowed = allowedFastSet(5, fx.torrent.pieceCount, fx.torrent.infoHash!, '127.0.0.1')
+    const index = [...Array(fx.torrent.pieceCount).keys()].find((i) => !allowed.includes(i))
+    c.send(encodeRequest({ index: index ?? 0, begin: 0, length: 16384 }))
     await c.until(() => c.find('reject').length === 1)
     expect(c.find('piece')).toHaveLength(0)
     expect(c.closed).toBe(false)
+  })
+
+  it('lets a choked newcomer fetch its allowed fast pieces (BEP 6), once each', async () => {
+    const c = connect()
+    c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+    const allowed = allowedFastSet(5, fx.torrent.pieceCount, fx.torrent.infoHash!, '127.0.0.1')
+    await c.until(() => c.find('allowed_fast').length === allowed.length)
+    expect(c.find('allowed_fast').map((m) => m.index)).toEqual(allowed)
+    expect(c.find('unchoke')).toHaveLength(0)
+    const { pieceLength } = fx.torrent
+    const index = allowed[0]
+    const blocks = Math.min(pieceLength, fx.torrent.length - index * pieceLength) / 16384
+    for (let b = 0; b < Math.ceil(blocks); b++) {
+      const begin = b * 16384
+      const length = Math.min(16384, fx.torrent.length - index * pieceLength - begin)
+      c.send(encodeRequest({ index, begin, length }))
+    }
+    await c.until(() => c.find('piece').length === Math.ceil(blocks))
+    const piece = whole().subarray(index * pieceLength, (index + 1) * pieceLength)
+    const got = Buffer.concat(c.find('piece').map((p) => p.block))
+    expect(got.equals(piece)).toBe(true)
+    expect(c.find('reject')).toHaveLength(0)
+    c.end()
   })
 
   it('closes only the connection that sends an out-of-range or oversized request', async () => {
