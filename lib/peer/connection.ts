@@ -5,6 +5,7 @@ import { WireError } from './errors.ts'
 import { MessageFramer } from './framer.ts'
 import { classifyHandshake, MseResponder } from './mse.ts'
 import { ALLOWED_FAST_SET_SIZE, allowedFastSet } from './allowed-fast.ts'
+import { PexFeed, PexFlag, pexContact, type PexContact } from './pex.ts'
 import { Rc4Stream } from './rc4-stream.ts'
 import type { Choker, ChokePeer } from './choker.ts'
 import type { ChunkCache, TorrentStorage } from './storage.ts'
@@ -103,6 +104,11 @@ export class PeerConnection implements ChokePeer {
   private readonly framer = new MessageFramer()
   private fast = false
   private peerMetadataId = 0
+  /** BEP 11: the id the peer takes ut_pex under (0: it does not), and what it has been told. */
+  private peerPexId = 0
+  private pexFeed: PexFeed | null = null
+  /** How other peers reach this one (BEP 11), once its extension handshake says; null if never. */
+  contact: PexContact | null = null
   private metadataRequests = 0
   /**
    * What the peer may fetch while choked (BEP 6 allowed fast): these pieces, up to this many
@@ -142,6 +148,11 @@ export class PeerConnection implements ChokePeer {
     stream: Duplex,
     readonly address: string,
     private readonly ctx: ConnectionContext,
+    /**
+     * How the peer came: over uTP its packets come from the port it listens on (libtorrent and
+     * Transmission use one port for TCP and uTP); a TCP connection's port is ephemeral.
+     */
+    private readonly transport: { utp: boolean; port: number } = { utp: false, port: 0 },
   ) {
     this.stream = stream
     this.listen(stream)
@@ -417,7 +428,15 @@ export class PeerConnection implements ChokePeer {
     const seeded = this.seeded
     if (!seeded) return
     if (extId === 0) {
-      this.peerMetadataId = parseExtensionHandshake(payload).m.get('ut_metadata') ?? 0
+      const hs = parseExtensionHandshake(payload)
+      this.peerMetadataId = hs.m.get('ut_metadata') ?? 0
+      this.peerPexId = hs.m.get('ut_pex') ?? 0
+      const port = hs.port ?? (this.transport.utp ? this.transport.port : null)
+      const flags =
+        (hs.prefersEncryption || this.encryption !== 'none' ? PexFlag.encryption : 0) |
+        (hs.uploadOnly ? PexFlag.seed : 0) |
+        (this.transport.utp ? PexFlag.utp : 0)
+      this.contact = pexContact(this.address, port, flags)
       return
     }
     if (extId !== UT_METADATA_ID) return // an extension we did not offer: ignore (BEP 10)
@@ -434,6 +453,23 @@ export class PeerConnection implements ChokePeer {
         ok ? encodeMetadataData(msg.piece, info) : encodeMetadataReject(msg.piece),
       ),
     )
+  }
+
+  /**
+   * BEP 11: tells the peer about the other peers of its torrent we are connected to, at most
+   * once a minute (the seeder's sweep calls this). Downloaders that find each other trade
+   * pieces among themselves instead of each fetching them from the origin.
+   */
+  pex(now: number): void {
+    const seeded = this.seeded
+    if (this.closed || !seeded || this.peerPexId === 0) return
+    this.pexFeed ??= new PexFeed()
+    const others: PexContact[] = []
+    for (const peer of seeded.peers)
+      if (peer !== this && peer.contact && peer.contact.key !== this.contact?.key)
+        others.push(peer.contact)
+    const body = this.pexFeed.next(others, now)
+    if (body) this.send(encodeExtended(this.peerPexId, body))
   }
 
   private onHashRequest(req: HashRequest): void {

@@ -427,3 +427,65 @@ describe.skipIf(!tool('mktorrent').found)('seeder limits', () => {
     }
   })
 })
+
+describe.skipIf(!tool('mktorrent').found)('seeder peer exchange (BEP 11)', () => {
+  it('tells each downloader of the others it is connected to, with their listen ports', async () => {
+    const fx = await makeSeedFixture('mktorrent')
+    const seeder = await startSeeder({ host: '127.0.0.1', port: 0, sweepMs: 50 })
+    const clients: WireClient[] = []
+    try {
+      seeder.add(fx.torrent, fx.paths)
+      // Three downloaders join one after the other, each once the seeder has read its
+      // extension handshake (the keep-alive answering it says so): the third does not take
+      // ut_pex, B prefers encryption.
+      const join = async (ext: string) => {
+        const w = new WireClient(seeder.port, fx.torrent)
+        clients.push(w)
+        w.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+        await w.until(() => w.find('have_all').length === 1)
+        w.send(encodeExtended(0, Buffer.from(ext)))
+        await w.until(() => w.find('keepalive').length === 1)
+        return w
+      }
+      const c = await join('d1:md11:ut_metadatai2ee1:pi7003ee')
+      const b = await join('d1:md6:ut_pexi9ee1:ei1e1:pi7002ee')
+      const a = await join('d1:md6:ut_pexi9ee1:pi7001ee')
+      const pexOf = (w: WireClient) =>
+        w
+          .find('extended')
+          .filter((m) => m.extId === 9)
+          .map((m) => decode(m.payload))
+      await a.until(() => pexOf(a).length === 1)
+      await b.until(() => pexOf(b).length === 1)
+      const compact = (port: number) => hexOf(Buffer.from([127, 0, 0, 1, port >> 8, port & 0xff]))
+      const toA = pexOf(a)[0] as Record<string, Buffer>
+      const toB = pexOf(b)[0] as Record<string, Buffer>
+      // Every other peer, never the one told, with the port it listens on.
+      expect(new Set(chunks(toA.added))).toEqual(new Set([compact(7002), compact(7003)]))
+      expect(chunks(toB.added)).toContain(compact(7003))
+      expect(chunks(toB.added)).not.toContain(compact(7002))
+      const flagOfB = toA['added.f'][chunks(toA.added).indexOf(compact(7002))]
+      expect(flagOfB & 0x01).toBe(1)
+      // No peer exchange for a peer that did not ask for it.
+      await new Promise((r) => setTimeout(r, 200))
+      expect(c.find('extended').filter((m) => m.extId !== 0)).toHaveLength(0)
+      // At most one message a minute, even as the sweep keeps coming round.
+      expect(pexOf(a)).toHaveLength(1)
+    } finally {
+      for (const c of clients) c.end()
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+})
+
+function hexOf(b: Buffer): string {
+  return b.toString('hex')
+}
+
+/** The 6-byte IPv4 contacts of a compact list, in hex. */
+function chunks(list: Buffer): string[] {
+  const out: string[] = []
+  for (let i = 0; i + 6 <= list.length; i += 6) out.push(hexOf(list.subarray(i, i + 6)))
+  return out
+}
