@@ -4,7 +4,7 @@ import { requireRoot, withPorts, type ResolvedConfig } from '../../lib/config/in
 import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
 import { backgroundFailure, backgroundFailures, log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
-import { createHttpServer, type FastRoute, type PlainRoute } from './http.ts'
+import { createHttpServer, type FastRoute, type PlainPrefixRoute, type PlainRoute } from './http.ts'
 import { healthRoutes, Readiness } from './health.ts'
 import type { Role, RoleContext } from './roles/context.ts'
 import { generatorRole } from './roles/generator.ts'
@@ -73,6 +73,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const fastRoutes = new Map<string, FastRoute>()
     const fastPrefixes = new Map<string, FastRoute>()
     const plainRoutes = new Map<string, PlainRoute>()
+    const plainPrefixes = new Map<string, PlainPrefixRoute>()
     const services: RoleContext['services'] = {}
     const scans = new ScanTally()
     app.route('/', healthRoutes(readiness))
@@ -81,7 +82,9 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       const catalog = new PublicCatalog(database)
       feed.subscribe(catalog.events)
       closers.push(async () => catalog.close())
-      fastPrefixes.set('/torrents/', publicTorrentRoute(catalog).handle)
+      const torrentFiles = publicTorrentRoute(catalog)
+      fastPrefixes.set('/torrents/', torrentFiles.handle)
+      plainPrefixes.set('/torrents/', torrentFiles.plain)
       app.route(
         '/',
         webRoutes({
@@ -131,6 +134,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     }
     const server = createHttpServer(app, fastRoutes, fastPrefixes, plainRoutes, {
       maxConnections: config.httpMaxConnections,
+      plainPrefixes,
     })
     const httpPort = await server.listen(config.httpPort, config.host)
     closers.push(() => server.close())

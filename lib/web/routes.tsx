@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
 import { PublicCatalog } from './public-catalog.ts'
@@ -227,6 +227,8 @@ export function publicTorrentRoute(catalog: PublicCatalog) {
     status: number
     headers: Record<string, string | number>
     body: Uint8Array | string
+    /** For the plain path: the status line and headers as bytes, made on first use. */
+    plain?: { head: Buffer; body: Uint8Array }
   }
   let prepared = new Map<string, Prepared>()
   let preparedOf = -1
@@ -262,7 +264,25 @@ export function publicTorrentRoute(catalog: PublicCatalog) {
         res.end()
       })
   }
-  return { answer, handle }
+  /**
+   * The same answers for `serve`'s plain path (apps/mirrorseed/plain-http.ts), read off the
+   * socket without node:http: status line, headers and body prepared once, one write per request.
+   * This is what brings `.torrent` downloads near nginx in `npm run bench:web`. Null (node:http
+   * answers) until the catalog's first load.
+   */
+  const plain = (target: string): { head: Buffer; body: Uint8Array } | null => {
+    if (!catalog.loaded) return null
+    const q = target.indexOf('?')
+    const p = prepare(q === -1 ? target : target.slice(0, q))
+    if (!p.plain) {
+      let head = `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? ''}\r\n`
+      for (const [name, value] of Object.entries(p.headers)) head += `${name}: ${value}\r\n`
+      const body = typeof p.body === 'string' ? Buffer.from(p.body) : p.body
+      p.plain = { head: Buffer.from(head, 'latin1'), body }
+    }
+    return p.plain
+  }
+  return { answer, handle, plain }
 }
 
 /** The path as the client sent it, before any decoding: `parseReleasePath` decodes it once. */
