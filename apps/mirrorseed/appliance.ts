@@ -6,6 +6,7 @@ import { backgroundFailure, backgroundFailures, log } from '../../lib/log/index.
 import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
 import { createHttpServer, type FastRoute, type PlainPrefixRoute, type PlainRoute } from './http.ts'
 import { healthRoutes, Readiness } from './health.ts'
+import { PagePace } from './page-pace.ts'
 import type { Role, RoleContext } from './roles/context.ts'
 import { generatorRole } from './roles/generator.ts'
 import { seederRole } from './roles/seeder.ts'
@@ -74,6 +75,8 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const fastPrefixes = new Map<string, FastRoute>()
     const plainRoutes = new Map<string, PlainRoute>()
     const plainPrefixes = new Map<string, PlainPrefixRoute>()
+    const pagePace = new PagePace(config.web.pagesPerSecond, config.web.pagesPerSecond * 5)
+    const pace = (address: string) => pagePace.wait(address)
     const services: RoleContext['services'] = {}
     const scans = new ScanTally()
     app.route('/', healthRoutes(readiness))
@@ -82,7 +85,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       const catalog = new PublicCatalog(database)
       feed.subscribe(catalog.events)
       closers.push(async () => catalog.close())
-      const torrentFiles = publicTorrentRoute(catalog)
+      const torrentFiles = publicTorrentRoute(catalog, pace)
       fastPrefixes.set('/torrents/', torrentFiles.handle)
       plainPrefixes.set('/torrents/', torrentFiles.plain)
       app.route(
@@ -92,6 +95,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
           catalog,
           publicUrl: () => current.publicUrl,
           swarmStats: (infoHash) => services.tracker?.stats(infoHash),
+          pace,
         }),
       )
       app.route(
@@ -135,6 +139,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const server = createHttpServer(app, fastRoutes, fastPrefixes, plainRoutes, {
       maxConnections: config.httpMaxConnections,
       plainPrefixes,
+      pace,
     })
     const httpPort = await server.listen(config.httpPort, config.host)
     closers.push(() => server.close())
