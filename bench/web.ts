@@ -81,10 +81,13 @@ const app = webRoutes({
   publicUrl,
   swarmStats: () => ({ complete: 3, incomplete: 5, downloaded: 7 }),
 })
+const torrentRoute = publicTorrentRoute(catalog)
 const server = createHttpServer(
   app,
   new Map(),
-  new Map([['/torrents/', publicTorrentRoute(catalog).handle]]),
+  new Map([['/torrents/', torrentRoute.handle]]),
+  new Map(),
+  { plainPrefixes: new Map([['/torrents/', torrentRoute.plain]]) },
 )
 const ours = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import net from 'node:net'
@@ -18,7 +18,8 @@ export function freePort(): Promise<number> {
 /**
  * Runs Debian's aria2c on a `.torrent`, magnet link or metalink (`extra` ends with `-M` for a
  * metalink) as a user would, but finding peers only where the test says: no config file, no DHT,
- * no local discovery, no peer exchange, and no seeding after the download.
+ * no local discovery, no peer exchange, and no seeding after the download. `spawnIn` runs it
+ * elsewhere (a network namespace's `spawn`).
  *
  * @example
  * const run = await aria2c(torrentFile, out)
@@ -29,6 +30,7 @@ export async function aria2c(
   dir: string,
   extra: string[] = [],
   timeoutMs = 90_000,
+  spawnIn: (cmd: string, args: string[], options: SpawnOptions) => ChildProcess = spawn,
 ): Promise<{ code: number | null; output: string }> {
   const args = [
     '--no-conf',
@@ -46,10 +48,10 @@ export async function aria2c(
     source,
   ]
   return new Promise((resolve, reject) => {
-    const child = spawn('aria2c', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawnIn('aria2c', args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
-    child.stdout.on('data', (d) => (output += d))
-    child.stderr.on('data', (d) => (output += d))
+    child.stdout?.on('data', (d) => (output += d))
+    child.stderr?.on('data', (d) => (output += d))
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.on('error', reject)
     child.on('close', (code) => {

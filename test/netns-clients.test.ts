@@ -5,25 +5,30 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process'
 import { startSeeder, type Seeder } from '../lib/peer/index.ts'
 import { magnetLink } from '../lib/metainfo/index.ts'
 import { handleHttp, Tracker } from '../lib/tracker/index.ts'
 import { fixtureName, makeSeedFixture, type SeedFixture } from './seed-fixture.ts'
-import { freePort } from './aria2c.ts'
+import { aria2c, freePort } from './aria2c.ts'
 import { createNetns, type Netns } from './netns.ts'
 import { tool } from './tools.ts'
 
 /**
- * qBittorrent, in its default peer settings (uTP on, encryption preferred), downloads an 8 MiB
- * release from our seeder alone, by .torrent and by magnet, within 30 s. The client runs in a
- * network namespace this test creates (so Transmission, which ignores peers on 127.0.0.0/8, can
- * join the same harness), the seeder and tracker listen on the host side of a veth pair. DHT,
- * PEX and local discovery are off in the clients: the tracker is their only way to the seeder.
- * Each test prints the client's time to first byte, as the seeder saw it.
+ * qBittorrent, Transmission, rtorrent and aria2c, in their default peer settings (uTP on where
+ * they have it, encryption as each prefers), download an 8 MiB release from our seeder alone, by .torrent and by magnet, within 30 s. The
+ * client runs in a network namespace this test creates (Transmission ignores peers on
+ * 127.0.0.0/8), the seeder and tracker listen on the host side of a veth pair. DHT, PEX and local
+ * discovery are off in the clients: the tracker is their only way to the seeder. Each test prints
+ * the client's time to first byte, as the seeder saw it.
  */
 const mktorrent = tool('mktorrent')
 const qbittorrent = tool('qbittorrent-nox', ['--version'])
+const transmissionDaemon = tool('transmission-daemon', ['--version'])
+const transmissionRemote = tool('transmission-remote', ['--version'])
+const transmission = transmissionDaemon.found ? transmissionRemote : transmissionDaemon
+const rtorrent = tool('rtorrent', ['-h'])
+const aria2cTool = tool('aria2c')
 /** qBittorrent 4.6+ wants --confirm-legal-notice; 4.5 (Debian 12) refuses it and reads the config. */
 const legalNotice = spawnSync('qbittorrent-nox', ['-h'], { encoding: 'utf8' }).stdout?.includes(
   'confirm-legal-notice',
@@ -107,6 +112,8 @@ describe.skipIf(!mktorrent.found || !ns.netns)(
           console.log(
             `time to first byte, ${client}: ${firstByte?.toFixed(2) ?? '-'} s; complete: ${done.toFixed(2)} s`,
           )
+          // From the seeder alone: every byte came from it (no other peer, no web seed).
+          expect(seeder.stats().uploaded - before).toBeGreaterThanOrEqual(fx.torrent.length)
           return
         }
         await new Promise((r) => setTimeout(r, 100))
@@ -183,6 +190,118 @@ describe.skipIf(!mktorrent.found || !ns.netns)(
           }
         },
         LIMIT_MS + 45_000,
+      )
+    }
+
+    /** transmission-remote against the daemon's RPC port in the namespace; resolves its output. */
+    function remote(rpc: string, args: string[]): Promise<{ ok: boolean; out: string }> {
+      return new Promise((resolve) => {
+        execFile('transmission-remote', [rpc, ...args], (err, stdout, stderr) =>
+          resolve({ ok: err === null, out: `${stdout}${stderr}` }),
+        )
+      })
+    }
+
+    for (const by of ['.torrent', 'magnet'] as const) {
+      it.skipIf(!transmission.found)(
+        `transmission-daemon downloads by ${by} within 30 s ${transmission.reason}`,
+        async () => {
+          const dir = path.join(work, `transmission-${by.replace('.', '')}`)
+          const out = path.join(dir, 'out')
+          await mkdir(out, { recursive: true })
+          const rpc = `${netns.clientAddress}:${await freePort()}`
+          // Default settings but for what isolates the test: no DHT, PEX or local discovery, and
+          // the RPC port open to the host side of the veth pair.
+          await writeFile(
+            path.join(dir, 'settings.json'),
+            JSON.stringify({
+              'dht-enabled': false,
+              'lpd-enabled': false,
+              'pex-enabled': false,
+              'peer-port': await freePort(),
+              'download-dir': out,
+              'rpc-bind-address': netns.clientAddress,
+              'rpc-port': Number(rpc.split(':')[1]),
+              'rpc-authentication-required': false,
+              'rpc-whitelist-enabled': false,
+              'rpc-host-whitelist-enabled': false,
+            }),
+          )
+          const daemon = netns.spawn('transmission-daemon', ['--foreground', '-g', dir], {
+            stdio: 'ignore',
+          })
+          try {
+            const deadline = Date.now() + 30_000
+            while (!(await remote(rpc, ['--list'])).ok) {
+              if (Date.now() > deadline) throw new Error('transmission-daemon did not start')
+              await new Promise((r) => setTimeout(r, 200))
+            }
+            const started = Date.now()
+            const added = await remote(rpc, ['--add', by === 'magnet' ? magnet() : torrentPath])
+            expect(added.out).toContain('success')
+            await watch(path.join(out, fixtureName), started, `Transmission 3.00, ${by}`)
+          } finally {
+            stop(daemon)
+          }
+        },
+        LIMIT_MS + 45_000,
+      )
+    }
+
+    for (const by of ['.torrent', 'magnet'] as const) {
+      it.skipIf(!rtorrent.found)(
+        `rtorrent downloads by ${by} within 30 s ${rtorrent.reason}`,
+        async () => {
+          const dir = path.join(work, `rtorrent-${by.replace('.', '')}`)
+          const out = path.join(dir, 'out')
+          const session = path.join(dir, 'session')
+          await mkdir(out, { recursive: true })
+          await mkdir(session, { recursive: true })
+          const port = await freePort()
+          // Headless (-n: no rc file; daemon mode: no terminal), defaults but for what isolates
+          // the test: no DHT, no PEX.
+          const options = [
+            'system.daemon.set=true',
+            `directory.default.set=${out}`,
+            `session.path.set=${session}`,
+            `network.port_range.set=${port}-${port}`,
+            'dht.mode.set=disable',
+            'protocol.pex.set=no',
+          ]
+          const started = Date.now()
+          const client = netns.spawn(
+            'rtorrent',
+            ['-n', '-o', options.join(','), by === 'magnet' ? magnet() : torrentPath],
+            { stdio: 'ignore', env: { ...process.env, HOME: dir } },
+          )
+          try {
+            await watch(path.join(out, fixtureName), started, `rtorrent 0.9.8, ${by}`)
+          } finally {
+            stop(client)
+          }
+        },
+        LIMIT_MS + 15_000,
+      )
+    }
+
+    for (const by of ['.torrent', 'magnet'] as const) {
+      it.skipIf(!aria2cTool.found)(
+        `aria2c downloads by ${by} within 30 s ${aria2cTool.reason}`,
+        async () => {
+          const out = path.join(work, `aria2c-${by.replace('.', '')}`)
+          const started = Date.now()
+          const run = aria2c(
+            by === 'magnet' ? magnet() : torrentPath,
+            out,
+            [],
+            LIMIT_MS,
+            netns.spawn,
+          )
+          await watch(path.join(out, fixtureName), started, `aria2c 1.36, ${by}`)
+          const { code, output } = await run
+          expect(code, output).toBe(0)
+        },
+        LIMIT_MS + 15_000,
       )
     }
   },

@@ -4,8 +4,9 @@ import { requireRoot, withPorts, type ResolvedConfig } from '../../lib/config/in
 import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
 import { backgroundFailure, backgroundFailures, log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
-import { createHttpServer, type FastRoute, type PlainRoute } from './http.ts'
+import { createHttpServer, type FastRoute, type PlainPrefixRoute, type PlainRoute } from './http.ts'
 import { healthRoutes, Readiness } from './health.ts'
+import { PagePace } from './page-pace.ts'
 import type { Role, RoleContext } from './roles/context.ts'
 import { generatorRole } from './roles/generator.ts'
 import { seederRole } from './roles/seeder.ts'
@@ -73,6 +74,9 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const fastRoutes = new Map<string, FastRoute>()
     const fastPrefixes = new Map<string, FastRoute>()
     const plainRoutes = new Map<string, PlainRoute>()
+    const plainPrefixes = new Map<string, PlainPrefixRoute>()
+    const pagePace = new PagePace(config.web.pagesPerSecond, config.web.pagesPerSecond * 5)
+    const pace = (address: string) => pagePace.wait(address)
     const services: RoleContext['services'] = {}
     const scans = new ScanTally()
     app.route('/', healthRoutes(readiness))
@@ -81,7 +85,9 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       const catalog = new PublicCatalog(database)
       feed.subscribe(catalog.events)
       closers.push(async () => catalog.close())
-      fastPrefixes.set('/torrents/', publicTorrentRoute(catalog).handle)
+      const torrentFiles = publicTorrentRoute(catalog, pace)
+      fastPrefixes.set('/torrents/', torrentFiles.handle)
+      plainPrefixes.set('/torrents/', torrentFiles.plain)
       app.route(
         '/',
         webRoutes({
@@ -89,6 +95,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
           catalog,
           publicUrl: () => current.publicUrl,
           swarmStats: (infoHash) => services.tracker?.stats(infoHash),
+          pace,
         }),
       )
       app.route(
@@ -131,6 +138,8 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     }
     const server = createHttpServer(app, fastRoutes, fastPrefixes, plainRoutes, {
       maxConnections: config.httpMaxConnections,
+      plainPrefixes,
+      pace,
     })
     const httpPort = await server.listen(config.httpPort, config.host)
     closers.push(() => server.close())

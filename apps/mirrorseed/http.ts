@@ -9,10 +9,10 @@ import type { Server as NetServer, Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { log } from '../../lib/log/index.ts'
-import { plainFront, type PlainRoute } from './plain-http.ts'
+import { plainFront, type PlainPrefixRoute, type PlainRoute } from './plain-http.ts'
 
 export type FastRoute = (req: IncomingMessage, res: ServerResponse) => void
-export type { PlainRoute } from './plain-http.ts'
+export type { PlainAnswer, PlainPrefixRoute, PlainRoute } from './plain-http.ts'
 
 /** The one HTTP port: a TCP listener in front of a node:http server. */
 export interface HttpFront {
@@ -25,8 +25,8 @@ export interface HttpFront {
 
 /**
  * The one HTTP port: tracker, web seed, pages and API. Paths in `plainRoutes` (announce,
- * scrape) are answered off the socket (plain-http.ts), or from node:http once a connection was
- * handed to it; paths in `fastRoutes` and `fastPrefixes` (the web seed) straight from node:http,
+ * scrape) and under `plainPrefixes` (`.torrent` files) are answered off the socket
+ * (plain-http.ts), or from node:http once a connection was handed to it; paths in `fastRoutes` and `fastPrefixes` (the web seed) straight from node:http,
  * before hono builds a Request object for them. Everything else goes to hono. Routes may be
  * added while the port is open (roles start after it is bound).
  */
@@ -35,7 +35,13 @@ export function createHttpServer(
   fastRoutes: Map<string, FastRoute>,
   fastPrefixes: Map<string, FastRoute> = new Map(),
   plainRoutes: Map<string, PlainRoute> = new Map(),
-  options: { maxConnections?: number } = {},
+  options: {
+    maxConnections?: number
+    /** Prefixes answered off the socket from prepared answers (`.torrent` files). */
+    plainPrefixes?: Map<string, PlainPrefixRoute>
+    /** ms a request under `plainPrefixes` waits, by remote address (see page-pace.ts). */
+    pace?: (remote: string) => number
+  } = {},
 ): HttpFront {
   const honoListener: RequestListener = getRequestListener(app.fetch)
   const server = createServer((req, res) => {
@@ -63,7 +69,13 @@ export function createHttpServer(
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 70_000
   server.requestTimeout = 0
-  const front = plainFront(server, plainRoutes, server.keepAliveTimeout)
+  const front = plainFront(
+    server,
+    plainRoutes,
+    server.keepAliveTimeout,
+    options.plainPrefixes,
+    options.pace,
+  )
   capConnections(front.server, options.maxConnections ?? 10_000)
   return {
     http: server,

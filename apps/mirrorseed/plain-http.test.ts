@@ -2,9 +2,10 @@ import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createHttpServer, type HttpFront, type PlainRoute } from './http.ts'
+import { createHttpServer, type HttpFront, type PlainPrefixRoute, type PlainRoute } from './http.ts'
 
 let front: HttpFront
+const fileBody = Buffer.from('d1:e')
 let port: number
 const sockets: Socket[] = []
 
@@ -14,7 +15,14 @@ beforeEach(async () => {
   app.post('/echo', async (c) => c.text(`echo ${await c.req.text()}`))
   const answer: PlainRoute = (target, remote, forwardedFor) =>
     Buffer.from(`${target} from ${remote} via ${forwardedFor() ?? '-'}`)
-  front = createHttpServer(app, new Map(), new Map(), new Map([['/announce', answer]]))
+  const file: PlainPrefixRoute = (target) =>
+    target.startsWith('/files/known')
+      ? { head: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n'), body: fileBody }
+      : null
+  app.get('/files/*', (c) => c.text('from node:http', 404))
+  front = createHttpServer(app, new Map(), new Map(), new Map([['/announce', answer]]), {
+    plainPrefixes: new Map([['/files/', file]]),
+  })
   port = await front.listen(0, '127.0.0.1')
 })
 
@@ -94,6 +102,25 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
       '/announce?b from 127.0.0.1 via -',
       'index page',
     ])
+  })
+
+  it('answers prepared files under a prefix off the socket, with a Date, pipelined; others go to node:http', async () => {
+    const socket = await open()
+    socket.write(
+      'GET /files/known?x HTTP/1.1\r\nHost: t\r\n\r\nGET /files/known HTTP/1.1\r\nHost: t\r\n\r\n' +
+        'GET /files/unknown HTTP/1.1\r\nHost: t\r\n\r\nGET /files/known HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n',
+    )
+    const all = await responses(socket, 4)
+    // After the first request node:http answers, the connection stays with it (as in serve,
+    // where node:http answers the same file through the fast prefix route).
+    expect(all.map(body)).toEqual(['d1:e', 'd1:e', 'from node:http', 'from node:http'])
+    expect(all[0]).toMatch(
+      /^HTTP\/1\.1 200 OK\r\nContent-Length: 4\r\nDate: \w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT\r\nConnection: keep-alive\r\n\r\n/,
+    )
+    const res = await fetch(`http://127.0.0.1:${port}/files/known`)
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(fileBody)
+    // The shared body is never written into: the next answer is the same bytes.
+    expect(fileBody.toString()).toBe('d1:e')
   })
 
   it('is a plain HTTP server to a real client', async () => {

@@ -12,9 +12,38 @@ export type PlainRoute = (
   forwardedFor: () => string | undefined,
 ) => Buffer
 
+/**
+ * A prepared answer for a path under a prefix (a `.torrent` file from memory): the status line
+ * and headers, Content-Length included, without `Connection` and the blank line; and the body,
+ * shared with every other answer of the same file (never copied per request).
+ */
+export interface PlainAnswer {
+  head: Buffer
+  body: Uint8Array
+}
+
+/**
+ * Answers for paths under one prefix, given the request target; null hands the request (and
+ * the connection) to node:http, which answers it as it would have anyway.
+ */
+export type PlainPrefixRoute = (target: string) => PlainAnswer | null
+
 const STATUS = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: '
 const KEEP = '\r\nConnection: keep-alive\r\n\r\n'
 const CLOSE = '\r\nConnection: close\r\n\r\n'
+
+let date = ''
+let dateOf = 0
+/** `Date: …` (RFC 9110 §6.6.1: an origin with a clock sends it on 2xx), built once a second. */
+function dateLine(): string {
+  const now = Date.now()
+  if (now - dateOf >= 1000) {
+    dateOf = now - (now % 1000)
+    date = `Date: ${new Date(dateOf).toUTCString()}`
+  }
+  return date
+}
+const EMPTY = Buffer.alloc(0)
 /** Replies queued to a client that does not read them, before its requests are left unread. */
 const MAX_QUEUED = 1 << 20
 
@@ -38,8 +67,16 @@ export function plainFront(
   http: HttpServer,
   routes: ReadonlyMap<string, PlainRoute>,
   idleMs: number,
+  prefixes: ReadonlyMap<string, PlainPrefixRoute> = new Map(),
+  /** For prefix routes (public pages): ms the request must wait, per remote address; 0 for now. */
+  pace: (remote: string) => number = () => 0,
 ): { server: Server; plain: Set<Socket> } {
   const plain = new Set<Socket>()
+  const prefixOf = (path: string): PlainPrefixRoute | undefined => {
+    for (const [prefix, route] of prefixes) if (path.startsWith(prefix)) return route
+    return undefined
+  }
+  const accepted = { has: (path: string) => routes.has(path) || prefixOf(path) !== undefined }
 
   const handOff = (socket: Socket, onData: (chunk: Buffer) => void, rest: Buffer) => {
     plain.delete(socket)
@@ -62,24 +99,51 @@ export function plainFront(
       let data = pending === undefined ? chunk : Buffer.concat([pending, chunk])
       pending = undefined
       while (data.length > 0) {
-        const request = parsePlainRequest(data, routes)
+        const request = parsePlainRequest(data, accepted)
         if (request === 'partial') {
           pending = data
           return
         }
         if (request === null) return handOff(socket, onData, data)
         const mark = request.target.indexOf('?')
-        const route = routes.get(mark < 0 ? request.target : request.target.slice(0, mark))
-        // The parser accepts only the routes' paths; anything else is node:http's to answer.
-        if (!route) return handOff(socket, onData, data)
-        const body = route(request.target, remote, request.forwardedFor)
+        const path = mark < 0 ? request.target : request.target.slice(0, mark)
+        const route = routes.get(path)
+        let answer: PlainAnswer | null = null
+        if (!route) {
+          // The parser accepts only the routes' paths; anything else is node:http's to answer.
+          answer = prefixOf(path)?.(request.target) ?? null
+          if (!answer) return handOff(socket, onData, data)
+          const wait = pace(remote)
+          if (wait > 0) {
+            // Nothing more is read from this client until its turn (page-pace.ts).
+            pending = data
+            socket.pause()
+            setTimeout(() => {
+              if (socket.destroyed) return
+              socket.resume()
+              onData(EMPTY)
+            }, wait)
+            return
+          }
+        }
         if (!request.keepAlive) {
           plain.delete(socket)
           socket.removeListener('data', onData)
-          socket.end(reply(body, false))
-          return
         }
-        socket.write(reply(body, true))
+        if (route) {
+          const body = route(request.target, remote, request.forwardedFor)
+          if (!request.keepAlive) return void socket.end(reply(body, false))
+          socket.write(reply(body, true))
+        } else if (answer) {
+          // One writev for head, date and body: the body is the file's one shared buffer.
+          socket.cork()
+          socket.write(answer.head)
+          socket.write(request.keepAlive ? dateLine() + KEEP : dateLine() + CLOSE, 'latin1')
+          if (request.keepAlive) socket.write(answer.body)
+          else socket.end(answer.body)
+          socket.uncork()
+          if (!request.keepAlive) return
+        }
         data = data.subarray(request.length)
       }
       if (socket.writableLength > MAX_QUEUED) {

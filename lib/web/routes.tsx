@@ -1,5 +1,5 @@
-import { Hono } from 'hono'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Hono, type Context, type Next } from 'hono'
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
 import { PublicCatalog } from './public-catalog.ts'
@@ -39,6 +39,11 @@ export interface WebOptions {
    * request), for its live swarm counts. Swarm counts a second or two old are fine on a page.
    */
   cacheMs?: number
+  /**
+   * ms a public page request from this address must wait first (0: none), so one client in a
+   * loop cannot take the event loop from the tracker and the seeder; no pacing when unset.
+   */
+  pace?: (address: string) => number
 }
 
 /**
@@ -80,6 +85,18 @@ export function webRoutes(options: WebOptions): Hono {
     await catalog.ready
     await next()
   })
+
+  const pace = options.pace
+  if (pace) {
+    const paced = async (c: Context, next: Next) => {
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+      const address = incoming?.socket.remoteAddress ?? ''
+      for (let ms = pace(address); ms > 0; ms = pace(address))
+        await new Promise((r) => setTimeout(r, ms))
+      await next()
+    }
+    for (const path of ['/', '/feed.xml', '/metalink/*', '/torrents/*']) app.use(path, paced)
+  }
 
   const cacheMs = options.cacheMs ?? 2000
 
@@ -201,7 +218,7 @@ export function webRoutes(options: WebOptions): Hono {
  * so `serve` answers it before hono builds a Request (the most requested public file on a
  * release day; `npm run bench:web` measures it beside nginx).
  */
-export function publicTorrentRoute(catalog: PublicCatalog) {
+export function publicTorrentRoute(catalog: PublicCatalog, pace?: (address: string) => number) {
   const notFound = {
     status: 404 as const,
     body: 'not found\n',
@@ -227,6 +244,8 @@ export function publicTorrentRoute(catalog: PublicCatalog) {
     status: number
     headers: Record<string, string | number>
     body: Uint8Array | string
+    /** For the plain path: the status line and headers as bytes, made on first use. */
+    plain?: { head: Buffer; body: Uint8Array }
   }
   let prepared = new Map<string, Prepared>()
   let preparedOf = -1
@@ -245,6 +264,8 @@ export function publicTorrentRoute(catalog: PublicCatalog) {
     return p
   }
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const wait = pace?.(req.socket.remoteAddress ?? '') ?? 0
+    if (wait > 0) return void setTimeout(() => handle(req, res), wait)
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const reply = (): void => {
@@ -262,7 +283,25 @@ export function publicTorrentRoute(catalog: PublicCatalog) {
         res.end()
       })
   }
-  return { answer, handle }
+  /**
+   * The same answers for `serve`'s plain path (apps/mirrorseed/plain-http.ts), read off the
+   * socket without node:http: status line, headers and body prepared once, one write per request.
+   * This is what brings `.torrent` downloads near nginx in `npm run bench:web`. Null (node:http
+   * answers) until the catalog's first load.
+   */
+  const plain = (target: string): { head: Buffer; body: Uint8Array } | null => {
+    if (!catalog.loaded) return null
+    const q = target.indexOf('?')
+    const p = prepare(q === -1 ? target : target.slice(0, q))
+    if (!p.plain) {
+      let head = `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? ''}\r\n`
+      for (const [name, value] of Object.entries(p.headers)) head += `${name}: ${value}\r\n`
+      const body = typeof p.body === 'string' ? Buffer.from(p.body) : p.body
+      p.plain = { head: Buffer.from(head, 'latin1'), body }
+    }
+    return p.plain
+  }
+  return { answer, handle, plain }
 }
 
 /** The path as the client sent it, before any decoding: `parseReleasePath` decodes it once. */
