@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { once } from 'node:events'
+import { join } from 'node:path'
 import { connect, type Socket } from 'node:net'
 import { startServe, until, afterEachTest } from './cli.ts'
 
@@ -85,5 +88,52 @@ describe('serve: httpMaxConnections', () => {
         env: { DATABASE_URL: '', MIRRORSEED_HTTP_MAX_CONNECTIONS: '0' },
       }),
     ).rejects.toThrow(/httpMaxConnections/)
+  })
+})
+/** GET `path` from `localAddress` on a fresh connection; resolves with the status. */
+function getFrom(port: number, path: string, localAddress: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, localAddress, agent: false }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('serve: web.pagesPerSecond', () => {
+  it('makes one address in a loop of page requests wait its turn, and nobody else', async () => {
+    const dir = folder()
+    const config = join(dir, 'mirrorseed.yaml')
+    writeFileSync(config, 'web:\n  pagesPerSecond: 5\n')
+    const serve = await startServe(
+      ['--config', config, '--root', folder(), '--data-dir', folder()],
+      {
+        env: { DATABASE_URL: '' },
+      },
+    )
+    running.push(serve)
+    const port = serve.httpPort
+    await until('the catalog', async () => (await getFrom(port, '/feed.xml', '127.0.0.3')) === 200)
+    // 25 at once (five seconds' worth), then five a second: 35 in a row take two seconds more.
+    // The feed goes through hono, a .torrent (404 here: nothing published) off the socket.
+    const started = Date.now()
+    const statuses: number[] = []
+    for (let i = 0; i < 35; i++)
+      statuses.push(
+        await getFrom(port, i % 2 ? '/feed.xml' : '/torrents/none/x.torrent', '127.0.0.1'),
+      )
+    const looped = Date.now() - started
+    expect(statuses.filter((s) => s === 200)).toHaveLength(17)
+    expect(statuses.filter((s) => s === 404)).toHaveLength(18)
+    expect(looped).toBeGreaterThan(1500)
+    // Meanwhile another address is answered at once, and the tracker is never paced.
+    const other = Date.now()
+    expect(await getFrom(port, '/feed.xml', '127.0.0.2')).toBe(200)
+    expect(Date.now() - other).toBeLessThan(500)
+    const announce = Date.now()
+    for (let i = 0; i < 30; i++) await getFrom(port, '/announce?info_hash=x', '127.0.0.1')
+    expect(Date.now() - announce).toBeLessThan(1500)
   })
 })

@@ -10,6 +10,7 @@ import { log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed } from '../../lib/publish/index.ts'
 import { ScanTally } from '../../lib/web/index.ts'
 import { healthRoutes, Readiness } from './health.ts'
+import { PagePace } from './page-pace.ts'
 import { createHttpServer } from './http.ts'
 import { apiRole } from './roles/api.ts'
 import type { Role, RoleContext } from './roles/context.ts'
@@ -91,6 +92,8 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     await feed.listen()
     closers.push(() => feed.close())
 
+    // Public pages are paced per address: a client in a loop waits its turn (page-pace.ts).
+    const pagePace = new PagePace(config.web.pagesPerSecond, config.web.pagesPerSecond * 5)
     const context: RoleContext = {
       config: { ...config, root },
       database,
@@ -99,6 +102,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       fastPrefixes: new Map(),
       plainRoutes: new Map(),
       plainPrefixes: new Map(),
+      pace: (address) => pagePace.wait(address),
       readiness,
       feed,
       live: await liveTorrents(database, root),
@@ -120,7 +124,11 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       context.fastRoutes,
       context.fastPrefixes,
       context.plainRoutes,
-      { maxConnections: config.httpMaxConnections, plainPrefixes: context.plainPrefixes },
+      {
+        maxConnections: config.httpMaxConnections,
+        plainPrefixes: context.plainPrefixes,
+        pace: context.pace,
+      },
     )
     context.ports.http = await server.listen(config.httpPort, config.host)
     closers.push(() => server.close())

@@ -39,6 +39,8 @@ export function createHttpServer(
     maxConnections?: number
     /** Prefixes answered off the socket from prepared answers (`.torrent` files). */
     plainPrefixes?: Map<string, PlainPrefixRoute>
+    /** ms a request under `plainPrefixes` waits, by remote address (see page-pace.ts). */
+    pace?: (remote: string) => number
   } = {},
 ): HttpFront {
   const honoListener: RequestListener = getRequestListener(app.fetch)
@@ -67,7 +69,13 @@ export function createHttpServer(
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 70_000
   server.requestTimeout = 0
-  const front = plainFront(server, plainRoutes, server.keepAliveTimeout, options.plainPrefixes)
+  const front = plainFront(
+    server,
+    plainRoutes,
+    server.keepAliveTimeout,
+    options.plainPrefixes,
+    options.pace,
+  )
   capConnections(front.server, options.maxConnections ?? 10_000)
   return {
     http: server,

@@ -43,6 +43,7 @@ function dateLine(): string {
   }
   return date
 }
+const EMPTY = Buffer.alloc(0)
 /** Replies queued to a client that does not read them, before its requests are left unread. */
 const MAX_QUEUED = 1 << 20
 
@@ -67,6 +68,8 @@ export function plainFront(
   routes: ReadonlyMap<string, PlainRoute>,
   idleMs: number,
   prefixes: ReadonlyMap<string, PlainPrefixRoute> = new Map(),
+  /** For prefix routes (public pages): ms the request must wait, per remote address; 0 for now. */
+  pace: (remote: string) => number = () => 0,
 ): { server: Server; plain: Set<Socket> } {
   const plain = new Set<Socket>()
   const prefixOf = (path: string): PlainPrefixRoute | undefined => {
@@ -110,6 +113,18 @@ export function plainFront(
           // The parser accepts only the routes' paths; anything else is node:http's to answer.
           answer = prefixOf(path)?.(request.target) ?? null
           if (!answer) return handOff(socket, onData, data)
+          const wait = pace(remote)
+          if (wait > 0) {
+            // Nothing more is read from this client until its turn (page-pace.ts).
+            pending = data
+            socket.pause()
+            setTimeout(() => {
+              if (socket.destroyed) return
+              socket.resume()
+              onData(EMPTY)
+            }, wait)
+            return
+          }
         }
         if (!request.keepAlive) {
           plain.delete(socket)

@@ -171,6 +171,14 @@ const outputSchema = z.strictObject({
   placement: z.enum(placements).default('distribution'),
 })
 
+const webSchema = z.strictObject({
+  /**
+   * Public page requests (`/`, feed, metalinks, `.torrent` files) per second from one address
+   * (IPv6: one /64), five seconds' worth at once; more wait their turn, unread.
+   */
+  pagesPerSecond: z.number().positive().default(20),
+})
+
 const statsSchema = z.strictObject({
   /** Seconds between two writes of upload counters and peak swarm sizes to `torrent_stats`. */
   flushSeconds: seconds.default(30),
@@ -219,6 +227,7 @@ export const configSchema = z.strictObject({
   dht: dhtSchema.default(dhtSchema.parse({})),
   mirrors: mirrorsSchema.default(mirrorsSchema.parse({})),
   stats: statsSchema.default(statsSchema.parse({})),
+  web: webSchema.default(webSchema.parse({})),
 })
 
 export type Config = z.infer<typeof configSchema>

@@ -4,6 +4,8 @@ import { truncatedV2 } from '../metainfo/index.ts'
 import { WireError } from './errors.ts'
 import { MessageFramer } from './framer.ts'
 import { classifyHandshake, MseResponder } from './mse.ts'
+import { ALLOWED_FAST_SET_SIZE, allowedFastSet } from './allowed-fast.ts'
+import { PexFeed, PexFlag, pexContact, type PexContact } from './pex.ts'
 import { Rc4Stream } from './rc4-stream.ts'
 import type { Choker, ChokePeer } from './choker.ts'
 import type { ChunkCache, TorrentStorage } from './storage.ts'
@@ -14,6 +16,7 @@ import type { SeedTorrent } from './torrent.ts'
 import type { BlockRef, HashRequest, Message } from './wire.ts'
 import {
   CHOKE,
+  encodeAllowedFast,
   encodeExtended,
   encodeHandshake,
   encodeHashes,
@@ -101,7 +104,19 @@ export class PeerConnection implements ChokePeer {
   private readonly framer = new MessageFramer()
   private fast = false
   private peerMetadataId = 0
+  /** BEP 11: the id the peer takes ut_pex under (0: it does not), and what it has been told. */
+  private peerPexId = 0
+  private pexFeed: PexFeed | null = null
+  /** How other peers reach this one (BEP 11), once its extension handshake says; null if never. */
+  contact: PexContact | null = null
   private metadataRequests = 0
+  /**
+   * What the peer may fetch while choked (BEP 6 allowed fast): these pieces, up to this many
+   * bytes over the connection's life. The queue holds only requests we will serve, so a choked
+   * peer's queue holds only these.
+   */
+  private allowedFast: number[] = []
+  private allowedFastBytes = 0
   private queue: BlockRef[] = []
   private inflight = 0
   /** Bumped on every choke: reads started before it are answered with reject, not data. */
@@ -133,6 +148,11 @@ export class PeerConnection implements ChokePeer {
     stream: Duplex,
     readonly address: string,
     private readonly ctx: ConnectionContext,
+    /**
+     * How the peer came: over uTP its packets come from the port it listens on (libtorrent and
+     * Transmission use one port for TCP and uTP); a TCP connection's port is ephemeral.
+     */
+    private readonly transport: { utp: boolean; port: number } = { utp: false, port: 0 },
   ) {
     this.stream = stream
     this.listen(stream)
@@ -169,9 +189,14 @@ export class PeerConnection implements ChokePeer {
     this.choked = true
     this.chokeEpoch++
     this.send(CHOKE)
-    // BEP 6: with the fast extension a choke does not drop requests silently; reject each.
-    if (this.fast) for (const ref of this.queue) this.send(encodeReject(ref))
-    this.queue = []
+    // BEP 6: with the fast extension a choke does not drop requests silently; reject each,
+    // but for those in the allowed fast set, which a choked peer may still fetch.
+    const kept: BlockRef[] = []
+    for (const ref of this.queue) {
+      if (this.allowedFast.includes(ref.index)) kept.push(ref)
+      else if (this.fast) this.send(encodeReject(ref))
+    }
+    this.queue = kept
   }
 
   unchoke(): void {
@@ -310,6 +335,18 @@ export class PeerConnection implements ChokePeer {
     const superSeeded = seeded.superSeed !== null && seeded.crowded()
     if (!superSeeded) this.send(this.fast ? HAVE_ALL : seeded.bitfield)
     else if (this.fast) this.send(HAVE_NONE)
+    // BEP 6 allowed fast: a newcomer may start on a few pieces while every unchoke slot is
+    // taken. Not for a super-seeded peer: it gets only the pieces we offer it, one at a time.
+    if (this.fast && !superSeeded) {
+      this.allowedFast = allowedFastSet(
+        ALLOWED_FAST_SET_SIZE,
+        torrent.pieceCount,
+        torrent.infoHash ?? hs.infoHash,
+        this.address,
+      )
+      this.allowedFastBytes = this.allowedFast.length * torrent.pieceLength
+      for (const index of this.allowedFast) this.send(encodeAllowedFast(index))
+    }
     seeded.superSeed?.join(this, superSeeded)
     // BEP 5: a peer that runs a DHT node learns ours from the `port` message and adds it.
     if (dhtPort !== null && hs.dht) this.send(encodePort(dhtPort))
@@ -358,12 +395,23 @@ export class PeerConnection implements ChokePeer {
     const seeded = this.seeded
     if (!seeded) return
     const offered = seeded.superSeed?.mayRequest(this, ref.index) ?? true
-    if (this.choked || this.queue.length >= MAX_QUEUE || !offered) {
+    if (
+      (this.choked && !this.allowedWhileChoked(ref)) ||
+      this.queue.length >= MAX_QUEUE ||
+      !offered
+    ) {
       // BEP 6: a request we will not serve gets a reject; without fast it is dropped (BEP 3).
       if (this.fast) this.send(encodeReject(ref))
       return
     }
     this.queue.push({ index: ref.index, begin: ref.begin, length: ref.length })
+  }
+
+  /** BEP 6: a block of an allowed fast piece, while the set's bytes last; takes them. */
+  private allowedWhileChoked(ref: BlockRef): boolean {
+    if (ref.length > this.allowedFastBytes || !this.allowedFast.includes(ref.index)) return false
+    this.allowedFastBytes -= ref.length
+    return true
   }
 
   private onCancel(ref: BlockRef): void {
@@ -380,7 +428,15 @@ export class PeerConnection implements ChokePeer {
     const seeded = this.seeded
     if (!seeded) return
     if (extId === 0) {
-      this.peerMetadataId = parseExtensionHandshake(payload).m.get('ut_metadata') ?? 0
+      const hs = parseExtensionHandshake(payload)
+      this.peerMetadataId = hs.m.get('ut_metadata') ?? 0
+      this.peerPexId = hs.m.get('ut_pex') ?? 0
+      const port = hs.port ?? (this.transport.utp ? this.transport.port : null)
+      const flags =
+        (hs.prefersEncryption || this.encryption !== 'none' ? PexFlag.encryption : 0) |
+        (hs.uploadOnly ? PexFlag.seed : 0) |
+        (this.transport.utp ? PexFlag.utp : 0)
+      this.contact = pexContact(this.address, port, flags)
       return
     }
     if (extId !== UT_METADATA_ID) return // an extension we did not offer: ignore (BEP 10)
@@ -397,6 +453,23 @@ export class PeerConnection implements ChokePeer {
         ok ? encodeMetadataData(msg.piece, info) : encodeMetadataReject(msg.piece),
       ),
     )
+  }
+
+  /**
+   * BEP 11: tells the peer about the other peers of its torrent we are connected to, at most
+   * once a minute (the seeder's sweep calls this). Downloaders that find each other trade
+   * pieces among themselves instead of each fetching them from the origin.
+   */
+  pex(now: number): void {
+    const seeded = this.seeded
+    if (this.closed || !seeded || this.peerPexId === 0) return
+    this.pexFeed ??= new PexFeed()
+    const others: PexContact[] = []
+    for (const peer of seeded.peers)
+      if (peer !== this && peer.contact && peer.contact.key !== this.contact?.key)
+        others.push(peer.contact)
+    const body = this.pexFeed.next(others, now)
+    if (body) this.send(encodeExtended(this.peerPexId, body))
   }
 
   private onHashRequest(req: HashRequest): void {
@@ -425,7 +498,7 @@ export class PeerConnection implements ChokePeer {
     const { cache, bucket } = this.ctx
     const { pieceLength } = seeded.torrent
     this.batch()
-    while (!this.choked && this.queue.length > 0) {
+    while (this.queue.length > 0) {
       if (this.stream.writableLength >= HIGH_WATER) {
         this.waitingForDrain = true
         break

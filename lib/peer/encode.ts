@@ -44,6 +44,11 @@ export function encodeHave(index: number): Buffer {
   return indexMessage(MessageId.have, index)
 }
 
+/** BEP 6 `allowed fast`: the peer may request this piece while choked. */
+export function encodeAllowedFast(index: number): Buffer {
+  return indexMessage(MessageId.allowedFast, index)
+}
+
 /** BEP 5 `port`: the UDP port our DHT node listens on. */
 export function encodePort(port: number): Buffer {
   const buf = Buffer.alloc(7)

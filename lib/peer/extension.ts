@@ -1,5 +1,6 @@
 import { decode, encode, type BencodeDict, type BencodeValue } from '../bencode/index.ts'
 import { WireError } from './errors.ts'
+import { UT_PEX_ID } from './pex.ts'
 
 /** BEP 10 extension handshake and BEP 9 ut_metadata messages, pure bytes in and out. */
 
@@ -12,6 +13,10 @@ export interface ExtensionHandshake {
   /** Extension name -> the id that peer wants to receive it under; 0 means disabled. */
   m: Map<string, number>
   uploadOnly: boolean
+  /** `p`: the TCP port the peer listens on, if it said. */
+  port: number | null
+  /** `e`: the peer prefers encrypted connections (MSE). */
+  prefersEncryption: boolean
 }
 
 function dict(payload: Buffer, what: string): BencodeDict {
@@ -47,7 +52,13 @@ export function parseExtensionHandshake(payload: Buffer): ExtensionHandshake {
       if (n !== null && n >= 0 && n <= 255) m.set(name, n)
     }
   }
-  return { m, uploadOnly: int(d.upload_only) === 1 }
+  const port = int(d.p)
+  return {
+    m,
+    uploadOnly: int(d.upload_only) === 1,
+    port: port !== null && port > 0 && port <= 65535 ? port : null,
+    prefersEncryption: int(d.e) === 1,
+  }
 }
 
 export function encodeExtensionHandshake(opts: {
@@ -56,7 +67,7 @@ export function encodeExtensionHandshake(opts: {
   reqq: number
 }): Buffer {
   return encode({
-    m: { ut_metadata: UT_METADATA_ID },
+    m: { ut_metadata: UT_METADATA_ID, ut_pex: UT_PEX_ID },
     metadata_size: opts.metadataSize,
     reqq: opts.reqq,
     // BEP 21: a seed tells peers it will not download, so they need not send us haves.

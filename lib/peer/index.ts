@@ -26,3 +26,4 @@ export {
   parseAnnounceResponse,
   type AnnouncerOptions,
 } from './announce.ts'
+export { hostKey } from './host-key.ts'

@@ -8,6 +8,7 @@ import vm from 'node:vm'
 import { decode } from '../bencode/index.ts'
 import { startSeeder, type Seeder } from './index.ts'
 import { MessageFramer } from './framer.ts'
+import { allowedFastSet } from './allowed-fast.ts'
 import type { Message } from './wire.ts'
 import {
   encodeExtended,
@@ -179,15 +180,42 @@ describe.skipIf(!tool('mktorrent').found)('seeder on the wire', () => {
     c.send(INTERESTED)
     await c.until(() => c.find('unchoke').length === 1)
     expect(c.find('keepalive')).toHaveLength(1)
+    c.end()
   })
 
   it('rejects requests from a choked peer (BEP 6) and keeps the connection', async () => {
     const c = connect()
     c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
-    c.send(encodeRequest({ index: 0, begin: 0, length: 16384 }))
+    await c.until(() => c.find('have_all').length === 1)
+    const allowed = allowedFastSet(5, fx.torrent.pieceCount, fx.torrent.infoHash!, '127.0.0.1')
+    const index = [...Array(fx.torrent.pieceCount).keys()].find((i) => !allowed.includes(i))
+    c.send(encodeRequest({ index: index ?? 0, begin: 0, length: 16384 }))
     await c.until(() => c.find('reject').length === 1)
     expect(c.find('piece')).toHaveLength(0)
     expect(c.closed).toBe(false)
+  })
+
+  it('lets a choked newcomer fetch its allowed fast pieces (BEP 6), once each', async () => {
+    const c = connect()
+    c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+    const allowed = allowedFastSet(5, fx.torrent.pieceCount, fx.torrent.infoHash!, '127.0.0.1')
+    await c.until(() => c.find('allowed_fast').length === allowed.length)
+    expect(c.find('allowed_fast').map((m) => m.index)).toEqual(allowed)
+    expect(c.find('unchoke')).toHaveLength(0)
+    const { pieceLength } = fx.torrent
+    const index = allowed[0]
+    const blocks = Math.min(pieceLength, fx.torrent.length - index * pieceLength) / 16384
+    for (let b = 0; b < Math.ceil(blocks); b++) {
+      const begin = b * 16384
+      const length = Math.min(16384, fx.torrent.length - index * pieceLength - begin)
+      c.send(encodeRequest({ index, begin, length }))
+    }
+    await c.until(() => c.find('piece').length === Math.ceil(blocks))
+    const piece = whole().subarray(index * pieceLength, (index + 1) * pieceLength)
+    const got = Buffer.concat(c.find('piece').map((p) => p.block))
+    expect(got.equals(piece)).toBe(true)
+    expect(c.find('reject')).toHaveLength(0)
+    c.end()
   })
 
   it('closes only the connection that sends an out-of-range or oversized request', async () => {
@@ -399,3 +427,65 @@ describe.skipIf(!tool('mktorrent').found)('seeder limits', () => {
     }
   })
 })
+
+describe.skipIf(!tool('mktorrent').found)('seeder peer exchange (BEP 11)', () => {
+  it('tells each downloader of the others it is connected to, with their listen ports', async () => {
+    const fx = await makeSeedFixture('mktorrent')
+    const seeder = await startSeeder({ host: '127.0.0.1', port: 0, sweepMs: 50 })
+    const clients: WireClient[] = []
+    try {
+      seeder.add(fx.torrent, fx.paths)
+      // Three downloaders join one after the other, each once the seeder has read its
+      // extension handshake (the keep-alive answering it says so): the third does not take
+      // ut_pex, B prefers encryption.
+      const join = async (ext: string) => {
+        const w = new WireClient(seeder.port, fx.torrent)
+        clients.push(w)
+        w.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+        await w.until(() => w.find('have_all').length === 1)
+        w.send(encodeExtended(0, Buffer.from(ext)))
+        await w.until(() => w.find('keepalive').length === 1)
+        return w
+      }
+      const c = await join('d1:md11:ut_metadatai2ee1:pi7003ee')
+      const b = await join('d1:md6:ut_pexi9ee1:ei1e1:pi7002ee')
+      const a = await join('d1:md6:ut_pexi9ee1:pi7001ee')
+      const pexOf = (w: WireClient) =>
+        w
+          .find('extended')
+          .filter((m) => m.extId === 9)
+          .map((m) => decode(m.payload))
+      await a.until(() => pexOf(a).length === 1)
+      await b.until(() => pexOf(b).length === 1)
+      const compact = (port: number) => hexOf(Buffer.from([127, 0, 0, 1, port >> 8, port & 0xff]))
+      const toA = pexOf(a)[0] as Record<string, Buffer>
+      const toB = pexOf(b)[0] as Record<string, Buffer>
+      // Every other peer, never the one told, with the port it listens on.
+      expect(new Set(chunks(toA.added))).toEqual(new Set([compact(7002), compact(7003)]))
+      expect(chunks(toB.added)).toContain(compact(7003))
+      expect(chunks(toB.added)).not.toContain(compact(7002))
+      const flagOfB = toA['added.f'][chunks(toA.added).indexOf(compact(7002))]
+      expect(flagOfB & 0x01).toBe(1)
+      // No peer exchange for a peer that did not ask for it.
+      await new Promise((r) => setTimeout(r, 200))
+      expect(c.find('extended').filter((m) => m.extId !== 0)).toHaveLength(0)
+      // At most one message a minute, even as the sweep keeps coming round.
+      expect(pexOf(a)).toHaveLength(1)
+    } finally {
+      for (const c of clients) c.end()
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+})
+
+function hexOf(b: Buffer): string {
+  return b.toString('hex')
+}
+
+/** The 6-byte IPv4 contacts of a compact list, in hex. */
+function chunks(list: Buffer): string[] {
+  const out: string[] = []
+  for (let i = 0; i + 6 <= list.length; i += 6) out.push(hexOf(list.subarray(i, i + 6)))
+  return out
+}

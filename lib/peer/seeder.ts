@@ -38,6 +38,8 @@ export interface SeederOptions {
   /** Close a peer that sent nothing for this long (BEP 3 peers send keep-alives every 2 min). */
   idleTimeoutMs?: number
   handshakeTimeoutMs?: number
+  /** How often timeouts, keep-alives and peer exchange are looked at (tests shorten it). */
+  sweepMs?: number
   /** Round length for unchoke rotation. */
   rotateMs?: number
   /**
@@ -153,7 +155,11 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   }
 
   /** Every transport (TCP, uTP, an MSE stream over either) comes in here, under one set of limits. */
-  function accept(stream: Duplex, address: string): void {
+  function accept(
+    stream: Duplex,
+    address: string,
+    transport: { utp: boolean; port: number },
+  ): void {
     const host = hostKey(address)
     const fromIp = perIp.get(host) ?? 0
     if (connections.size >= maxConnections || fromIp >= maxPerIp) {
@@ -161,11 +167,11 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
       return
     }
     perIp.set(host, fromIp + 1)
-    connections.add(new PeerConnection(stream, address, ctx))
+    connections.add(new PeerConnection(stream, address, ctx, transport))
   }
 
   const { server, udp, port } = await listenPeerPort(options.host, options.port ?? 6881, (socket) =>
-    accept(socket, socket.remoteAddress ?? '?'),
+    accept(socket, socket.remoteAddress ?? '?', { utp: false, port: socket.remotePort ?? 0 }),
   )
   server.on('error', (err) => log.error('seeder listener failed', { error: err }))
   udp.on('error', (err) => log.warn('seeder udp socket error', { error: err }))
@@ -178,7 +184,9 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
           maxConnections,
           maxPerIp,
         })
-  utp?.on('connection', (stream) => accept(stream, stream.remoteAddress))
+  utp?.on('connection', (stream) =>
+    accept(stream, stream.remoteAddress, { utp: true, port: stream.remotePort }),
+  )
   // BEP 5's compact peers are IPv4; the DHT runs on an IPv4 socket only (BEP 32 is not done).
   if (options.dht && !net.isIPv4(options.dht.address))
     log.warn('dht off: the seeder address is not IPv4', { address: options.dht.address })
@@ -202,16 +210,20 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   })
 
   // One sweep for every connection instead of a timer each: handshake and idle timeouts,
-  // keep-alives (BEP 3: "Keepalives are generally sent once every two minutes").
+  // keep-alives (BEP 3: "Keepalives are generally sent once every two minutes"), peer exchange
+  // (BEP 11: at most a message a minute per peer; a newcomer hears of the others within a sweep).
   const sweep = setInterval(() => {
     const now = Date.now()
     for (const conn of connections) {
       if (!conn.handshaken && now - conn.connectedAt > handshakeTimeoutMs)
         conn.close('handshake timeout')
       else if (now - conn.lastReceived > idleTimeoutMs) conn.close('idle')
-      else if (conn.handshaken && now - conn.lastSent > 60_000) conn.keepAlive()
+      else if (conn.handshaken) {
+        conn.pex(now)
+        if (now - conn.lastSent > 60_000) conn.keepAlive()
+      }
     }
-  }, 5_000)
+  }, options.sweepMs ?? 5_000)
   sweep.unref()
   const rotation = setInterval(() => choker.rotate(), options.rotateMs ?? 10_000)
   rotation.unref()

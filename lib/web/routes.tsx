@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type Context, type Next } from 'hono'
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
@@ -39,6 +39,11 @@ export interface WebOptions {
    * request), for its live swarm counts. Swarm counts a second or two old are fine on a page.
    */
   cacheMs?: number
+  /**
+   * ms a public page request from this address must wait first (0: none), so one client in a
+   * loop cannot take the event loop from the tracker and the seeder; no pacing when unset.
+   */
+  pace?: (address: string) => number
 }
 
 /**
@@ -80,6 +85,18 @@ export function webRoutes(options: WebOptions): Hono {
     await catalog.ready
     await next()
   })
+
+  const pace = options.pace
+  if (pace) {
+    const paced = async (c: Context, next: Next) => {
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+      const address = incoming?.socket.remoteAddress ?? ''
+      for (let ms = pace(address); ms > 0; ms = pace(address))
+        await new Promise((r) => setTimeout(r, ms))
+      await next()
+    }
+    for (const path of ['/', '/feed.xml', '/metalink/*', '/torrents/*']) app.use(path, paced)
+  }
 
   const cacheMs = options.cacheMs ?? 2000
 
@@ -201,7 +218,7 @@ export function webRoutes(options: WebOptions): Hono {
  * so `serve` answers it before hono builds a Request (the most requested public file on a
  * release day; `npm run bench:web` measures it beside nginx).
  */
-export function publicTorrentRoute(catalog: PublicCatalog) {
+export function publicTorrentRoute(catalog: PublicCatalog, pace?: (address: string) => number) {
   const notFound = {
     status: 404 as const,
     body: 'not found\n',
@@ -247,6 +264,8 @@ export function publicTorrentRoute(catalog: PublicCatalog) {
     return p
   }
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const wait = pace?.(req.socket.remoteAddress ?? '') ?? 0
+    if (wait > 0) return void setTimeout(() => handle(req, res), wait)
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const reply = (): void => {

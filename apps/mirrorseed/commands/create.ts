@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomically } from '../../../lib/publish/index.ts'
-import { HashError } from '../../../lib/hashing/index.ts'
+import { HashError, prestartHashing } from '../../../lib/hashing/index.ts'
 import {
   createTorrent,
   formats,
@@ -51,6 +51,8 @@ function wholeNumber(name: string) {
 const collect = (value: string, previous: string[]) => [...previous, value]
 
 async function create(target: string, flags: CreateFlags): Promise<void> {
+  // The hashing threads boot while the files are walked.
+  prestartHashing(flags.threads)
   const root = path.resolve(target.replace(/\/+$/, '') || '/')
   const { files, multiFile, mtime } = await sourceFiles(root).catch((err: unknown) => {
     throw err instanceof MetainfoError ? new CliError(err.message) : err

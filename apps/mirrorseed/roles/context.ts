@@ -21,6 +21,8 @@ export interface RoleContext {
   plainRoutes: Map<string, PlainRoute>
   /** Path prefixes answered off the socket from prepared answers (`.torrent` files). */
   plainPrefixes: Map<string, PlainPrefixRoute>
+  /** ms a public page request from this address waits (page-pace.ts); 0: answer now. */
+  pace: (address: string) => number
   /** Path prefixes answered before hono (the web seed). */
   fastPrefixes: Map<string, FastRoute>
   readiness: Readiness

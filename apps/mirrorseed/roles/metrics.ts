@@ -1,7 +1,7 @@
 import { backgroundFailures } from '../../../lib/log/index.ts'
 import { applianceMetrics, metricsRoutes } from '../../../lib/web/index.ts'
 import type { Role } from './context.ts'
-import { egressByTorrent } from './egress.ts'
+import { egressByTorrent } from '../../../lib/stats/index.ts'
 
 /** `/metrics` (Prometheus text): what each running part counts, read at scrape time. */
 export const metricsRole: Role = async ({ config, database, app, services, scans }) => {

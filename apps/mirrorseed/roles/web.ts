@@ -6,10 +6,10 @@ import type { Role } from './context.ts'
  * current by the torrent feed (no query per request).
  */
 export const webRole: Role = async (context) => {
-  const { database, feed, app, fastPrefixes, plainPrefixes, services } = context
+  const { database, feed, app, fastPrefixes, plainPrefixes, services, pace } = context
   const catalog = new PublicCatalog(database)
   feed.subscribe(catalog.events)
-  const torrentFiles = publicTorrentRoute(catalog)
+  const torrentFiles = publicTorrentRoute(catalog, pace)
   fastPrefixes.set('/torrents/', torrentFiles.handle)
   plainPrefixes.set('/torrents/', torrentFiles.plain)
   app.route(
@@ -20,6 +20,7 @@ export const webRole: Role = async (context) => {
       // Read at request time: known once the ports are bound.
       publicUrl: () => context.config.publicUrl,
       swarmStats: (infoHash) => services.tracker?.stats(infoHash),
+      pace,
     }),
   )
   return async () => catalog.close()
