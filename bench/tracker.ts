@@ -8,7 +8,9 @@
  *     server costs whatever else the shared machine runs;
  *   - Node's ceiling on this machine in the same run: node:http and dgram answering a constant
  *     reply (bench/tracker-server.ts --floor), the most any Node server gets here;
- *   - serve's memory idle and after the runs; the memory of 1,000,000 peers (diagnostic).
+ *   - serve's memory idle and after the runs, on PGlite (the embedded default) and on Postgres
+ *     (127.0.0.1:5432, or BENCH_POSTGRES_URL; a database of its own, dropped after; the second
+ *     serve publishes its own copy of the tree); the memory of 1,000,000 peers (diagnostic).
  * BENCH_INPROCESS=1 adds the tracker alone in its own process (bench/tracker-server.ts) as a
  * diagnostic. The tree and database are built once under .bench/tracker with `mirrorseed scan`.
  */
@@ -18,6 +20,7 @@ import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import {
   chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -31,6 +34,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import bencode from 'bencode'
+import postgres from 'postgres'
 import { parseTorrent } from '../lib/metainfo/index.ts'
 import { announceReply } from '../lib/tracker/response.ts'
 import { runCli, startServe } from '../test/cli.ts'
@@ -271,28 +275,76 @@ interface Contender {
   stop(): Promise<unknown>
 }
 
-async function startServeContender(): Promise<Contender> {
+async function startServeContender(
+  name: string,
+  tree: { root: string; dataDir: string; port: number },
+  databaseUrl?: string,
+): Promise<Contender> {
   // The per-address limits are lifted: every request of the load comes from 127.0.0.1, and
   // opentracker stores every port of it too.
-  const config = join(dir, 'mirrorseed.yaml')
+  const config = join(dir, `mirrorseed-${databaseUrl ? 'postgres' : 'pglite'}.yaml`)
   writeFileSync(
     config,
-    'tracker:\n  rateLimitPerMinute: 1000000000\n  maxPeersPerAddress: 1000000000\n',
+    'tracker:\n  rateLimitPerMinute: 1000000000\n  maxPeersPerAddress: 1000000000\n' +
+      (databaseUrl ? `databaseUrl: ${JSON.stringify(databaseUrl)}\n` : ''),
   )
   const serve = await startServe([
     '--config',
     config,
-    ...treeArgs(fixture.root, fixture.dataDir, fixture.port),
+    ...treeArgs(tree.root, tree.dataDir, tree.port),
   ])
-  // Its first reconcile of the (unchanged) tree and what follows it (web-seed lists rewritten
-  // after the first mirror check) are start-up, not load: wait until it sits idle.
+  // Its first reconcile of the tree and what follows it (web-seed lists rewritten after the
+  // first mirror check) are start-up, not load: wait until it sits idle.
   await settled(serve.child.pid!)
   return {
-    name: 'mirrorseed serve',
+    name,
     pid: serve.child.pid!,
     http: serve.httpPort,
     udp: serve.udpPort!,
     stop: () => serve.stop(),
+  }
+}
+
+/**
+ * serve on Postgres: a database of its own on the server tests use, and a copy of the tree's
+ * releases (not its torrents) on a port of its own, which it publishes at start as a first
+ * deployment would. Undefined, with the reason printed, when no Postgres answers.
+ */
+async function startPostgresContender(): Promise<
+  { contender: Contender; drop: () => Promise<void> } | undefined
+> {
+  const url = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const admin = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} })
+  const name = `mirrorseed_bench_${randomBytes(4).toString('hex')}`
+  try {
+    await admin.unsafe(`create database ${name}`)
+  } catch (err) {
+    console.log(`serve on Postgres not measured: ${url} refused (${(err as Error).message})`)
+    await admin.end({ timeout: 1 })
+    return undefined
+  }
+  const drop = async () => {
+    await admin.unsafe(`drop database if exists ${name} with (force)`)
+    await admin.end({ timeout: 1 })
+  }
+  const root = join(dir, 'postgres-root')
+  cpSync(fixture.root, root, {
+    recursive: true,
+    filter: (source) =>
+      !/\/(torrents|torrent-symlinks)(\/|$)/.test(source.slice(fixture.root.length)),
+  })
+  const dbUrl = new URL(url)
+  dbUrl.pathname = `/${name}`
+  try {
+    const tree = { root, dataDir: join(dir, 'postgres-data'), port: await freePort() }
+    mkdirSync(tree.dataDir)
+    return {
+      contender: await startServeContender('serve on Postgres', tree, dbUrl.toString()),
+      drop,
+    }
+  } catch (err) {
+    await drop()
+    throw err
   }
 }
 
@@ -334,7 +386,7 @@ async function measure(
 }
 
 console.log(machineLoad())
-const serve = await startServeContender()
+const serve = await startServeContender('mirrorseed serve', fixture)
 const idle = memoryOf(serve.pid)
 const contenders = [
   serve,
@@ -343,6 +395,9 @@ const contenders = [
 ]
 if (process.env.BENCH_INPROCESS === '1')
   contenders.push(await startNodeContender('tracker alone', whitelist))
+const onPostgres = await startPostgresContender()
+const postgresIdle = onPostgres && memoryOf(onPostgres.contender.pid)
+if (onPostgres) contenders.push(onPostgres.contender)
 try {
   console.log(
     `tracker benchmark: ${TORRENTS} torrents, ${SECONDS}s per run, median of ${ROUNDS} alternating rounds, ` +
@@ -390,9 +445,19 @@ try {
       `after the runs ${loaded.rss.toFixed(0)} MB, peak ${loaded.peak.toFixed(0)} MB; ` +
       `opentracker ${memoryOf(contenders[1].pid).rss.toFixed(0)} MB`,
   )
+  if (onPostgres && postgresIdle) {
+    // The database server's own memory is not in these figures: it is another process, shared
+    // by whatever else uses it.
+    const after = memoryOf(onPostgres.contender.pid)
+    console.log(
+      `mirrorseed serve memory (Postgres, every role): idle ${postgresIdle.rss.toFixed(0)} MB, ` +
+        `after the runs ${after.rss.toFixed(0)} MB, peak ${after.peak.toFixed(0)} MB`,
+    )
+  }
   console.log(machineLoad())
 } finally {
   for (const contender of contenders) await contender.stop()
+  await onPostgres?.drop()
 }
 
 // Why the announce reply is written by hand (lib/tracker/response.ts): the same 50-peer reply

@@ -28,5 +28,17 @@ writeFileSync(
   JSON.stringify({ name, version, private: true, type: 'module' }, null, 2) + '\n',
 )
 cpSync('migrations', 'dist/migrations', { recursive: true })
+// An empty PGlite cluster, made once here by the PGlite this build runs with: a new data folder
+// starts from it instead of running initdb at first start (lib/db/template.ts).
+const template = spawnSync(
+  process.execPath,
+  [
+    '--input-type=module',
+    '-e',
+    "const { makeTemplate } = await import('./dist/lib/db/pglite.js'); await makeTemplate('dist/pglite-template.tar.gz')",
+  ],
+  { stdio: 'inherit' },
+)
+if (template.status !== 0) process.exit(template.status ?? 1)
 // Written last: the launcher runs dist/ only when this is newer than every source file.
 writeFileSync('dist/.built', `${new Date().toISOString()}\n`)

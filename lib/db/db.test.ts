@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
 import { databaseKinds } from '../../test/databases.ts'
 import { openDatabase, torrents, torrentStats, torrentFiles, events, mirrors } from './index.ts'
+import { fromTemplate, templateFile } from './template.ts'
 
 describe.each(databaseKinds)('database on %s', (_name, kind) => {
   it('stores a torrent with its files and stats, and removes them together', async () => {
@@ -111,6 +112,29 @@ describe.each(databaseKinds)('database on %s', (_name, kind) => {
 })
 
 describe('the embedded database folder', () => {
+  const template = templateFile()
+  it.skipIf(template === undefined && process.env.CI !== 'true')(
+    `starts from the build's empty cluster, not initdb${template ? '' : ' (skipped: no build, run npm run build)'}`,
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'mirrorseed-template-'))
+      try {
+        expect(fromTemplate(join(dataDir, 'db'))).toBe(true)
+        const database = await openDatabase({ dataDir })
+        await database.migrate()
+        await database.db.insert(mirrors).values({ name: 'm', baseUrl: 'http://192.0.2.1/' })
+        expect(await database.db.select().from(mirrors)).toHaveLength(1)
+        await database.close()
+        // A folder that holds a database already is never overwritten.
+        expect(fromTemplate(join(dataDir, 'db'))).toBe(false)
+        const again = await openDatabase({ dataDir })
+        expect(await again.db.select().from(mirrors)).toHaveLength(1)
+        await again.close()
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true })
+      }
+    },
+  )
+
   it('cannot be opened by a second process while the first holds it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mirrorseed-lock-'))
     const first = await openDatabase({ dataDir })

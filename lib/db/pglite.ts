@@ -1,9 +1,36 @@
-import { PGlite } from '@electric-sql/pglite'
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
 import { migrate } from 'drizzle-orm/pglite/migrator'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { lockDataDir } from './lock.ts'
 import { migrationsFolder, type DatabaseHandle } from './handle.ts'
 import * as schema from './schema.ts'
+import { fromTemplate } from './template.ts'
+
+const options: PGliteOptions = {
+  // Postgres's default 128 MB of shared buffers is allocated in the WebAssembly heap up
+  // front; the appliance's tables are a few MB and the OS caches the files behind them.
+  // 16 MB takes serve's resident memory from ~400 to ~280 MB (bench/tracker.ts).
+  postgresqlconf: ['shared_buffers = 16MB'],
+}
+
+/**
+ * Writes an empty cluster as a gzipped tar to `file`: what the build ships so that a new data
+ * folder starts from it instead of running initdb (see template.ts).
+ */
+export async function makeTemplate(file: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mirrorseed-template-'))
+  try {
+    const client = await PGlite.create(join(dir, 'db'), options)
+    const dump = await client.dumpDataDir('gzip')
+    await client.close()
+    writeFileSync(file, Buffer.from(await dump.arrayBuffer()))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
 
 /**
  * The embedded default: PGlite (Postgres compiled to WebAssembly) in `<dataDir>/db`.
@@ -14,12 +41,8 @@ export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   const release = lockDataDir(dataDir)
   let client: PGlite
   try {
-    client = await PGlite.create(`${dataDir}/db`, {
-      // Postgres's default 128 MB of shared buffers is allocated in the WebAssembly heap up
-      // front; the appliance's tables are a few MB and the OS caches the files behind them.
-      // 16 MB takes serve's resident memory from ~400 to ~280 MB (bench/tracker.ts).
-      postgresqlconf: ['shared_buffers = 16MB'],
-    })
+    fromTemplate(`${dataDir}/db`)
+    client = await PGlite.create(`${dataDir}/db`, options)
   } catch (err) {
     release()
     throw err

@@ -30,7 +30,6 @@ function start(): PoolThread {
   // worker (~200 ms each); the worker is plain JavaScript.
   const worker = new Worker(new URL('./worker.js', import.meta.url), { execArgv: [] })
   const thread: PoolThread = { worker, queued: 0, digestBytes: 0, jobs: 0 }
-  worker.unref()
   worker.on('message', (message: { job: number }) =>
     jobs.get(message.job)?.onMessage(message, thread),
   )
@@ -42,6 +41,9 @@ function start(): PoolThread {
   }
   worker.on('error', (error) => fail(new Error(`hashing thread failed: ${error.message}`)))
   worker.on('exit', () => fail(new Error('a hashing thread exited early')))
+  // After the listeners: adding a 'message' listener refs the worker's port again, and a thread
+  // started ahead of need (prestart) that no job took would then hold the process open.
+  worker.unref()
   threads.push(thread)
   return thread
 }
@@ -95,6 +97,15 @@ export function acquire(count: number, onMessage: Listener, onFailure: Failure):
       return released
     },
   }
+}
+
+/**
+ * Starts up to `count` threads now, before any job needs them: a thread takes ~30 ms to boot, and
+ * a command that knows it will hash (`create`, `scan`) lets that overlap its own start-up (walking
+ * the tree, opening the database) instead of waiting for it when the first chunk is ready.
+ */
+export function prestart(count = defaultThreads()): void {
+  while (threads.length < count) start()
 }
 
 /** Threads a job asks for by default: one per core. */

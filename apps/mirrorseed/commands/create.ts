@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { HashError } from '../../../lib/hashing/index.ts'
+import { HashError, prestartHashing } from '../../../lib/hashing/index.ts'
 import {
   createTorrent,
   formats,
@@ -101,6 +101,8 @@ async function writeAtomically(file: string, bytes: Buffer): Promise<void> {
 }
 
 async function create(target: string, flags: CreateFlags): Promise<void> {
+  // The hashing threads boot while the files are walked.
+  prestartHashing(flags.threads)
   const root = path.resolve(target.replace(/\/+$/, '') || '/')
   const { files, multiFile, mtime } = await collectFiles(root)
   const name = flags.name ?? path.basename(root)

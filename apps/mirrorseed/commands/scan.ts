@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { requireRoot } from '../../../lib/config/index.ts'
 import { openDatabase } from '../../../lib/db/index.ts'
+import { prestartHashing } from '../../../lib/hashing/index.ts'
 import { Publisher, type ReconcileSummary } from '../../../lib/publish/index.ts'
 import { addSharedOptions, configFrom, type SharedOptions } from '../options.ts'
 
@@ -46,6 +47,8 @@ export function register(program: Command): void {
     const { json, ...options } = flags
     const config = configFrom(options)
     requireRoot(config)
+    // The hashing threads boot while the database opens and migrates.
+    prestartHashing()
     const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
     let summary: ReconcileSummary
     try {
