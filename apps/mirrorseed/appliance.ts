@@ -93,7 +93,9 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     closers.push(() => feed.close())
 
     // Public pages are paced per address: a client in a loop waits its turn (page-pace.ts).
-    const pagePace = new PagePace(config.web.pagesPerSecond, config.web.pagesPerSecond * 5)
+    const pagePace = new PagePace(config.web.pagesPerSecond, config.web.pagesPerSecond * 5, {
+      trustedProxies: config.tracker.trustedProxies,
+    })
     const context: RoleContext = {
       config: { ...config, root },
       database,
@@ -102,7 +104,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
       fastPrefixes: new Map(),
       plainRoutes: new Map(),
       plainPrefixes: new Map(),
-      pace: (address) => pagePace.wait(address),
+      pace: (address, forwardedFor) => pagePace.wait(address, forwardedFor),
       readiness,
       feed,
       live: await liveTorrents(database, root),

@@ -22,7 +22,7 @@ export interface RoleContext {
   /** Path prefixes answered off the socket from prepared answers (`.torrent` files). */
   plainPrefixes: Map<string, PlainPrefixRoute>
   /** ms a public page request from this address waits (page-pace.ts); 0: answer now. */
-  pace: (address: string) => number
+  pace: (address: string, forwardedFor: () => string | undefined) => number
   /** Path prefixes answered before hono (the web seed). */
   fastPrefixes: Map<string, FastRoute>
   readiness: Readiness
