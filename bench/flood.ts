@@ -9,8 +9,8 @@
  *   the artifact (our own seeder only: step-back is off so a crowd never changes its pace);
  * - flood: wrk -t1 -c${FLOOD_CONNECTIONS:-3}, cycling `/`, `/feed.xml`, every metalink and every
  *   `.torrent`, on the same HTTP port.
- * Each of BENCH_ROUNDS rounds measures quiet then flooded, BENCH_SECONDS each; ratios per round,
- * medians printed. Rates are the loads' own counts; serve's CPU seconds beside them.
+ * Each of BENCH_ROUNDS rounds measures quiet and flooded (in alternating order), BENCH_SECONDS
+ * each; ratios per round, medians printed. Rates are the loads' own counts; serve's CPU seconds beside them.
  */
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
@@ -229,10 +229,17 @@ end
     for (let round = 0; round < rounds; round++) {
       const trackerLoad = () => wrk(port, 4, announceScript, seconds)
       const seederLoad = () => seederRate(peerPort, artifact, seconds)
-      const tq = await measure(trackerLoad, false)
-      const tf = await measure(trackerLoad, true)
-      const sq = await measure(seederLoad, false)
-      const sf = await measure(seederLoad, true)
+      // Quiet first in odd rounds, flooded first in even ones: drift on a shared machine cancels.
+      const pair = async <T>(load: () => Promise<T>) => {
+        if (round % 2 === 0) {
+          const q = await measure(load, false)
+          return [q, await measure(load, true)] as const
+        }
+        const f = await measure(load, true)
+        return [await measure(load, false), f] as const
+      }
+      const [tq, tf] = await pair(trackerLoad)
+      const [sq, sf] = await pair(seederLoad)
       results.tracker.push([tq.value, tf.value])
       results.seeder.push([sq.value, sf.value])
       results.flood.push(tf.flood, sf.flood)

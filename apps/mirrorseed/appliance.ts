@@ -75,8 +75,11 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     const fastPrefixes = new Map<string, FastRoute>()
     const plainRoutes = new Map<string, PlainRoute>()
     const plainPrefixes = new Map<string, PlainPrefixRoute>()
-    const pagePace = new PagePace(config.web.pagesPerSecond, config.web.pagesPerSecond * 5)
-    const pace = (address: string) => pagePace.wait(address)
+    const pagePace = new PagePace(config.web.pagesPerSecond, config.web.pagesPerSecond * 5, {
+      trustedProxies: config.tracker.trustedProxies,
+    })
+    const pace = (address: string, forwardedFor: () => string | undefined) =>
+      pagePace.wait(address, forwardedFor)
     const services: RoleContext['services'] = {}
     const scans = new ScanTally()
     app.route('/', healthRoutes(readiness))

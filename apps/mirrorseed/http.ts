@@ -40,7 +40,7 @@ export function createHttpServer(
     /** Prefixes answered off the socket from prepared answers (`.torrent` files). */
     plainPrefixes?: Map<string, PlainPrefixRoute>
     /** ms a request under `plainPrefixes` waits, by remote address (see page-pace.ts). */
-    pace?: (remote: string) => number
+    pace?: (remote: string, forwardedFor: () => string | undefined) => number
   } = {},
 ): HttpFront {
   const honoListener: RequestListener = getRequestListener(app.fetch)

@@ -16,18 +16,42 @@ import { hostKey } from '../../lib/peer/index.ts'
  */
 export class PagePace {
   private buckets = new Map<string, { tokens: number; at: number }>()
+  private readonly trusted: ReadonlySet<string>
 
   constructor(
     private readonly perSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = performance.now.bind(performance),
-    /** Addresses remembered at most; past it the buckets start over rather than grow. */
-    private readonly maxAddresses = 100_000,
-  ) {}
+    options: {
+      /**
+       * `tracker.trustedProxies`: behind one of them the client is the last `X-Forwarded-For`
+       * hop (the one the proxy added), as for announces; else every visitor would share the
+       * proxy's one budget.
+       */
+      trustedProxies?: readonly string[]
+      now?: () => number
+      /** Addresses remembered at most; past it the buckets start over rather than grow. */
+      maxAddresses?: number
+    } = {},
+  ) {
+    this.trusted = new Set((options.trustedProxies ?? []).map(unmapped))
+    this.now = options.now ?? performance.now.bind(performance)
+    this.maxAddresses = options.maxAddresses ?? 100_000
+  }
 
-  /** Takes a token for `address` and returns 0, or the ms until one is there (nothing taken). */
-  wait(address: string): number {
-    const key = hostKey(address)
+  private readonly now: () => number
+  private readonly maxAddresses: number
+
+  /**
+   * Takes a token for `address` (or, from a trusted proxy, for the address it forwards) and
+   * returns 0, or the ms until one is there (nothing taken).
+   */
+  wait(address: string, forwardedFor?: () => string | undefined): number {
+    let client = address
+    if (this.trusted.size > 0 && this.trusted.has(unmapped(address))) {
+      const hop = forwardedFor?.()?.split(',').pop()?.trim()
+      if (hop) client = hop
+    }
+    const key = hostKey(client)
     const now = this.now()
     let bucket = this.buckets.get(key)
     if (!bucket) {
@@ -46,4 +70,9 @@ export class PagePace {
     }
     return Math.ceil(((1 - bucket.tokens) * 1000) / this.perSecond)
   }
+}
+
+/** `::ffff:192.0.2.1` on a dual-stack socket is `192.0.2.1`. */
+function unmapped(address: string): string {
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address
 }

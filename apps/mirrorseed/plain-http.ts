@@ -69,7 +69,7 @@ export function plainFront(
   idleMs: number,
   prefixes: ReadonlyMap<string, PlainPrefixRoute> = new Map(),
   /** For prefix routes (public pages): ms the request must wait, per remote address; 0 for now. */
-  pace: (remote: string) => number = () => 0,
+  pace: (remote: string, forwardedFor: () => string | undefined) => number = () => 0,
 ): { server: Server; plain: Set<Socket> } {
   const plain = new Set<Socket>()
   const prefixOf = (path: string): PlainPrefixRoute | undefined => {
@@ -116,7 +116,7 @@ export function plainFront(
           // The parser accepts only the routes' paths; anything else is node:http's to answer.
           answer = prefixOf(path)?.(request.target) ?? null
           if (!answer) return handOff(socket, onData, data)
-          const wait = pace(remote)
+          const wait = pace(remote, request.forwardedFor)
           if (wait > 0) {
             // Nothing more is read from this client until its turn (page-pace.ts).
             pending = data

@@ -5,7 +5,7 @@ import { WireError } from './errors.ts'
 import { MessageFramer } from './framer.ts'
 import { classifyHandshake, MseResponder } from './mse.ts'
 import { ALLOWED_FAST_SET_SIZE, allowedFastSet } from './allowed-fast.ts'
-import { PexFeed, PexFlag, pexContact, type PexContact } from './pex.ts'
+import { PEX_INTERVAL_MS, PexFeed, PexFlag, pexContact, type PexContact } from './pex.ts'
 import { Rc4Stream } from './rc4-stream.ts'
 import type { Choker, ChokePeer } from './choker.ts'
 import type { ChunkCache, TorrentStorage } from './storage.ts'
@@ -84,6 +84,8 @@ const READ_AHEAD = 2
  */
 const HIGH_WATER = 1024 * 1024
 
+let arrivals = 0
+
 /**
  * One peer connection, seed side. Every protocol violation throws a WireError that closes this
  * connection and nothing else.
@@ -98,6 +100,8 @@ export class PeerConnection implements ChokePeer {
   seeded: Seeded | null = null
   uploaded = 0
   readonly connectedAt = Date.now()
+  /** Order of arrival among all connections, for peer exchange (see `pex`). */
+  readonly arrival = ++arrivals
   lastReceived = Date.now()
   lastSent = Date.now()
 
@@ -465,9 +469,14 @@ export class PeerConnection implements ChokePeer {
     if (this.closed || !seeded || this.peerPexId === 0) return
     this.pexFeed ??= new PexFeed()
     const others: PexContact[] = []
-    for (const peer of seeded.peers)
-      if (peer !== this && peer.contact && peer.contact.key !== this.contact?.key)
-        others.push(peer.contact)
+    for (const peer of seeded.peers) {
+      if (peer === this || !peer.contact || peer.contact.key === this.contact?.key) continue
+      // A newcomer hears of those already here at once and dials them; they hear of it only a
+      // minute later. Telling both sides in the same sweep made them dial each other at the same
+      // moment, and libtorrent then drops both connections as duplicates.
+      if (peer.arrival > this.arrival && now - peer.connectedAt < PEX_INTERVAL_MS) continue
+      others.push(peer.contact)
+    }
     const body = this.pexFeed.next(others, now)
     if (body) this.send(encodeExtended(this.peerPexId, body))
   }

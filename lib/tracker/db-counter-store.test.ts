@@ -75,6 +75,37 @@ describe.each(databaseKinds)('DbCounterStore on %s', (_name, kind) => {
   })
 })
 
+describe.each(databaseKinds)('DbCounterStore, hybrid torrents, on %s', (_name, kind) => {
+  it("counts completions in the v2 swarm (the truncated v2 hash) for the torrent's row", async () => {
+    const database = await kind.open()
+    try {
+      const v2 = 'dd'.repeat(32)
+      await database.db.insert(torrents).values({
+        infoHash: hashA,
+        infoHashV2: v2,
+        name: 'hybrid',
+        releaseDir: 'releases/test',
+        format: 'hybrid',
+        pieceLength: 262144,
+        size: 1,
+        metainfo: Buffer.from('de'),
+      })
+      const store = new DbCounterStore(database.db)
+      // Both swarms in one batch: one torrent row, written once.
+      await store.addCompleted(
+        new Map([
+          [hashA, 2],
+          [v2.slice(0, 40), 3],
+        ]),
+      )
+      await store.addCompleted(new Map([[v2.slice(0, 40), 1]]))
+      expect(await store.load()).toEqual(new Map([[hashA, 6]]))
+    } finally {
+      await database.close()
+    }
+  })
+})
+
 /**
  * A TCP relay between the store and Postgres, so the test can take "the database" away and
  * bring it back without stopping the Postgres server other engineers' tests are using.

@@ -4,7 +4,7 @@ import type { CounterStore } from './counter-store.ts'
 
 /**
  * `downloaded` counts in `torrent_stats.completed`, keyed through `torrents.info_hash` (hex of
- * the 20-byte tracker key). A batch is one statement, so it lands whole or not at all and the
+ * the 20-byte tracker key; a hybrid's v2 swarm through the truncation of `info_hash_v2`). A batch is one statement, so it lands whole or not at all and the
  * tracker can retry a failed one without counting anything twice.
  *
  * @example
@@ -31,11 +31,15 @@ export class DbCounterStore implements CounterStore {
       [...batch].map(([infoHash, n]) => sql`(${infoHash}, ${n}::bigint)`),
       sql`, `,
     )
-    // Torrents deleted meanwhile match no row and their counts are dropped with them.
+    // Torrents deleted meanwhile match no row and their counts are dropped with them. A hybrid
+    // torrent's second swarm is keyed by its truncated v2 hash (BEP 52): its completions count
+    // for the same torrent, summed with the v1 swarm's so one row is written once.
     await this.db.execute(sql`
       insert into ${torrentStats} (torrent_id, completed)
-      select t.id, v.n from ${torrents} t
-      join (values ${values}) as v(info_hash, n) on t.info_hash = v.info_hash
+      select t.id, sum(v.n)::bigint from ${torrents} t
+      join (values ${values}) as v(info_hash, n)
+        on t.info_hash = v.info_hash or left(t.info_hash_v2, 40) = v.info_hash
+      group by t.id
       on conflict (torrent_id) do update
         set completed = ${torrentStats}.completed + excluded.completed, updated_at = now()`)
   }

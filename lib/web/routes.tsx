@@ -43,7 +43,17 @@ export interface WebOptions {
    * ms a public page request from this address must wait first (0: none), so one client in a
    * loop cannot take the event loop from the tracker and the seeder; no pacing when unset.
    */
-  pace?: (address: string) => number
+  pace?: Pace
+}
+
+/** ms a request from `address` must wait (see WebOptions.pace); `forwardedFor` read if needed. */
+export type Pace = (address: string, forwardedFor: () => string | undefined) => number
+
+function forwardedFor(req: IncomingMessage): () => string | undefined {
+  return () => {
+    const header = req.headers['x-forwarded-for']
+    return Array.isArray(header) ? header.join(',') : header
+  }
 }
 
 /**
@@ -91,7 +101,8 @@ export function webRoutes(options: WebOptions): Hono {
     const paced = async (c: Context, next: Next) => {
       const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
       const address = incoming?.socket.remoteAddress ?? ''
-      for (let ms = pace(address); ms > 0; ms = pace(address))
+      const forwarded = () => c.req.header('x-forwarded-for')
+      for (let ms = pace(address, forwarded); ms > 0; ms = pace(address, forwarded))
         await new Promise((r) => setTimeout(r, ms))
       await next()
     }
@@ -218,7 +229,7 @@ export function webRoutes(options: WebOptions): Hono {
  * so `serve` answers it before hono builds a Request (the most requested public file on a
  * release day; `npm run bench:web` measures it beside nginx).
  */
-export function publicTorrentRoute(catalog: PublicCatalog, pace?: (address: string) => number) {
+export function publicTorrentRoute(catalog: PublicCatalog, pace?: Pace) {
   const notFound = {
     status: 404 as const,
     body: 'not found\n',
@@ -264,7 +275,7 @@ export function publicTorrentRoute(catalog: PublicCatalog, pace?: (address: stri
     return p
   }
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const wait = pace?.(req.socket.remoteAddress ?? '') ?? 0
+    const wait = pace?.(req.socket.remoteAddress ?? '', forwardedFor(req)) ?? 0
     if (wait > 0) return void setTimeout(() => handle(req, res), wait)
     const url = req.url ?? '/'
     const q = url.indexOf('?')
