@@ -11,25 +11,30 @@ export interface CounterDelta {
 }
 
 /**
- * Adds a flush's uploads and peaks to `torrent_stats`, all in one transaction (a failed batch is
+ * Adds a flush's uploads and peaks to `torrent_stats` in one statement (a failed batch is
  * retried whole). Torrents are named by their tracker key; one deleted meanwhile matches nothing.
  */
 export async function addCounters(
   db: Database,
   batch: ReadonlyArray<readonly [infoHash: string, delta: CounterDelta]>,
 ): Promise<void> {
-  await db.transaction(async (tx) => {
-    for (const [infoHash, p] of batch) {
-      await tx.execute(sql`
-        update ${torrentStats} set
-          uploaded_peer = uploaded_peer + ${p.uploadedPeer},
-          uploaded_webseed = uploaded_webseed + ${p.uploadedWebseed},
-          peak_peers = greatest(peak_peers, ${p.peers}),
-          updated_at = now()
-        from ${torrents}
-        where ${torrents.id} = ${torrentStats.torrentId} and ${torrents.infoHash} = ${infoHash}`)
-    }
-  })
+  if (batch.length === 0) return
+  // One statement for the batch: it lands whole or not at all, and costs one round trip.
+  const values = sql.join(
+    batch.map(
+      ([infoHash, p]) =>
+        sql`(${infoHash}::text, ${p.uploadedPeer}::bigint, ${p.uploadedWebseed}::bigint, ${p.peers}::integer)`,
+    ),
+    sql`, `,
+  )
+  await db.execute(sql`
+    update ${torrentStats} set
+      uploaded_peer = ${torrentStats}.uploaded_peer + v.peer,
+      uploaded_webseed = ${torrentStats}.uploaded_webseed + v.webseed,
+      peak_peers = greatest(${torrentStats}.peak_peers, v.peers),
+      updated_at = now()
+    from ${torrents}, (values ${values}) as v(info_hash, peer, webseed, peers)
+    where ${torrents.id} = ${torrentStats.torrentId} and ${torrents.infoHash} = v.info_hash`)
 }
 
 /**
