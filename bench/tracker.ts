@@ -6,8 +6,8 @@
  *   - UDP with the load generator below (a window of announces in flight, BEP 15 connect first);
  *   - CPU microseconds per answered request of each server process (from /proc): what the
  *     server costs whatever else the shared machine runs;
- *   - Node's ceiling on this machine in the same run: node:http and dgram answering a constant
- *     reply (bench/tracker-server.ts --floor), the most any Node server gets here;
+ *   - Node's ceiling on this machine in the same run: node:http, node:net and dgram answering a
+ *     constant reply (bench/tracker-server.ts --floor), the most any Node server gets here;
  *   - serve's memory idle and after the runs, on PGlite (the embedded default) and on Postgres
  *     (127.0.0.1:5432, or BENCH_POSTGRES_URL; a database of its own, dropped after; the second
  *     serve publishes its own copy of the tree); the memory of 1,000,000 peers (diagnostic).
@@ -190,10 +190,11 @@ async function waitForHttp(port: number): Promise<void> {
 
 async function startOurs(
   mode = whitelist,
+  variant?: string,
 ): Promise<{ child: ChildProcess; http: number; udp: number }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(here, 'tracker-server.ts'), mode],
+    ['--import', 'tsx', join(here, 'tracker-server.ts'), mode, ...(variant ? [variant] : [])],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -353,8 +354,12 @@ async function startOpentrackerContender(): Promise<Contender> {
   return { name: 'opentracker', pid: child.pid!, http: port, udp: port, stop: kill(child) }
 }
 
-async function startNodeContender(name: string, mode: string): Promise<Contender> {
-  const { child, http, udp } = await startOurs(mode)
+async function startNodeContender(
+  name: string,
+  mode: string,
+  variant?: string,
+): Promise<Contender> {
+  const { child, http, udp } = await startOurs(mode, variant)
   return { name, pid: child.pid!, http, udp, stop: kill(child) }
 }
 
@@ -392,6 +397,7 @@ const contenders = [
   serve,
   await startOpentrackerContender(),
   await startNodeContender('node ceiling', '--floor'),
+  await startNodeContender('node:net ceiling', '--floor', 'net'),
 ]
 if (process.env.BENCH_INPROCESS === '1')
   contenders.push(await startNodeContender('tracker alone', whitelist))
@@ -404,7 +410,8 @@ try {
       `wrk -t1 -c${CONNECTIONS}, UDP window ${UDP_WINDOW}`,
   )
   console.log(
-    '(node ceiling: node:http and dgram answering a constant reply, no tracker work; ' +
+    '(node ceiling: node:http and dgram answering a constant reply, no tracker work; node:net ' +
+      'ceiling: the same over node:net, read and answered as serve reads announces; ' +
       'CPU: microseconds of the server process per answered request)',
   )
   const results = new Map<string, { rate: number[]; cpu: number[] }>()

@@ -91,7 +91,7 @@ describe('serve: httpMaxConnections', () => {
     })
     expect(await ask(newcomers, '/healthz')).toBe('HTTP/1.1 200 OK')
     expect(serve.child.exitCode).toBeNull()
-  })
+  }, 120_000)
 
   it('refuses a cap that is not a positive whole number, naming the key', async () => {
     await expect(
@@ -140,12 +140,19 @@ describe('serve: web.pagesPerSecond', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(17)
     expect(statuses.filter((s) => s === 404)).toHaveLength(18)
     expect(looped).toBeGreaterThan(1500)
-    // Meanwhile another address is answered at once, and the tracker is never paced.
-    const other = Date.now()
-    expect(await getFrom(port, '/feed.xml', '127.0.0.2')).toBe(200)
-    expect(Date.now() - other).toBeLessThan(500)
+    // Another address is not held up: asked at the same moment, it is answered first (the
+    // looping one waits 200 ms for its next token). Compared, not timed, for a busy machine.
+    const order: string[] = []
+    await Promise.all(
+      ['127.0.0.1', '127.0.0.2'].map((from) =>
+        getFrom(port, '/feed.xml', from).then(() => order.push(from)),
+      ),
+    )
+    expect(order).toEqual(['127.0.0.2', '127.0.0.1'])
+    // The tracker is never paced: 30 announces from the looping address take far less than the
+    // six seconds 30 pages would.
     const announce = Date.now()
     for (let i = 0; i < 30; i++) await getFrom(port, '/announce?info_hash=x', '127.0.0.1')
-    expect(Date.now() - announce).toBeLessThan(1500)
-  })
+    expect(Date.now() - announce).toBeLessThan(4000)
+  }, 120_000)
 })

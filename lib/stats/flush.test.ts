@@ -41,7 +41,11 @@ describe.each(databaseKinds)('torrent stats on %s', (_name, kind) => {
       web = 2 ** 33 // past 32 bits
       peers = 3
       await flusher.flush()
-      await flusher.flush() // nothing new: nothing added twice
+      const read = async () =>
+        (await database.db.select().from(torrentStats).where(eq(torrentStats.torrentId, id)))[0]
+      const before = await read()
+      await flusher.flush() // nothing new: nothing added twice, no row even touched
+      expect((await read()).updatedAt).toEqual(before.updatedAt)
       const [row] = await database.db
         .select()
         .from(torrentStats)
