@@ -110,6 +110,13 @@ export class PeerConnection implements ChokePeer {
   private peerMetadataId = 0
   /** BEP 11: the id the peer takes ut_pex under (0: it does not), and what it has been told. */
   private peerPexId = 0
+  /** The id the peer takes lt_donthave under (0: it does not); see `SuperSeed.retract`. */
+  private peerDontHaveId = 0
+  private retracted = false
+  /** libtorrent's `upload_only` message id (0: none): how it learns we stopped being a seed. */
+  private peerUploadOnlyId = 0
+  /** The peer speaks BEP 10 (its handshake said so). */
+  private extended = false
   private pexFeed: PexFeed | null = null
   /** How other peers reach this one (BEP 11), once its extension handshake says; null if never. */
   contact: PexContact | null = null
@@ -212,6 +219,44 @@ export class PeerConnection implements ChokePeer {
   /** A BEP 3 `have`: a super-seeded peer learns of a piece it may now ask for. */
   have(index: number): void {
     if (!this.closed) this.send(encodeHave(index))
+  }
+
+  /**
+   * BEP 21 `upload_only` says we are a seed. A super-seeded peer must not be told so: libtorrent
+   * closes an upload-only peer it has nothing to ask of ("uninteresting upload-only peer"), which
+   * a super-seeded peer is between two offers. BEP 10 lets a later handshake change it.
+   */
+  private sendExtensionHandshake(uploadOnly: boolean): void {
+    const torrent = this.seeded?.torrent
+    if (!torrent) return
+    const payload = encodeExtensionHandshake({
+      metadataSize: torrent.info.length,
+      version: this.ctx.version,
+      reqq: MAX_QUEUE,
+      uploadOnly,
+    })
+    this.send(encodeExtended(0, payload))
+  }
+
+  get canRetract(): boolean {
+    return this.peerDontHaveId !== 0
+  }
+
+  /** lt_donthave: the peer is to stop asking us for `index` (the crowd has it; see SuperSeed). */
+  dontHave(index: number): void {
+    if (this.closed || this.peerDontHaveId === 0) return
+    // Once, before the first: from now on we are not a seed to this peer (see above).
+    if (!this.retracted) {
+      this.retracted = true
+      // libtorrent reads upload_only from a later handshake only to set it, never to clear it;
+      // its own `upload_only` message (one byte) clears it.
+      if (this.peerUploadOnlyId !== 0)
+        this.send(encodeExtended(this.peerUploadOnlyId, Buffer.from([0])))
+      else if (this.extended) this.sendExtensionHandshake(false)
+    }
+    const body = Buffer.alloc(4)
+    body.writeUInt32BE(index)
+    this.send(encodeExtended(this.peerDontHaveId, body))
   }
 
   keepAlive(): void {
@@ -326,17 +371,11 @@ export class PeerConnection implements ChokePeer {
     const { dhtPort } = this.ctx
     const dht = dhtPort !== null
     this.send(encodeHandshake(reply, this.ctx.peerId, { fast: true, extended: true, v2, dht }))
-    if (hs.extended) {
-      const payload = encodeExtensionHandshake({
-        metadataSize: torrent.info.length,
-        version: this.ctx.version,
-        reqq: MAX_QUEUE,
-      })
-      this.send(encodeExtended(0, payload))
-    }
+    const superSeeded = seeded.superSeed !== null && seeded.crowded()
+    this.extended = hs.extended
+    if (hs.extended) this.sendExtensionHandshake(!superSeeded)
     // A super-seeded peer is told we have nothing (BEP 6 wants have_none said; without the fast
     // extension a bitfield may be left out, BEP 3), then offered pieces one `have` at a time.
-    const superSeeded = seeded.superSeed !== null && seeded.crowded()
     if (!superSeeded) this.send(this.fast ? HAVE_ALL : seeded.bitfield)
     else if (this.fast) this.send(HAVE_NONE)
     // BEP 6 allowed fast: a newcomer may start on a few pieces while every unchoke slot is
@@ -435,6 +474,8 @@ export class PeerConnection implements ChokePeer {
       const hs = parseExtensionHandshake(payload)
       this.peerMetadataId = hs.m.get('ut_metadata') ?? 0
       this.peerPexId = hs.m.get('ut_pex') ?? 0
+      this.peerDontHaveId = hs.m.get('lt_donthave') ?? 0
+      this.peerUploadOnlyId = hs.m.get('upload_only') ?? 0
       const port = hs.port ?? (this.transport.utp ? this.transport.port : null)
       const flags =
         (hs.prefersEncryption || this.encryption !== 'none' ? PexFlag.encryption : 0) |

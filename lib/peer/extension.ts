@@ -6,6 +6,8 @@ import { UT_PEX_ID } from './pex.ts'
 
 /** The id peers use to send us ut_metadata messages (ours to choose, BEP 10). */
 export const UT_METADATA_ID = 3
+/** libtorrent's lt_donthave: a 4-byte piece index the sender no longer has; we only send it. */
+export const LT_DONTHAVE_ID = 7
 /** BEP 9 metadata pieces are 16 KiB. */
 export const METADATA_PIECE = 16384
 
@@ -65,13 +67,15 @@ export function encodeExtensionHandshake(opts: {
   metadataSize: number
   version: string
   reqq: number
+  uploadOnly: boolean
 }): Buffer {
   return encode({
-    m: { ut_metadata: UT_METADATA_ID, ut_pex: UT_PEX_ID },
+    m: { ut_metadata: UT_METADATA_ID, ut_pex: UT_PEX_ID, lt_donthave: LT_DONTHAVE_ID },
     metadata_size: opts.metadataSize,
     reqq: opts.reqq,
-    // BEP 21: a seed tells peers it will not download, so they need not send us haves.
-    upload_only: 1,
+    // BEP 21: a seed tells peers it will not download, so they need not send us haves; a
+    // super-seeding one does not (see PeerConnection.sendExtensionHandshake).
+    upload_only: opts.uploadOnly ? 1 : 0,
     v: opts.version,
   })
 }

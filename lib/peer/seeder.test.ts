@@ -489,3 +489,58 @@ function chunks(list: Buffer): string[] {
   for (let i = 0; i + 6 <= list.length; i += 6) out.push(hexOf(list.subarray(i, i + 6)))
   return out
 }
+
+describe.skipIf(!tool('mktorrent').found)('seeder when a crowd forms (lt_donthave)', () => {
+  it('withdraws the pieces an early peer lacks and super-seeds it; a peer that cannot be told keeps them', async () => {
+    const fx = await makeSeedFixture('mktorrent')
+    let crowd = false
+    const seeder = await startSeeder({
+      host: '127.0.0.1',
+      port: 0,
+      superSeed: { crowded: () => crowd, offersPerPeer: 1, forwardWaitMs: 60_000 },
+    })
+    const clients: WireClient[] = []
+    try {
+      seeder.add(fx.torrent, fx.paths)
+      const join = async (ext: string) => {
+        const w = new WireClient(seeder.port, fx.torrent)
+        clients.push(w)
+        w.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+        await w.until(() => w.find('have_all').length === 1)
+        w.send(encodeExtended(0, Buffer.from(ext)))
+        w.send(INTERESTED)
+        await w.until(() => w.find('unchoke').length === 1)
+        return w
+      }
+      const early = await join('d1:md11:lt_donthavei5eee')
+      const plain = await join('d1:md11:ut_metadatai2eee')
+      crowd = true
+      const { pieceCount } = fx.torrent
+      const withdrawn = () => early.find('extended').filter((m) => m.extId === 5)
+      await early.until(() => withdrawn().length === pieceCount && early.find('have').length === 1)
+      expect(withdrawn().map((m) => m.payload.readUInt32BE(0))).toEqual([
+        ...Array(pieceCount).keys(),
+      ])
+      // No longer a seed to it (BEP 21): a second extension handshake says so.
+      const handshakes = early.find('extended').filter((m) => m.extId === 0)
+      expect(
+        (decode(handshakes[handshakes.length - 1].payload) as Record<string, unknown>).upload_only,
+      ).toBe(0)
+      const offered = early.find('have')[0].index
+      const other = offered === 0 ? 1 : 0
+      early.send(encodeRequest({ index: other, begin: 0, length: 16384 }))
+      early.send(encodeRequest({ index: offered, begin: 0, length: 16384 }))
+      await early.until(() => early.find('reject').length === 1 && early.find('piece').length === 1)
+      expect(early.find('reject')[0].index).toBe(other)
+      expect(early.find('piece')[0].index).toBe(offered)
+      // The peer without lt_donthave was shown every piece and may still fetch any.
+      plain.send(encodeRequest({ index: other, begin: 0, length: 16384 }))
+      await plain.until(() => plain.find('piece').length === 1)
+      expect(plain.find('extended').filter((m) => m.extId !== 0)).toHaveLength(0)
+    } finally {
+      for (const c of clients) c.end()
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+})

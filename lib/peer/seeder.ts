@@ -227,13 +227,17 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   sweep.unref()
   const rotation = setInterval(() => choker.rotate(), options.rotateMs ?? 10_000)
   rotation.unref()
-  // Super-seeding moves on when an offer waited long enough for its hand-on, and stops when the
-  // crowd has gone, so a downloader left alone is never held to one piece at a time.
+  // Super-seeding moves on when an offer waited long enough for its hand-on, takes in the peers
+  // that came before the crowd, and stops when the crowd has gone, so a downloader left alone
+  // is never held to one piece at a time.
   const revelation = setInterval(() => {
     for (const seeded of new Set(byHash.values())) {
-      if (!seeded.superSeed?.superSeededPeers) continue
-      if (seeded.crowded()) seeded.superSeed.tick()
-      else seeded.superSeed.revealAll()
+      const superSeed = seeded.superSeed
+      if (!superSeed || seeded.peers.size === 0) continue
+      if (seeded.crowded()) {
+        superSeed.retract()
+        superSeed.tick()
+      } else if (superSeed.superSeededPeers > 0) superSeed.revealAll()
     }
   }, 250)
   revelation.unref()

@@ -98,4 +98,28 @@ describe('SuperSeed (BEP 16)', () => {
     seed.join(b, true)
     expect(new Set([a.offered[0], b.offered[0]])).toEqual(new Set([0, 1]))
   })
+
+  it('super-seeds a peer shown every piece once a crowd forms, if it takes lt_donthave', () => {
+    const { seed } = setup(6, 2)
+    const retracted: number[] = []
+    const early = { ...peer(), canRetract: true, dontHave: (i: number) => retracted.push(i) }
+    const plain = peer()
+    seed.join(early, false)
+    seed.join(plain, false)
+    seed.have(early, 3)
+    expect(seed.mayRequest(early, 0)).toBe(true)
+    seed.retract()
+    // Every piece it lacks is withdrawn, then two are offered back, one at a time as usual.
+    expect(retracted).toEqual([0, 1, 2, 4, 5])
+    expect(early.offered).toHaveLength(2)
+    expect(seed.superSeeded(early)).toBe(true)
+    const notOffered = [0, 1, 2, 4, 5].find((i) => !early.offered.includes(i)) ?? -1
+    expect(seed.mayRequest(early, notOffered)).toBe(false)
+    // A peer that cannot be told stays shown everything.
+    expect(seed.superSeeded(plain)).toBe(false)
+    expect(seed.mayRequest(plain, 0)).toBe(true)
+    // Once the crowd has gone it is shown everything again.
+    seed.revealAll()
+    expect(seed.mayRequest(early, notOffered)).toBe(true)
+  })
 })

@@ -14,13 +14,18 @@
  * for the hand-on is what brings the origin near one copy.
  *
  * Peers that are not super-seeded (a lone downloader gets everything at once) are tracked too:
- * their `have`s count as copies in the swarm.
+ * their `have`s count as copies in the swarm. When a crowd forms around such a peer, `retract`
+ * super-seeds it from then on if it can be told we no longer have a piece (lt_donthave): without
+ * that, a peer that came before the crowd would fetch the whole release from the origin.
  */
 
 /** The connection side of a super-seeded peer. */
 export interface SuperSeedPeer {
   /** Sends a BEP 3 `have` for `index`. */
   have(index: number): void
+  /** Sends lt_donthave for `index`; absent or false `canRetract` when the peer does not take it. */
+  dontHave?(index: number): void
+  readonly canRetract?: boolean
 }
 
 export interface SuperSeedOptions {
@@ -124,6 +129,19 @@ export class SuperSeed {
       for (let i = 0; i < this.pieceCount; i++)
         if (!state.has[i] && !state.offered.has(i)) peer.have(i)
       state.offered.clear()
+    }
+  }
+
+  /**
+   * The crowd is here: each peer shown every piece that takes lt_donthave is told we no longer
+   * have the pieces it lacks, and is super-seeded from now on (offered pieces one at a time).
+   */
+  retract(): void {
+    for (const [peer, state] of this.peers) {
+      if (state.superSeeded || !peer.canRetract || !peer.dontHave) continue
+      state.superSeeded = true
+      for (let i = 0; i < this.pieceCount; i++) if (!state.has[i]) peer.dontHave(i)
+      this.refill(peer)
     }
   }
 
