@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { decode } from '../lib/bencode/index.ts'
 import { parseTorrent } from '../lib/metainfo/index.ts'
-import { bin, ready, runCli, startServe, until, type RunningServe } from './cli.ts'
+import { bin, ready, runCli, startServe, until, afterEachTest } from './cli.ts'
 import {
   treeArgs,
   buildGentooTree,
@@ -24,18 +15,7 @@ import {
 import { aria2c, sameAsTree } from './aria2c.ts'
 import { tool } from './tools.ts'
 
-const running: RunningServe[] = []
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const serve of running.splice(0)) await serve.stop('SIGKILL')
-  for (const clean of cleanups.splice(0)) await clean()
-})
-
-function scratch(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mirrorseed-e2e-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const { running, cleanups, scratch } = afterEachTest('mirrorseed-e2e-')
 
 async function gentoo(options: Parameters<typeof buildGentooTree>[0] = {}): Promise<FixtureTree> {
   const tree = await buildGentooTree(options)

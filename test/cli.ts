@@ -1,4 +1,8 @@
+import { afterEach } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const bin = fileURLToPath(new URL('../apps/mirrorseed/bin.js', import.meta.url))
@@ -122,4 +126,36 @@ export async function until<T>(
 /** Resolves once `serve` answers /readyz with 200 (first scan done). */
 export function ready(serve: RunningServe): Promise<true> {
   return until('readiness', async () => (await fetch(`${serve.url}/readyz`)).ok)
+}
+
+/**
+ * What the tests of one file start and make, let go after each test: `serve` processes killed,
+ * then everything in `cleanups` undone, newest first (scratch folders, fixture trees). Call once
+ * at the top of a test file; it registers its own `afterEach`.
+ *
+ * @example
+ * const { running, cleanups, scratch } = afterEachTest('mirrorseed-e2e-')
+ * running.push(await startServe([...treeArgs(tree), '--data-dir', scratch()]))
+ */
+export function afterEachTest(prefix: string): {
+  running: RunningServe[]
+  cleanups: Array<() => unknown>
+  /** A new empty folder, removed after the test. */
+  scratch(): string
+} {
+  const running: RunningServe[] = []
+  const cleanups: Array<() => unknown> = []
+  afterEach(async () => {
+    for (const serve of running.splice(0)) await serve.stop('SIGKILL')
+    for (const clean of cleanups.splice(0).reverse()) await clean()
+  })
+  return {
+    running,
+    cleanups,
+    scratch() {
+      const dir = mkdtempSync(path.join(tmpdir(), prefix))
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+      return dir
+    },
+  }
 }

@@ -1,30 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { once } from 'node:events'
-import { connect, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startServe, until, type RunningServe } from './cli.ts'
+import { connect, type Socket } from 'node:net'
+import { startServe, until, afterEachTest } from './cli.ts'
 
 // Issue 14: concurrent HTTP connections were unbounded. `httpMaxConnections` caps them; past the
 // cap a new connection is closed as it is accepted, and the ones already open are still served.
 
-const running: RunningServe[] = []
-const folders: string[] = []
+const { running, scratch: folder } = afterEachTest('mirrorseed-conns-')
 const sockets: Socket[] = []
-
-afterEach(async () => {
+afterEach(() => {
   for (const s of sockets.splice(0)) s.destroy()
-  for (const serve of running.splice(0)) await serve.stop('SIGKILL')
-  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
-
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mirrorseed-conns-'))
-  folders.push(dir)
-  return dir
-}
 
 /** A raw connection and whether the server closed it: resolves 'open' after `ms` otherwise. */
 async function open(port: number): Promise<Socket> {
@@ -101,7 +90,6 @@ describe('serve: httpMaxConnections', () => {
     ).rejects.toThrow(/httpMaxConnections/)
   })
 })
-
 /** GET `path` from `localAddress` on a fresh connection; resolves with the status. */
 function getFrom(port: number, path: string, localAddress: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { eq } from 'drizzle-orm'
-import { events, mirrors, torrents } from '../lib/db/index.ts'
+import { events, mirrors, torrents } from '../lib/db/schema.ts'
 import { parseTorrent } from '../lib/metainfo/index.ts'
 import {
   addMirror,
@@ -15,7 +15,7 @@ import {
   type MirrorProblem,
   type Probe,
 } from '../lib/mirrors/index.ts'
-import { Publisher } from '../lib/publish/index.ts'
+import { mirrorCheckHooks, outputLayout, Publisher } from '../lib/publish/index.ts'
 import { databaseKinds } from './databases.ts'
 import { fixtureConfig, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
 import { startNginx, type Nginx } from './nginx.ts'
@@ -91,7 +91,7 @@ describe.skipIf(!nginxTool.found)(`mirror health checks ${nginxTool.reason}`, ()
       await new Publisher({ config: configFor(tree.root), database }).reconcile()
       copy = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-mirror-copy-'))
       await cp(tree.root, copy, { recursive: true, verbatimSymlinks: true })
-      probes = (await loadProbes(configFor(tree.root), database))!.probes
+      probes = (await loadProbes(outputLayout(configFor(tree.root)), database))!.probes
     } finally {
       await database.close()
     }
@@ -165,7 +165,11 @@ describe.skipIf(!nginxTool.found)(`mirror health checks ${nginxTool.reason}`, ()
         await addMirror(database.db, { name: 'norange', baseUrl: `${base}/norange` })
         await addMirror(database.db, { name: 'gone', baseUrl: closedPort })
 
-        const results = await checkMirrors({ config, database })
+        const results = await checkMirrors({
+          config,
+          database,
+          ...mirrorCheckHooks({ config, database }),
+        })
         expect(Object.fromEntries(results.map((r) => [r.name, r.status]))).toEqual({
           flaky: 'up',
           gone: 'down',
@@ -211,7 +215,11 @@ describe.skipIf(!nginxTool.found)(`mirror health checks ${nginxTool.reason}`, ()
 
         // The flaky mirror's sync breaks: it is dropped at the next check, an event says so.
         flaky.broken = true
-        const again = await checkMirrors({ config, database })
+        const again = await checkMirrors({
+          config,
+          database,
+          ...mirrorCheckHooks({ config, database }),
+        })
         expect(again.find((r) => r.name === 'flaky')).toMatchObject({
           status: 'down',
           before: 'up',
@@ -247,7 +255,7 @@ describe.skipIf(!nginxTool.found)(`mirror health checks ${nginxTool.reason}`, ()
             stat(path.join(tree.root, 'torrents', r.releaseDir, `${r.name}.torrent`)),
           ),
         )
-        await checkMirrors({ config, database })
+        await checkMirrors({ config, database, ...mirrorCheckHooks({ config, database }) })
         const after = await Promise.all(
           before.map((r) =>
             stat(path.join(tree.root, 'torrents', r.releaseDir, `${r.name}.torrent`)),

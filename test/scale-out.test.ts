@@ -1,9 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { decode, encode } from '../lib/bencode/index.ts'
-import { ready, startServe, until, type RunningServe } from './cli.ts'
+import { ready, startServe, until, type RunningServe, afterEachTest } from './cli.ts'
 import { databaseKinds } from './databases.ts'
 import { treeArgs, buildGentooTree, type FixtureTree } from './fixtures/mirror-tree.ts'
 import { aria2c, sameAsTree } from './aria2c.ts'
@@ -13,16 +12,7 @@ import { tool } from './tools.ts'
 // one generating and tracking, one seeding; they learn of each other's work only through the
 // database (LISTEN/NOTIFY) and the tracker, as two hosts would.
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const clean of cleanups.splice(0).reverse()) await clean()
-})
-
-function scratch(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mirrorseed-scale-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const { cleanups, scratch } = afterEachTest('mirrorseed-scale-')
 
 async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<RunningServe> {
   const node = await startServe(args, { env })

@@ -1,9 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseTorrent, trackerKeyHex } from '../lib/metainfo/index.ts'
-import { ready, startServe, until, type RunningServe } from './cli.ts'
+import { ready, startServe, until, afterEachTest } from './cli.ts'
 import { buildGentooTree, treeArgs, type FixtureTree } from './fixtures/mirror-tree.ts'
 import { libtorrentDownload } from './lt-client.ts'
 import { libtorrent } from './tools.ts'
@@ -12,18 +11,7 @@ const lt = libtorrent()
 const token = 'serve-formats-admin-token'
 const flushSeconds = 1
 
-const running: RunningServe[] = []
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const serve of running.splice(0)) await serve.stop('SIGKILL')
-  for (const clean of cleanups.splice(0)) await clean()
-})
-
-function scratch(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mirrorseed-formats-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const { running, cleanups, scratch } = afterEachTest('mirrorseed-formats-')
 
 /**
  * `serve --format v2` once died at its first stats flush (the seeder's 64-hex v2 key reached the

@@ -1,24 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect } from 'node:net'
-import { ready, runCli, startServe, type RunningServe } from './cli.ts'
+import { ready, runCli, startServe, afterEachTest } from './cli.ts'
 import { databaseKinds } from './databases.ts'
 
-const running: RunningServe[] = []
-const folders: string[] = []
-
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mirrorseed-serve-'))
-  folders.push(dir)
-  return dir
-}
-
-afterEach(async () => {
-  for (const serve of running.splice(0)) await serve.stop('SIGKILL')
-  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const { running, scratch: folder } = afterEachTest('mirrorseed-serve-')
 
 describe('mirrorseed serve', () => {
   it('serves /healthz and /readyz on the embedded database', async () => {

@@ -1,32 +1,28 @@
 import { Hono } from 'hono'
-import { apiRoutes, adminToken } from '../../lib/api/index.ts'
-import { requireRoot, withPorts, type ResolvedConfig } from '../../lib/config/index.ts'
+import {
+  requireRoot,
+  withPorts,
+  type ResolvedConfig,
+  type Role as RoleName,
+} from '../../lib/config/index.ts'
 import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
-import { backgroundFailure, backgroundFailures, log } from '../../lib/log/index.ts'
-import { liveTorrents, TorrentFeed, type ReconcileSummary } from '../../lib/publish/index.ts'
-import { createHttpServer, type FastRoute, type PlainPrefixRoute, type PlainRoute } from './http.ts'
+import { log } from '../../lib/log/index.ts'
+import { liveTorrents, TorrentFeed } from '../../lib/publish/index.ts'
+import { ScanTally } from '../../lib/web/index.ts'
 import { healthRoutes, Readiness } from './health.ts'
 import { PagePace } from './page-pace.ts'
+import { createHttpServer } from './http.ts'
+import { apiRole } from './roles/api.ts'
 import type { Role, RoleContext } from './roles/context.ts'
+import { countersRole } from './roles/counters.ts'
 import { generatorRole } from './roles/generator.ts'
+import { metricsRole } from './roles/metrics.ts'
+import { mirrorChecksRole } from './roles/mirror-checks.ts'
+import { rollupRole } from './roles/rollup.ts'
 import { seederRole } from './roles/seeder.ts'
 import { trackerRole } from './roles/tracker.ts'
+import { webRole } from './roles/web.ts'
 import { webSeedRole } from './roles/webseed.ts'
-import { startCounters } from './roles/counters.ts'
-import { egressByTorrent } from './roles/egress.ts'
-import { startMirrorChecks } from '../../lib/mirrors/index.ts'
-import {
-  applianceMetrics,
-  metricsRoutes,
-  rollupDaily,
-  ScanTally,
-  webRoutes,
-  PublicCatalog,
-  publicTorrentRoute,
-} from '../../lib/web/index.ts'
-
-/** How often `stats_daily` takes in the day's counters (the same node that generates). */
-const rollupMs = 5 * 60_000
 
 /** A running appliance: what `serve` starts and stops. */
 export interface Appliance {
@@ -36,8 +32,36 @@ export interface Appliance {
   close(): Promise<void>
 }
 
+/** A part of the appliance and the configured role it runs under (`always`: every node). */
+type Part = [RoleName | 'always', Role]
+
 /**
- * Starts every configured role in one process over one database. Each role adds its routes and
+ * Parts that only add hono routes: they start before the port opens, since hono freezes its
+ * router on the first request. They read the bound ports from the context at request time.
+ */
+const routes: Part[] = [
+  ['web', webRole],
+  ['web', metricsRole],
+  ['api', apiRole],
+]
+
+/** Parts that start once the HTTP port is bound, in this order. */
+const services: Part[] = [
+  // The seeder first, the tracker next: the tracker lists the seeder by the port it got, and
+  // the generator writes both into every torrent.
+  ['seeder', seederRole],
+  ['tracker', trackerRole],
+  ['webseed', webSeedRole],
+  ['generator', generatorRole],
+  // Counters of whatever runs here, into `torrent_stats`.
+  ['always', countersRole],
+  ['generator', rollupRole],
+  // Mirror health decides url-list, which the generator writes: the same node checks.
+  ['generator', mirrorChecksRole],
+]
+
+/**
+ * Starts every configured role in one process over one database. Each part adds its routes and
  * listens to the torrent feed, and returns its `close`; closing runs in reverse order, so nothing
  * is closed while something started after it still uses it.
  */
@@ -68,125 +92,54 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     await feed.listen()
     closers.push(() => feed.close())
 
-    // Every hono route is in place before the port opens (hono freezes its router on the first
-    // request); the roles then add their fast routes, and learn the ports actually bound.
-    const app = new Hono()
-    const fastRoutes = new Map<string, FastRoute>()
-    const fastPrefixes = new Map<string, FastRoute>()
-    const plainRoutes = new Map<string, PlainRoute>()
-    const plainPrefixes = new Map<string, PlainPrefixRoute>()
+    // Public pages are paced per address: a client in a loop waits its turn (page-pace.ts).
     const pagePace = new PagePace(config.web.pagesPerSecond, config.web.pagesPerSecond * 5, {
       trustedProxies: config.tracker.trustedProxies,
     })
-    const pace = (address: string, forwardedFor: () => string | undefined) =>
-      pagePace.wait(address, forwardedFor)
-    const services: RoleContext['services'] = {}
-    const scans = new ScanTally()
-    app.route('/', healthRoutes(readiness))
-    if (config.roles.includes('web')) {
-      // Public pages from memory, kept current by the torrent feed (no query per request).
-      const catalog = new PublicCatalog(database)
-      feed.subscribe(catalog.events)
-      closers.push(async () => catalog.close())
-      const torrentFiles = publicTorrentRoute(catalog, pace)
-      fastPrefixes.set('/torrents/', torrentFiles.handle)
-      plainPrefixes.set('/torrents/', torrentFiles.plain)
-      app.route(
-        '/',
-        webRoutes({
-          database,
-          catalog,
-          publicUrl: () => current.publicUrl,
-          swarmStats: (infoHash) => services.tracker?.stats(infoHash),
-          pace,
-        }),
-      )
-      app.route(
-        '/',
-        metricsRoutes(
-          applianceMetrics({
-            database,
-            tracker: () =>
-              services.tracker && {
-                torrents: services.tracker.torrentCount,
-                peers: services.tracker.peerTotal,
-              },
-            seeder: () => services.seeder?.stats(),
-            webSeed: () => services.webSeed?.stats(),
-            egress: () => egressByTorrent(services),
-            scans: () => (config.roles.includes('generator') ? scans : undefined),
-            background: backgroundFailures,
-          }),
-        ),
-      )
-    }
-    let rescan: ((path?: string) => Promise<ReconcileSummary>) | undefined
-    let current = config
-    if (config.roles.includes('api')) {
-      app.route(
-        '/api',
-        apiRoutes({
-          token: adminToken(config),
-          rescan: config.roles.includes('generator')
-            ? (path) => {
-                if (!rescan) throw new Error('the generator is still starting')
-                return rescan(path)
-              }
-            : undefined,
-          database,
-          // Known once the ports are bound and the roles started; read at request time.
-          config: () => current,
-        }),
-      )
-    }
-    const server = createHttpServer(app, fastRoutes, fastPrefixes, plainRoutes, {
-      maxConnections: config.httpMaxConnections,
-      plainPrefixes,
-      pace,
-    })
-    const httpPort = await server.listen(config.httpPort, config.host)
-    closers.push(() => server.close())
-
     const context: RoleContext = {
-      config: { ...withPorts(config, { http: httpPort }), root },
+      config: { ...config, root },
       database,
-      app,
-      fastRoutes,
-      fastPrefixes,
-      plainRoutes,
+      app: new Hono().route('/', healthRoutes(readiness)),
+      fastRoutes: new Map(),
+      fastPrefixes: new Map(),
+      plainRoutes: new Map(),
+      plainPrefixes: new Map(),
+      pace: (address, forwardedFor) => pagePace.wait(address, forwardedFor),
       readiness,
       feed,
       live: await liveTorrents(database, root),
-      ports: { http: httpPort },
-      services,
+      ports: {},
+      services: {},
+      scans: new ScanTally(),
     }
-    const roles: Array<[string, Role]> = [
-      // The seeder first, the tracker next: the tracker lists the seeder by the port it got, and
-      // the generator writes both into every torrent.
-      ['seeder', seederRole],
-      ['tracker', trackerRole],
-      ['webseed', webSeedRole],
-      ['generator', generatorRole(scans, (r) => (rescan = r))],
-    ]
-    for (const [name, role] of roles) {
-      if (!config.roles.includes(name as never)) continue
-      closers.push(await role(context))
-      context.config = { ...withPorts(context.config, context.ports), root }
+    const start = async (parts: Part[]) => {
+      for (const [role, part] of parts) {
+        if (role !== 'always' && !config.roles.includes(role)) continue
+        closers.push(await part(context))
+        context.config = { ...withPorts(context.config, context.ports), root }
+      }
     }
-    current = context.config
-    closers.push(startCounters(database, context.services, config.stats.flushSeconds * 1000))
-    if (config.roles.includes('generator')) {
-      const rollup = setInterval(() => {
-        rollupDaily(database).catch((err) => backgroundFailure('daily rollup', err))
-      }, rollupMs)
-      closers.push(async () => clearInterval(rollup))
-      // Mirror health decides url-list, which the generator writes: the same node checks.
-      const checks = startMirrorChecks({ config: context.config, database })
-      closers.push(() => checks.close())
-    }
-    const ports = context.ports
+
+    await start(routes)
+    const server = createHttpServer(
+      context.app,
+      context.fastRoutes,
+      context.fastPrefixes,
+      context.plainRoutes,
+      {
+        maxConnections: config.httpMaxConnections,
+        plainPrefixes: context.plainPrefixes,
+        pace: context.pace,
+      },
+    )
+    context.ports.http = await server.listen(config.httpPort, config.host)
+    closers.push(() => server.close())
+    context.config = { ...withPorts(context.config, context.ports), root }
+    await start(services)
+
+    const { ports } = context
     log.info('listening', {
-      http: `${config.host}:${httpPort}`,
+      http: `${config.host}:${ports.http}`,
       udp: ports.udp,
       peer: ports.peer,
       public: context.config.publicUrl,

@@ -25,7 +25,7 @@ describe('admin API request bodies', () => {
     })
     const res = await api.call('POST', '/mirrors', { raw: huge })
     expect(res.status).toBe(413)
-    expect(res.json.error.code).toBe('too_large')
+    expect(res.json.error.code).toBe('too-large')
     // A normal body still gets to the handler (which judges it on its merits).
     const ok = await api.call('POST', '/mirrors', { body: { name: 'm', baseUrl: 'not a url' } })
     expect(ok.status).toBe(400)

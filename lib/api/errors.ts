@@ -8,7 +8,7 @@ export const errorCodes = {
   'bad-request': 400,
   'not-found': 404,
   conflict: 409,
-  too_large: 413,
+  'too-large': 413,
   unavailable: 503,
   internal: 500,
 } as const satisfies Record<string, ContentfulStatusCode>

@@ -2,6 +2,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { Hono } from 'hono'
 import type { ResolvedConfig } from '../config/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
+import type { PublishEvents } from '../publish/index.ts'
 import { bearerAuth } from './auth.ts'
 import { ApiError, onApiError } from './errors.ts'
 import { Jobs } from './jobs.ts'
@@ -32,6 +33,8 @@ export interface ApiOptions {
    * the routes are built (serve binds its port after mounting them).
    */
   config?: ResolvedConfig | (() => ResolvedConfig)
+  /** Where a `url-list` rewrite after a mirror change is told (the torrent feed). */
+  events?: Partial<PublishEvents>
 }
 
 /** The endpoints `options` allow, `openapi.json` included. */
@@ -40,7 +43,13 @@ export function apiEndpoints(options: Omit<ApiOptions, 'token'>): Endpoint[] {
   if (options.rescan) endpoints.push(...rescanEndpoints(options.jobs ?? new Jobs(), options.rescan))
   if (options.database) {
     endpoints.push(...torrentEndpoints(options.database))
-    endpoints.push(...mirrorEndpoints({ database: options.database, config: options.config }))
+    endpoints.push(
+      ...mirrorEndpoints({
+        database: options.database,
+        config: options.config,
+        events: options.events,
+      }),
+    )
     endpoints.push(...statsEndpoints(options.database))
   }
   let document: Record<string, unknown> | undefined
@@ -69,7 +78,7 @@ export function apiRoutes(options: ApiOptions): Hono {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError('too_large', `request body is over ${MAX_BODY_BYTES} bytes`)
+        throw new ApiError('too-large', `request body is over ${MAX_BODY_BYTES} bytes`)
       },
     }),
   )

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
-import { events } from '../db/index.ts'
+import { events } from '../db/schema.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { Publisher } from '../publish/index.ts'
 import { startApi, type ApiServer } from '../../test/api-server.ts'

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { ResolvedConfig } from '../config/index.ts'
-import type { DatabaseHandle, MirrorRow } from '../db/index.ts'
+import type { DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
 import {
   addMirror,
@@ -10,10 +10,11 @@ import {
   MirrorError,
   mirrorName,
   mirrorUrl,
-  refreshWebSeeds,
   removeMirror,
   updateMirror,
+  type MirrorRow,
 } from '../mirrors/index.ts'
+import { mirrorCheckHooks, refreshWebSeeds, type PublishEvents } from '../publish/index.ts'
 import { ApiError } from './errors.ts'
 import { endpoint, type Endpoint } from './route.ts'
 
@@ -87,14 +88,17 @@ const notFound = { description: 'no mirror of that name' }
 export function mirrorEndpoints(options: {
   database: DatabaseHandle
   config?: ResolvedConfig | (() => ResolvedConfig)
+  /** Where a `url-list` rewrite is told (the torrent feed). */
+  events?: Partial<PublishEvents>
 }): Endpoint[] {
-  const { database } = options
+  const { database, events } = options
   const db = database.db
   const configNow = () => (typeof options.config === 'function' ? options.config() : options.config)
+  const rewrite = (config: ResolvedConfig) => refreshWebSeeds({ config, database, events })
   const refresh = async () => {
     const config = configNow()
     if (!config?.root) return
-    await refreshWebSeeds({ config, database }).catch((err) =>
+    await rewrite(config).catch((err) =>
       log.error('could not rewrite the web seeds', { error: err }),
     )
   }
@@ -181,7 +185,12 @@ export function mirrorEndpoints(options: {
         },
         handler: async ({ params }, c) => {
           const [result] = await mirrorCall(
-            checkMirrors({ config: checkConfig(), database, names: [params.name] }),
+            checkMirrors({
+              config: checkConfig(),
+              database,
+              names: [params.name],
+              ...mirrorCheckHooks({ config: checkConfig(), database, events }),
+            }),
           )
           const row = await mirrorCall(getMirror(db, params.name))
           const { status, before, latencyMs, problem, error } = result

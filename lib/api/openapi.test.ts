@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { torrents } from '../db/index.ts'
+import { torrents } from '../db/schema.ts'
 import { Publisher } from '../publish/index.ts'
 import { startApi, type ApiServer } from '../../test/api-server.ts'
 import { databaseKinds } from '../../test/databases.ts'

@@ -1,6 +1,8 @@
-import { count, desc, eq, gte, max, sum } from 'drizzle-orm'
 import { z } from 'zod'
-import { mirrors, statsDaily, torrents, torrentStats, type DatabaseHandle } from '../db/index.ts'
+import { activeCounters, counterTotals, statusTotals } from '../catalog/index.ts'
+import type { DatabaseHandle } from '../db/index.ts'
+import { mirrorHealthCounts } from '../mirrors/index.ts'
+import { dailyTotals } from '../stats/index.ts'
 import { endpoint, type Endpoint } from './route.ts'
 
 const egressJson = z.object({
@@ -45,9 +47,6 @@ const statsJson = z.object({
   ),
 })
 
-// Postgres sums bigints to numeric, which both drivers hand over as a string.
-const n = (v: unknown) => Number(v ?? 0)
-
 /** `GET /stats`: totals over every torrent and mirror, and the daily rollups. */
 export function statsEndpoints(database: DatabaseHandle): Endpoint[] {
   const db = database.db
@@ -68,75 +67,37 @@ export function statsEndpoints(database: DatabaseHandle): Endpoint[] {
       }),
       responses: { 200: { description: 'the totals', schema: z.object({ stats: statsJson }) } },
       handler: async ({ query }, c) => {
-        const byStatus = await db
-          .select({ status: torrents.status, n: count(), bytes: sum(torrents.size) })
-          .from(torrents)
-          .groupBy(torrents.status)
-        const status = Object.fromEntries(byStatus.map((r) => [r.status, r]))
-        const [totals] = await db
-          .select({
-            completed: sum(torrentStats.completed),
-            peer: sum(torrentStats.uploadedPeer),
-            webseed: sum(torrentStats.uploadedWebseed),
-          })
-          .from(torrentStats)
-        const perTorrent = await db
-          .select({
-            infoHash: torrents.infoHash,
-            name: torrents.name,
-            size: torrents.size,
-            completed: torrentStats.completed,
-            peer: torrentStats.uploadedPeer,
-            webseed: torrentStats.uploadedWebseed,
-          })
-          .from(torrents)
-          .innerJoin(torrentStats, eq(torrentStats.torrentId, torrents.id))
-          .where(eq(torrents.status, 'active'))
-          .orderBy(torrents.releaseDir, torrents.name)
-        const egress = perTorrent.map((t) => {
-          const originBytes = n(t.peer) + n(t.webseed)
+        const status = await statusTotals(db)
+        const totals = await counterTotals(db)
+        const egress = (await activeCounters(db)).map((t) => {
+          const originBytes = t.uploadedPeer + t.uploadedWebseed
           return {
             infoHash: t.infoHash,
             name: t.name,
             originBytes,
-            swarmBytes: n(t.completed) * n(t.size),
-            completed: n(t.completed),
-            copies: n(t.size) > 0 ? originBytes / n(t.size) : 0,
+            swarmBytes: t.completed * t.size,
+            completed: t.completed,
+            copies: t.size > 0 ? originBytes / t.size : 0,
           }
         })
         const total = (key: 'originBytes' | 'swarmBytes' | 'completed') =>
           egress.reduce((s, t) => s + t[key], 0)
-        const activeBytes = n(status.active?.bytes)
-        const health = await db
-          .select({ status: mirrors.status, n: count() })
-          .from(mirrors)
-          .where(eq(mirrors.enabled, true))
-          .groupBy(mirrors.status)
-        const byHealth = Object.fromEntries(health.map((r) => [r.status, r.n]))
+        const activeBytes = status.active.bytes
+        const health = await mirrorHealthCounts(db)
         const since = new Date(Date.now() - (query.days ?? 30) * 86_400_000)
           .toISOString()
           .slice(0, 10)
-        const daily = await db
-          .select({
-            day: statsDaily.day,
-            completed: sum(statsDaily.completed),
-            uploaded: sum(statsDaily.uploaded),
-            peakPeers: max(statsDaily.peakPeers),
-          })
-          .from(statsDaily)
-          .where(gte(statsDaily.day, since))
-          .groupBy(statsDaily.day)
-          .orderBy(desc(statsDaily.day))
+        const daily = await dailyTotals(database, since)
         return c.json({
           stats: {
             torrents: {
-              active: n(status.active?.n),
-              superseded: n(status.superseded?.n),
-              removed: n(status.removed?.n),
-              activeBytes: n(status.active?.bytes),
+              active: status.active.torrents,
+              superseded: status.superseded.torrents,
+              removed: status.removed.torrents,
+              activeBytes,
             },
-            completed: n(totals?.completed),
-            uploaded: { peer: n(totals?.peer), webseed: n(totals?.webseed) },
+            completed: totals.completed,
+            uploaded: { peer: totals.uploadedPeer, webseed: totals.uploadedWebseed },
             egress: {
               originBytes: total('originBytes'),
               swarmBytes: total('swarmBytes'),
@@ -145,18 +106,8 @@ export function statsEndpoints(database: DatabaseHandle): Endpoint[] {
               copies: activeBytes > 0 ? total('originBytes') / activeBytes : 0,
               torrents: egress,
             },
-            mirrors: {
-              up: n(byHealth.up),
-              down: n(byHealth.down),
-              unknown: n(byHealth.unknown),
-              enabled: health.reduce((s, r) => s + n(r.n), 0),
-            },
-            daily: daily.map((d) => ({
-              day: d.day,
-              completed: n(d.completed),
-              uploaded: n(d.uploaded),
-              peakPeers: n(d.peakPeers),
-            })),
+            mirrors: health,
+            daily,
           },
         })
       },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { statsDaily, torrents, torrentStats } from '../db/index.ts'
+import { statsDaily, torrents, torrentStats } from '../db/schema.ts'
 import { Publisher } from '../publish/index.ts'
 import { startApi, type ApiServer } from '../../test/api-server.ts'
 import { databaseKinds } from '../../test/databases.ts'

@@ -1,12 +1,13 @@
-import { and, asc, count, eq, gt, inArray, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import {
-  torrentFiles,
-  torrents,
-  torrentStats,
-  type DatabaseHandle,
-  type TorrentRow,
-} from '../db/index.ts'
+  countersOf,
+  filesOf,
+  findTorrent,
+  torrentPage,
+  type TorrentCounters,
+  type TorrentRecord,
+} from '../catalog/index.ts'
+import type { DatabaseHandle } from '../db/index.ts'
 import { magnetLink, parseTorrent } from '../metainfo/index.ts'
 import { ApiError } from './errors.ts'
 import { endpoint, type Endpoint } from './route.ts'
@@ -87,10 +88,11 @@ const detailJson = torrentJson.extend({
   trackers: z.array(z.array(z.string())),
 })
 
-type Stats = z.infer<typeof statsJson>
-const noStats: Stats = { completed: 0, uploadedPeer: 0, uploadedWebseed: 0, peakPeers: 0 }
-
-function toJson(row: TorrentRow, stats: Stats | undefined): z.infer<typeof torrentJson> {
+/** A catalog record as the API shows it (dates as ISO text, no metainfo bytes). */
+function toJson(
+  row: TorrentRecord,
+  stats: TorrentCounters | undefined,
+): z.infer<typeof torrentJson> {
   return {
     infoHash: row.infoHash,
     infoHashV2: row.infoHashV2,
@@ -105,27 +107,8 @@ function toJson(row: TorrentRow, stats: Stats | undefined): z.infer<typeof torre
     updatedAt: row.updatedAt.toISOString(),
     supersededAt: row.supersededAt?.toISOString() ?? null,
     removedAt: row.removedAt?.toISOString() ?? null,
-    stats: stats ?? noStats,
+    stats: stats ?? { completed: 0, uploadedPeer: 0, uploadedWebseed: 0, peakPeers: 0 },
   }
-}
-
-async function statsOf(database: DatabaseHandle, ids: number[]): Promise<Map<number, Stats>> {
-  if (ids.length === 0) return new Map()
-  const rows = await database.db
-    .select()
-    .from(torrentStats)
-    .where(inArray(torrentStats.torrentId, ids))
-  return new Map(
-    rows.map((r) => [
-      r.torrentId,
-      {
-        completed: r.completed,
-        uploadedPeer: r.uploadedPeer,
-        uploadedWebseed: r.uploadedWebseed,
-        peakPeers: r.peakPeers,
-      },
-    ]),
-  )
 }
 
 /** `GET /torrents` (paginated, filtered) and `GET /torrents/{infohash}`. */
@@ -149,23 +132,15 @@ export function torrentEndpoints(database: DatabaseHandle): Endpoint[] {
       },
       handler: async ({ query }, c) => {
         const limit = query.limit ?? 50
-        const filters: SQL[] = []
-        if (query.status) filters.push(eq(torrents.status, query.status))
-        if (query.releaseDir !== undefined)
-          filters.push(eq(torrents.releaseDir, query.releaseDir.replace(/^\/+|\/+$/g, '')))
-        const where = and(...filters)
-        const [{ total }] = await db.select({ total: count() }).from(torrents).where(where)
-        const page = await db
-          .select()
-          .from(torrents)
-          .where(query.cursor === undefined ? where : and(where, gt(torrents.id, query.cursor)))
-          .orderBy(asc(torrents.id))
-          .limit(limit + 1)
-          .offset(query.offset ?? 0)
-        const more = page.length > limit
-        const rows = page.slice(0, limit)
-        const stats = await statsOf(
-          database,
+        const { rows, total, more } = await torrentPage(db, {
+          status: query.status,
+          releaseDir: query.releaseDir?.replace(/^\/+|\/+$/g, ''),
+          limit,
+          after: query.cursor,
+          offset: query.offset,
+        })
+        const stats = await countersOf(
+          db,
           rows.map((r) => r.id),
         )
         return c.json({
@@ -194,17 +169,10 @@ export function torrentEndpoints(database: DatabaseHandle): Endpoint[] {
       },
       handler: async ({ params }, c) => {
         const hash = params.infohash
-        const [row] = await db
-          .select()
-          .from(torrents)
-          .where(hash.length === 64 ? eq(torrents.infoHashV2, hash) : eq(torrents.infoHash, hash))
+        const row = await findTorrent(db, hash)
         if (!row) throw new ApiError('not-found', `no torrent with info-hash ${hash}`)
-        const files = await db
-          .select()
-          .from(torrentFiles)
-          .where(eq(torrentFiles.torrentId, row.id))
-          .orderBy(asc(torrentFiles.path))
-        const stats = await statsOf(database, [row.id])
+        const files = await filesOf(db, row.id)
+        const stats = await countersOf(db, [row.id])
         const torrent = parseTorrent(row.metainfo)
         return c.json({
           torrent: {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
 import { databaseKinds } from '../../test/databases.ts'
-import { openDatabase, torrents, torrentStats, torrentFiles, events, mirrors } from './index.ts'
+import { openDatabase } from './index.ts'
+import { torrents, torrentStats, torrentFiles, events, mirrors } from './schema.ts'
 import { fromTemplate, templateFile } from './template.ts'
 
 describe.each(databaseKinds)('database on %s', (_name, kind) => {

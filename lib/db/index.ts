@@ -1,4 +1,3 @@
 export { openDatabase, redact } from './open.ts'
 export { DatabaseError } from './errors.ts'
 export type { Database, DatabaseHandle } from './handle.ts'
-export * from './schema.ts'

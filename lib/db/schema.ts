@@ -151,6 +151,4 @@ export const events = pgTable(
   (t) => [index('events_at_idx').on(t.at), index('events_kind_idx').on(t.kind, t.at)],
 )
 
-export type TorrentRow = typeof torrents.$inferSelect
-export type MirrorRow = typeof mirrors.$inferSelect
 export type EventKind = (typeof eventKinds)[number]

@@ -29,3 +29,7 @@ export {
 } from './layout.ts'
 export { choosePieceLength, isValidPieceLength } from './piece-length.ts'
 export { MetainfoError, type MetainfoErrorCode } from './errors.ts'
+export { withWebSeeds } from './url-list.ts'
+export { dataRoot, pieceRanges, verifyData, type FileReport } from './verify.ts'
+export { sourceFiles } from './source-files.ts'
+export { torrentSummary } from './summary.ts'

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import { mirrors } from '../db/index.ts'
+import { mirrors } from '../db/schema.ts'
 import { parseTorrent } from '../metainfo/index.ts'
-import { Publisher } from '../publish/index.ts'
+import { mirrorCheckHooks, Publisher } from '../publish/index.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import {
   fixtureConfig,
@@ -61,7 +61,11 @@ describe.each(databaseKinds)('mirror checks on a timer, on %s', (_name, kind) =>
       const publisher = new Publisher({ config, database })
       await publisher.reconcile()
       await addMirror(database.db, { name: 'local', baseUrl: url })
-      const checks = startMirrorChecks({ config, database })
+      const checks = startMirrorChecks({
+        config,
+        database,
+        ...mirrorCheckHooks({ config, database }),
+      })
       const checkedAt = async () =>
         (await database.db.select().from(mirrors))[0].lastCheckAt?.getTime() ?? 0
       const deadline = Date.now() + 10_000

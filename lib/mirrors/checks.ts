@@ -1,21 +1,13 @@
 import path from 'node:path'
-import { desc, eq } from 'drizzle-orm'
+import { filesOf, newestActive } from '../catalog/index.ts'
 import type { ResolvedConfig } from '../config/index.ts'
-import {
-  mirrors,
-  torrentFiles,
-  torrents,
-  type DatabaseHandle,
-  type MirrorRow,
-} from '../db/index.ts'
+import type { DatabaseHandle } from '../db/index.ts'
 import { backgroundFailure, log } from '../log/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
-import { outputLayout } from '../publish/index.ts'
 import { checkMirror, type MirrorCheck } from './check.ts'
 import { MirrorError } from './errors.ts'
 import { probesFor, type Probe } from './probe.ts'
-import { getMirror, recordCheck } from './store.ts'
-import { refreshWebSeeds } from './url-list.ts'
+import { enabledMirrors, getMirror, recordCheck, type MirrorRow } from './store.ts'
 
 export interface MirrorCheckResult extends Omit<MirrorCheck, 'status'> {
   /** `unknown` only when there was nothing to check against yet. */
@@ -31,6 +23,18 @@ export interface CheckOptions {
   database: DatabaseHandle
   /** Only these mirrors (enabled or not); every enabled mirror when absent. */
   names?: string[]
+  /** Where the published symlink folders are (publish's `outputLayout`): what mirrors carry. */
+  layout: ProbeLayout
+  /**
+   * Rewrites the torrents' `url-list` to the healthy mirrors (publish's `refreshWebSeeds`): called
+   * when a mirror's health changed, and each round, on a node that has the tree.
+   */
+  refreshWebSeeds?: () => Promise<unknown>
+}
+
+/** The one thing a check needs of publish's output layout. */
+export interface ProbeLayout {
+  symlinksDir(releaseDir: string): string
 }
 
 /**
@@ -38,24 +42,18 @@ export interface CheckOptions {
  * recent, and one torrent per round keeps a check to a few requests per mirror.
  */
 export async function loadProbes(
-  config: ResolvedConfig,
+  layout: ProbeLayout,
   database: DatabaseHandle,
 ): Promise<{ probes: Probe[]; torrent: string } | undefined> {
-  const db = database.db
-  const [row] = await db
-    .select()
-    .from(torrents)
-    .where(eq(torrents.status, 'active'))
-    .orderBy(desc(torrents.id))
-    .limit(1)
+  const row = await newestActive(database.db)
   if (!row) return undefined
-  const files = await db.select().from(torrentFiles).where(eq(torrentFiles.torrentId, row.id))
+  const files = await filesOf(database.db, row.id)
   const artifact = files.find((f) => f.role === 'artifact')
   if (!artifact) return undefined
   const probes = probesFor({
     torrent: parseTorrent(row.metainfo),
     releaseDir: row.releaseDir,
-    symlinksDir: outputLayout(config).symlinksDir(row.releaseDir),
+    symlinksDir: layout.symlinksDir(row.releaseDir),
     artifact: path.posix.basename(artifact.path),
     sha256: new Map(
       files.map((f) => [path.posix.basename(f.path), { size: f.size, sha256: f.sha256 }]),
@@ -74,7 +72,7 @@ export async function checkMirrors(options: CheckOptions): Promise<MirrorCheckRe
   const db = database.db
   const chosen = options.names
     ? await Promise.all(options.names.map((name) => getMirror(db, name)))
-    : await db.select().from(mirrors).where(eq(mirrors.enabled, true)).orderBy(mirrors.name)
+    : await enabledMirrors(db)
   if (chosen.length === 0) return []
   // Nothing to check against: every mirror keeps its status, and the answer says why.
   const unchecked = (why: string): MirrorCheckResult[] =>
@@ -89,7 +87,7 @@ export async function checkMirrors(options: CheckOptions): Promise<MirrorCheckRe
     }))
   let source: Awaited<ReturnType<typeof loadProbes>>
   try {
-    source = await loadProbes(config, database)
+    source = await loadProbes(options.layout, database)
   } catch (err) {
     if (err instanceof MirrorError) return unchecked(err.message)
     throw err
@@ -114,9 +112,10 @@ export async function checkMirrors(options: CheckOptions): Promise<MirrorCheckRe
   await Promise.all(
     Array.from({ length: Math.min(config.mirrors.concurrency, chosen.length) }, worker),
   )
-  // Only a node with the tree rewrites torrents; the others' changes reach it at its next round.
-  if (config.root && results.some((r) => r.before !== r.status)) {
-    await refreshWebSeeds({ config, database })
+  // Only a node with the tree rewrites torrents (it passes `refreshWebSeeds`); the others'
+  // changes reach it at its next round.
+  if (options.refreshWebSeeds && results.some((r) => r.before !== r.status)) {
+    await options.refreshWebSeeds()
   }
   return results.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
@@ -126,13 +125,11 @@ export async function checkMirrors(options: CheckOptions): Promise<MirrorCheckRe
  * that fails (the database away) is logged and the next one tries again.
  *
  * @example
- * const checks = startMirrorChecks({ config, database })
+ * const checks = startMirrorChecks({ config, database, layout: outputLayout(config) })
  * // on shutdown
  * await checks.close()
  */
-export function startMirrorChecks(options: { config: ResolvedConfig; database: DatabaseHandle }): {
-  close(): Promise<void>
-} {
+export function startMirrorChecks(options: CheckOptions): { close(): Promise<void> } {
   let closed = false
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> = Promise.resolve()
@@ -142,7 +139,7 @@ export function startMirrorChecks(options: { config: ResolvedConfig; database: D
         // The torrents may have been published while no check ran (mirrors changed by hand in
         // the database, a node restarted): the url-lists follow the recorded health.
         await checkMirrors(options)
-        if (options.config.root) await refreshWebSeeds(options)
+        await options.refreshWebSeeds?.()
       } catch (err) {
         backgroundFailure('mirror check', err)
       }

@@ -1,5 +1,5 @@
-// Downstream mirrors as web seeds: the mirrors table, health checks that fetch real pieces, and
-// the `url-list` of every published torrent kept to the healthy ones.
+// Downstream mirrors as web seeds: the `mirrors` table (owned here) and health checks that fetch
+// real pieces. Publish keeps every torrent's `url-list` to the healthy ones.
 export { MirrorError, type MirrorErrorCode } from './errors.ts'
 export {
   addMirror,
@@ -10,7 +10,12 @@ export {
   removeMirror,
   updateMirror,
   recordCheck,
+  healthyMirrors,
+  enabledMirrors,
+  mirrorsSignature,
+  mirrorHealthCounts,
   type MirrorChange,
+  type MirrorRow,
 } from './store.ts'
 export { checkMirror, type MirrorCheck, type MirrorProblem } from './check.ts'
 export { probesFor, mirrorPath, type Probe, type ProbePart, type ProbeSource } from './probe.ts'
@@ -20,5 +25,5 @@ export {
   startMirrorChecks,
   type CheckOptions,
   type MirrorCheckResult,
+  type ProbeLayout,
 } from './checks.ts'
-export { refreshWebSeeds, withWebSeeds } from './url-list.ts'

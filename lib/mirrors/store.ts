@@ -1,6 +1,8 @@
-import { asc, eq } from 'drizzle-orm'
+import { and, asc, count, eq, max } from 'drizzle-orm'
 import { z } from 'zod'
-import { events, mirrors, type Database, type MirrorRow } from '../db/index.ts'
+import { recordEvent } from '../catalog/index.ts'
+import type { Database } from '../db/index.ts'
+import { mirrors } from '../db/schema.ts'
 import { MirrorError } from './errors.ts'
 
 /** A mirror's name: what the CLI and the API address it by, so nothing a URL path must escape. */
@@ -33,6 +35,9 @@ export const mirrorUrl = z
     }
   }, 'must be an http:// or https:// URL without query, fragment or credentials')
   .transform((text) => new URL(text).toString().replace(/\/+$/, ''))
+
+/** A `mirrors` row: the one shape the pages, the API and the checks read. */
+export type MirrorRow = typeof mirrors.$inferSelect
 
 export interface MirrorChange {
   baseUrl?: string
@@ -129,7 +134,7 @@ export async function recordCheck(
       })
       .where(eq(mirrors.id, mirror.id))
     if (before.status !== outcome.status) {
-      await tx.insert(events).values({
+      await recordEvent(tx, {
         kind: outcome.status === 'up' ? 'mirror_up' : 'mirror_down',
         mirrorId: mirror.id,
         subject: mirror.name,
@@ -142,4 +147,45 @@ export async function recordCheck(
     }
     return before.status
   })
+}
+
+/**
+ * Enabled mirrors whose last health check passed: the web seeds a torrent lists. A mirror never
+ * checked is left out, since clients pause a web seed that fails them (Transmission after a few
+ * failures) and a bad one costs every downloader time.
+ */
+export async function healthyMirrors(db: Database): Promise<Array<{ baseUrl: string }>> {
+  return db
+    .select({ baseUrl: mirrors.baseUrl })
+    .from(mirrors)
+    .where(and(eq(mirrors.enabled, true), eq(mirrors.status, 'up')))
+    .orderBy(mirrors.name)
+}
+
+/** Enabled mirrors, by name: what a check round goes over. */
+export function enabledMirrors(db: Database): Promise<MirrorRow[]> {
+  return db.select().from(mirrors).where(eq(mirrors.enabled, true)).orderBy(mirrors.name)
+}
+
+/** A short text that changes whenever a mirror is added, removed or changed; cheap to poll. */
+export async function mirrorsSignature(db: Database): Promise<string> {
+  const [m] = await db.select({ n: count(), at: max(mirrors.updatedAt) }).from(mirrors)
+  return `${m?.n}/${m?.at?.valueOf()}`
+}
+
+/** Enabled mirrors by health, and how many are enabled. */
+export async function mirrorHealthCounts(
+  db: Database,
+): Promise<{ up: number; down: number; unknown: number; enabled: number }> {
+  const rows = await db
+    .select({ status: mirrors.status, n: count() })
+    .from(mirrors)
+    .where(eq(mirrors.enabled, true))
+    .groupBy(mirrors.status)
+  const out = { up: 0, down: 0, unknown: 0, enabled: 0 }
+  for (const r of rows) {
+    out[r.status] = Number(r.n)
+    out.enabled += Number(r.n)
+  }
+  return out
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { eq } from 'drizzle-orm'
-import { torrents, type DatabaseHandle } from '../db/index.ts'
+import { findTorrent } from '../catalog/index.ts'
+import type { DatabaseHandle } from '../db/index.ts'
 import { backgroundFailure } from '../log/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
-import { liveTorrent, type PublishEvents } from './publisher.ts'
+import { liveTorrent, type PublishEvents } from './live.ts'
 
 const channel = 'mirrorseed_torrents'
 
@@ -49,6 +49,11 @@ export class TorrentFeed implements PublishEvents {
     this.tell('removed', infoHash)
   }
 
+  rewritten(infoHash: string): void {
+    for (const s of this.subscribers) s.rewritten?.(infoHash)
+    this.tell('rewritten', infoHash)
+  }
+
   /** Starts hearing other nodes' notices. */
   async listen(): Promise<void> {
     this.unlisten = await this.database.listen(channel, (payload) => {
@@ -75,10 +80,7 @@ export class TorrentFeed implements PublishEvents {
       for (const s of this.subscribers) s[notice.event]?.(notice.infoHash)
       return
     }
-    const [row] = await this.database.db
-      .select()
-      .from(torrents)
-      .where(eq(torrents.infoHash, notice.infoHash))
+    const row = await findTorrent(this.database.db, notice.infoHash)
     if (!row) return
     const live = liveTorrent(this.root, row, parseTorrent(row.metainfo))
     for (const s of this.subscribers) s.published?.(live)

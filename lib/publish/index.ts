@@ -1,17 +1,16 @@
-/** Publishing releases: torrents and symlink folders written atomically, recorded, announced. */
+// The generator: reconcile the tree into published torrents, the one writer of the output folders
+// (`.torrent` files, symlink folders, `url-list` rewrites), and the feed that tells the rest.
 export {
   Publisher,
   generatorLock,
-  liveTorrents,
   trackerKey,
-  type PublishEvents,
-  type LiveTorrent,
   type PublisherOptions,
   type ReconcileSummary,
 } from './publisher.ts'
+export { liveTorrents, type LiveTorrent, type PublishEvents } from './live.ts'
 export { PublishError, type PublishErrorCode } from './errors.ts'
-export { Outputs, outputsFor } from './outputs.ts'
+export { Outputs, outputsFor, writeFileAtomically } from './outputs.ts'
 export { OutputLayout, outputLayout, profileSelector } from './placement.ts'
 export { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
 export { TorrentFeed } from './feed.ts'
-export { webSeedMirrors } from './store.ts'
+export { mirrorCheckHooks, refreshWebSeeds } from './web-seeds.ts'

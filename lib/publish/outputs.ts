@@ -44,27 +44,8 @@ export class Outputs {
    */
   async stageTorrent(releaseDir: string, name: string, bytes: Buffer): Promise<StagedTorrent> {
     const file = this.torrentFile(releaseDir, name)
-    const dir = path.dirname(file)
-    await mkdir(dir, { recursive: true })
-    const temp = tempName(file, 'tmp')
-    const handle = await open(temp, 'wx', 0o644)
-    try {
-      await handle.writeFile(bytes)
-      await handle.sync()
-    } catch (err) {
-      await handle.close()
-      await rm(temp, { force: true })
-      throw err
-    }
-    await handle.close()
-    return {
-      file,
-      place: async () => {
-        await rename(temp, file)
-        await syncFolder(dir)
-      },
-      discard: () => rm(temp, { force: true }),
-    }
+    await mkdir(path.dirname(file), { recursive: true })
+    return stageFile(file, bytes)
   }
 
   /**
@@ -168,6 +149,49 @@ export interface StagedTorrent {
  * A dot name of fixed length beside `file`. It does not contain the file's name: a name near
  * NAME_MAX (255 bytes) must still get its temporary, and the dot keeps the scanner off it.
  */
+/**
+ * Writes `bytes` to a temp name beside `file` (synced) and hands back how to put it in place
+ * (rename, then sync the folder) or throw it away: a crash never leaves half a file under the
+ * real name, and a reader sees the old file or the new one.
+ */
+async function stageFile(file: string, bytes: Buffer): Promise<StagedTorrent> {
+  const dir = path.dirname(file)
+  const temp = tempName(file, 'tmp')
+  const handle = await open(temp, 'wx', 0o644)
+  try {
+    await handle.writeFile(bytes)
+    await handle.sync()
+  } catch (err) {
+    await handle.close()
+    await rm(temp, { force: true })
+    throw err
+  }
+  await handle.close()
+  return {
+    file,
+    place: async () => {
+      await rename(temp, file)
+      await syncFolder(dir)
+    },
+    discard: () => rm(temp, { force: true }),
+  }
+}
+
+/**
+ * The one atomic write of a file mirrorseed makes (published `.torrent` files, `create`'s
+ * output): temp name, sync, rename, sync the folder. The folder must exist.
+ *
+ * @example
+ * await writeFileAtomically('debian.torrent', created.bytes)
+ */
+export async function writeFileAtomically(file: string, bytes: Buffer): Promise<void> {
+  const staged = await stageFile(file, bytes)
+  await staged.place().catch(async (err: unknown) => {
+    await staged.discard()
+    throw err
+  })
+}
+
 function tempName(file: string, kind: 'tmp' | 'old'): string {
   return path.join(path.dirname(file), `.${kind}-${randomBytes(8).toString('hex')}`)
 }

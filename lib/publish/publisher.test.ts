@@ -15,7 +15,7 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { eq, sql } from 'drizzle-orm'
-import { events, torrents } from '../db/index.ts'
+import { events, torrents } from '../db/schema.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import {

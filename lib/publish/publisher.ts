@@ -4,13 +4,7 @@ import { requireRoot, type ResolvedConfig } from '../config/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
 import { HashError } from '../hashing/index.ts'
 import { log } from '../log/index.ts'
-import {
-  createTorrent,
-  MetainfoError,
-  parseTorrent,
-  trackerKeyHex,
-  type Torrent,
-} from '../metainfo/index.ts'
+import { createTorrent, MetainfoError, trackerKeyHex, type Torrent } from '../metainfo/index.ts'
 import {
   checkDigests,
   digestAlgorithms,
@@ -35,23 +29,10 @@ import {
   recordEvent,
   recordPublished,
   retire,
-  webSeedMirrors,
-  type KnownTorrent,
-} from './store.ts'
-
-/** A torrent the tracker should track and the seeder seed. */
-export interface LiveTorrent {
-  id: number
-  /** The tracker key, hex: v1 info-hash, or v2's truncated to 20 bytes. */
-  infoHash: string
-  releaseDir: string
-  /** False once superseded: still tracked through the grace period, no longer seeded. */
-  active: boolean
-  supersededAt: Date | null
-  torrent: Torrent
-  /** Absolute path on disk of each of `torrent.files`; null for pad files. */
-  filePaths: Array<string | null>
-}
+  type TrackedTorrent,
+} from '../catalog/index.ts'
+import { healthyMirrors } from '../mirrors/index.ts'
+import { liveTorrent, type PublishEvents } from './live.ts'
 
 export interface ReleaseOutcome {
   releaseDir: string
@@ -96,21 +77,33 @@ export interface ReconcileSummary {
   seconds: number
 }
 
-/** What the rest of the appliance hears from the generator, each right after its commit. */
-export interface PublishEvents {
-  /** New: track it, seed it, serve it as a web seed. */
-  published(torrent: LiveTorrent): void
-  /** Replaced or gone from the tree: stop seeding; the tracker keeps it through the grace period. */
-  superseded(infoHash: string): void
-  /** Past its grace period: stop tracking it too. */
-  removed(infoHash: string): void
-}
-
 export interface PublisherOptions {
   config: ResolvedConfig
   database: DatabaseHandle
   events?: Partial<PublishEvents>
   threads?: number
+}
+
+/** One release on its way through `publish`: what every step needs to know of it. */
+interface Attempt {
+  release: Release
+  files: FileRef[]
+  /** `<release dir>/<name>`: the events' subject. */
+  key: string
+  outcome: ReleaseOutcome
+  /** The files' identity (path, size, mtime, inode): a failed release is retried when it changes. */
+  fingerprint: string
+  summary: ReconcileSummary
+}
+
+/** A built torrent and the whole-file digests computed in the same read pass. */
+interface Built {
+  torrent: Torrent
+  bytes: Buffer
+  /** Path relative to the root -> algorithm -> hex digest. */
+  computed: Record<string, Record<string, string>>
+  size: number
+  multiFile: boolean
 }
 
 /** The advisory lock a reconcile holds; whatever else rewrites torrents takes it too. */
@@ -202,7 +195,7 @@ export class Publisher {
         summary.unchanged++
         continue
       }
-      mirrors ??= await webSeedMirrors(db)
+      mirrors ??= await healthyMirrors(db)
       try {
         await this.publish(release, files, mirrors, summary)
       } catch (err) {
@@ -213,7 +206,7 @@ export class Publisher {
     }
     await this.report(summary.problems, scope)
 
-    const inScope = (t: KnownTorrent) =>
+    const inScope = (t: TrackedTorrent) =>
       scope === '' || t.releaseDir === scope || t.releaseDir.startsWith(`${scope}/`)
     for (const [key, known] of active) {
       if (seen.has(key) || !inScope(known)) continue
@@ -252,46 +245,99 @@ export class Publisher {
     )
   }
 
+  /**
+   * One release, in named steps: skip it if it failed before unchanged, read its digest files,
+   * check its signatures, hash it and build the torrent, check the digests, write and record it,
+   * then announce it. A step that decides the release's fate (held, failed) says so in `summary`
+   * and the rest are skipped.
+   */
   private async publish(
     release: Release,
     files: FileRef[],
     mirrors: WebSeedMirror[],
     summary: ReconcileSummary,
   ): Promise<void> {
-    const { config } = this
-    const db = this.database.db
-    const key = `${release.releaseDir}/${release.name}`
-    const outcome = { releaseDir: release.releaseDir, name: release.name }
-    const fingerprint = fingerprintOf(files)
-
-    // A release that failed verification is not read again until one of its files changes.
-    const failure = await lastFailure(db, key)
-    if (failure?.fingerprint === fingerprint) {
-      summary.failed.push({ ...outcome, reason: failure.message })
-      return
+    const attempt: Attempt = {
+      release,
+      files,
+      key: `${release.releaseDir}/${release.name}`,
+      outcome: { releaseDir: release.releaseDir, name: release.name },
+      fingerprint: fingerprintOf(files),
+      summary,
     }
-    const expected = await readExpectedDigests(release)
-    // The preferred algorithm, or with release.verifyAll every one listed (Arch's sha256sums.txt
-    // and b2sums.txt both), each computed in the piece pass and compared.
+    if (await this.failedBefore(attempt)) return
+    const expected = await this.expectedDigests(attempt)
+    if (!expected) return
+    if (!(await this.signaturesHold(attempt))) return
+    const built = await this.build(attempt, expected.listed, mirrors)
+    if (!built) return
+    const verification = checkDigests(release, expected.digests, built.computed)
+    if (verification.status === 'failed') return this.fail(attempt, verification.message)
+    const recorded = await this.writeAndRecord(attempt, built)
+    const verified = verification.status === 'verified'
+    this.announce(attempt, built, recorded, verified)
+  }
+
+  /** A release that failed verification is not read again until one of its files changes. */
+  private async failedBefore({ key, fingerprint, outcome, summary }: Attempt): Promise<boolean> {
+    const failure = await lastFailure(this.database.db, key)
+    if (failure?.fingerprint !== fingerprint) return false
+    summary.failed.push({ ...outcome, reason: failure.message })
+    return true
+  }
+
+  /**
+   * The digests the release's digest files list, and which algorithms to compute: the preferred
+   * one, or with release.verifyAll every one listed (Arch's sha256sums.txt and b2sums.txt both).
+   * Undefined when the release is held for want of a digest (release.requireDigest).
+   */
+  private async expectedDigests({ release, outcome, summary }: Attempt) {
+    const digests = await readExpectedDigests(release)
     const listed = digestAlgorithms
-      .filter((a) => expected.artifact[a] !== undefined)
-      .slice(0, config.release.verifyAll ? undefined : 1)
-    if (listed.length === 0 && config.release.requireDigest) {
+      .filter((a) => digests.artifact[a] !== undefined)
+      .slice(0, this.config.release.verifyAll ? undefined : 1)
+    if (listed.length === 0 && this.config.release.requireDigest) {
       summary.held.push({
         ...outcome,
         reason: `no digest of ${release.artifact.path} is listed (release.requireDigest)`,
       })
-      return
+      return undefined
     }
-    if (config.release.keyring) {
-      const signatures = await verifySignatures(release, config.release.keyring)
-      if (signatures.status === 'failed') {
-        await recordEvent(db, 'verification_failed', key, signatures.message, { fingerprint })
-        summary.failed.push({ ...outcome, reason: signatures.message })
-        log.warn('verification failed', { release: key, why: signatures.message })
-        return
-      }
-    }
+    return { digests, listed }
+  }
+
+  /** With release.keyring: the release's signatures verify (a release without any passes). */
+  private async signaturesHold(attempt: Attempt): Promise<boolean> {
+    const { keyring } = this.config.release
+    if (!keyring) return true
+    const signatures = await verifySignatures(attempt.release, keyring)
+    if (signatures.status !== 'failed') return true
+    await this.fail(attempt, signatures.message)
+    return false
+  }
+
+  /** Records a verification failure: an event (so it is not read again) and a log line. */
+  private async fail({ key, fingerprint, outcome, summary }: Attempt, why: string): Promise<void> {
+    await recordEvent(this.database.db, {
+      kind: 'verification_failed',
+      subject: key,
+      message: why,
+      detail: { fingerprint },
+    })
+    summary.failed.push({ ...outcome, reason: why })
+    log.warn('verification failed', { release: key, why })
+  }
+
+  /**
+   * Hashes the files once (pieces and whole-file digests in one read pass) and builds the torrent.
+   * Undefined when a file changed while it was read: held for the next pass.
+   */
+  private async build(
+    { release, files, outcome, summary }: Attempt,
+    listed: DigestAlgorithm[],
+    mirrors: WebSeedMirror[],
+  ): Promise<Built | undefined> {
+    const { config } = this
     const multiFile = release.companions.length > 0
     const digests: DigestAlgorithm[] = ['sha256', ...listed.filter((a) => a !== 'sha256')]
     let created
@@ -321,13 +367,12 @@ export class Publisher {
           ...outcome,
           reason: `a file changed while it was read: ${err.message}`,
         })
-        return
+        return undefined
       }
       throw err
     }
     const size = files.reduce((sum, f) => sum + f.size, 0)
     summary.bytesHashed += size
-
     const computed = Object.fromEntries(
       created.digests.map((d, i) => [
         files[i].path,
@@ -336,36 +381,37 @@ export class Publisher {
         ),
       ]),
     )
-    const verification = checkDigests(release, expected, computed)
-    if (verification.status === 'failed') {
-      await recordEvent(db, 'verification_failed', key, verification.message, { fingerprint })
-      summary.failed.push({ ...outcome, reason: verification.message })
-      log.warn('verification failed', { release: key, why: verification.message })
-      return
-    }
+    return { torrent: created.torrent, bytes: created.bytes, computed, size, multiFile }
+  }
 
-    const torrent = created.torrent
-    const infoHash = trackerKeyHex(torrent)
-    if (multiFile) {
+  /**
+   * Writes the symlink folder and the `.torrent` (staged), records it all in one transaction,
+   * then puts the `.torrent` in place. Commit before the .torrent is in the tree: downstream
+   * mirrors rsync what is there, and our tracker must already know every torrent they can find.
+   */
+  private async writeAndRecord(
+    { release, files }: Attempt,
+    built: Built,
+  ): Promise<{ id: number; superseded: string[] }> {
+    const { torrent, computed } = built
+    if (built.multiFile) {
       await this.outputs.writeSymlinks(
         release.releaseDir,
         release.name,
         files.map((f) => path.posix.basename(f.path)),
       )
     }
-    // Commit before the .torrent is in the tree: downstream mirrors rsync what is there, and our
-    // tracker must already know every torrent they can find.
-    const staged = await this.outputs.stageTorrent(release.releaseDir, release.name, created.bytes)
-    const { id, superseded } = await recordPublished(db, {
-      infoHash,
+    const staged = await this.outputs.stageTorrent(release.releaseDir, release.name, built.bytes)
+    const recorded = await recordPublished(this.database.db, {
+      infoHash: trackerKeyHex(torrent),
       infoHashV2: torrent.infoHashV2?.toString('hex') ?? null,
       name: release.name,
       releaseDir: release.releaseDir,
       profile: release.profile,
       format: torrent.format,
       pieceLength: torrent.pieceLength,
-      size,
-      metainfo: created.bytes,
+      size: built.size,
+      metainfo: built.bytes,
       files: files.map((f, i) => ({
         path: f.path,
         size: f.size,
@@ -379,15 +425,36 @@ export class Publisher {
       throw err
     })
     await staged.place()
-    const verified = verification.status === 'verified'
-    summary.published.push({ ...outcome, infoHash, size, verified, profile: release.profile })
+    return recorded
+  }
+
+  /** Tells the summary, the log and the feed, right after the commit. */
+  private announce(
+    { release, key, outcome, summary }: Attempt,
+    built: Built,
+    recorded: { id: number; superseded: string[] },
+    verified: boolean,
+  ): void {
+    const infoHash = trackerKeyHex(built.torrent)
+    summary.published.push({
+      ...outcome,
+      infoHash,
+      size: built.size,
+      verified,
+      profile: release.profile,
+    })
     log.info('published', { release: key, infoHash, verified })
-    for (const old of superseded) this.options.events?.superseded?.(old)
+    for (const old of recorded.superseded) this.options.events?.superseded?.(old)
     this.options.events?.published?.(
       liveTorrent(
         this.outputs.root,
-        { id, releaseDir: release.releaseDir, status: 'active', supersededAt: null },
-        torrent,
+        {
+          id: recorded.id,
+          releaseDir: release.releaseDir,
+          status: 'active',
+          supersededAt: null,
+        },
+        built.torrent,
       ),
     )
   }
@@ -402,8 +469,11 @@ export class Publisher {
       seen.add(problem.path)
       if (this.reported.get(problem.path) === problem.message) continue
       log.warn('problem', { path: problem.path, errno: problem.code, why: problem.message })
-      await recordEvent(this.database.db, 'problem', problem.path, problem.message, {
-        code: problem.code,
+      await recordEvent(this.database.db, {
+        kind: 'problem',
+        subject: problem.path,
+        message: problem.message,
+        detail: { code: problem.code },
       })
       this.reported.set(problem.path, problem.message)
     }
@@ -429,33 +499,6 @@ export class Publisher {
       summary.removed.push({ releaseDir: t.releaseDir, name: t.name, infoHash: t.infoHash })
       log.info('removed', { release: `${t.releaseDir}/${t.name}`, infoHash: t.infoHash })
     }
-  }
-}
-
-/**
- * Every torrent still tracked: active ones, and superseded ones within their grace period.
- * `root` is where this node finds the files (each seeder node seeds its local copy).
- */
-export async function liveTorrents(database: DatabaseHandle, root: string): Promise<LiveTorrent[]> {
-  const tracked = await loadTracked(database.db)
-  return tracked.map((known) => liveTorrent(root, known, parseTorrent(known.metainfo)))
-}
-
-export function liveTorrent(
-  root: string,
-  row: { id: number; releaseDir: string; status: string; supersededAt: Date | null },
-  torrent: Torrent,
-): LiveTorrent {
-  return {
-    id: row.id,
-    infoHash: trackerKeyHex(torrent),
-    releaseDir: row.releaseDir,
-    active: row.status === 'active',
-    supersededAt: row.supersededAt,
-    torrent,
-    filePaths: torrent.files.map((f) =>
-      f.pad ? null : path.join(root, row.releaseDir, ...f.path),
-    ),
   }
 }
 
@@ -487,7 +530,7 @@ function entryProblem(err: unknown, release: Release, root: string): ScanProblem
 }
 
 /** Unchanged means: the same files with the same size, mtime and inode; no byte is read. */
-function sameFiles(known: KnownTorrent, files: FileRef[]): boolean {
+function sameFiles(known: TrackedTorrent, files: FileRef[]): boolean {
   if (known.files.length !== files.length) return false
   const byPath = new Map(known.files.map((f) => [f.path, f]))
   return files.every((f) => {

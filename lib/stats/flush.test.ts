@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { databaseKinds } from '../../test/databases.ts'
-import { torrents, torrentStats } from '../db/index.ts'
+import { torrents, torrentStats } from '../db/schema.ts'
 import { StatsFlusher } from './index.ts'
 
 const hash = 'cd'.repeat(20)

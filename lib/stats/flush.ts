@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { addCounters, type CounterDelta } from '../catalog/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
 import { backgroundFailure } from '../log/index.ts'
 
@@ -14,11 +14,7 @@ export interface StatsSources {
   peers?: Totals
 }
 
-interface Pending {
-  uploadedPeer: number
-  uploadedWebseed: number
-  peers: number
-}
+type Pending = CounterDelta
 
 /**
  * Writes upload counters and peak swarm sizes to `torrent_stats` in batches on a timer: the data
@@ -111,22 +107,7 @@ export class StatsFlusher {
     const batch = [...this.pending]
     this.pending.clear()
     try {
-      // One statement for the batch: it lands whole or not at all, and costs one round trip.
-      const values = sql.join(
-        batch.map(
-          ([infoHash, p]) =>
-            sql`(${infoHash}::text, ${p.uploadedPeer}::bigint, ${p.uploadedWebseed}::bigint, ${p.peers}::integer)`,
-        ),
-        sql`, `,
-      )
-      await this.database.db.execute(sql`
-        update torrent_stats set
-          uploaded_peer = torrent_stats.uploaded_peer + v.peer,
-          uploaded_webseed = torrent_stats.uploaded_webseed + v.webseed,
-          peak_peers = greatest(torrent_stats.peak_peers, v.peers),
-          updated_at = now()
-        from torrents, (values ${values}) as v(info_hash, peer, webseed, peers)
-        where torrents.id = torrent_stats.torrent_id and torrents.info_hash = v.info_hash`)
+      await addCounters(this.database.db, batch)
     } catch (err) {
       // Put the batch back under whatever arrived meanwhile: it goes with the next flush.
       for (const [infoHash, p] of batch) {

@@ -1,6 +1,6 @@
 /**
  * Where `downloaded` counts live between runs. The tracker core knows only this interface, so it
- * has no database import; `db-counter-store.ts` implements it over `lib/db`.
+ * has no database import; `CompletionCounts` (lib/catalog) implements it over `torrent_stats`.
  */
 export interface CounterStore {
   /** Every stored count: hex info-hash (the 20-byte tracker key) -> completions ever. */

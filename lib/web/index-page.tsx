@@ -1,4 +1,4 @@
-import type { MirrorRow } from '../db/index.ts'
+import type { MirrorRow } from '../mirrors/index.ts'
 import { formatBytes } from '../units/index.ts'
 
 export interface TorrentView {

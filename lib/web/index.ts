@@ -11,4 +11,3 @@ export {
   type MetricsSources,
   type Sample,
 } from './metrics.ts'
-export { rollupDaily, dailyStats, utcDay } from './rollup.ts'

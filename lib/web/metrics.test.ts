@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mirrors, torrents } from '../db/index.ts'
+import { mirrors, torrents } from '../db/schema.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import { applianceMetrics, metricsRoutes, MetricsRegistry, ScanTally } from './index.ts'
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
-import { count, eq } from 'drizzle-orm'
-import { mirrors, torrents, type DatabaseHandle } from '../db/index.ts'
+import { statusTotals } from '../catalog/index.ts'
+import type { DatabaseHandle } from '../db/index.ts'
+import { listMirrors } from '../mirrors/index.ts'
 import { log } from '../log/index.ts'
 
 /** One sample of a metric family: its labels (maybe none) and value. */
@@ -203,14 +204,10 @@ export function applianceMetrics(sources: MetricsSources): MetricsRegistry {
     )
     .gauge('mirrorseed_torrents', 'Torrents in the database, by status.', () =>
       query(async (d) => {
-        const rows = await d.db
-          .select({ status: torrents.status, n: count() })
-          .from(torrents)
-          .groupBy(torrents.status)
-        const by = new Map(rows.map((r) => [r.status, Number(r.n)]))
+        const by = await statusTotals(d.db)
         return (['active', 'superseded', 'removed'] as const).map((status) => ({
           labels: { status },
-          value: by.get(status) ?? 0,
+          value: by[status].torrents,
         }))
       }),
     )
@@ -282,9 +279,7 @@ export function applianceMetrics(sources: MetricsSources): MetricsRegistry {
     )
     .gauge('mirrorseed_mirrors', 'Mirrors by health; disabled ones apart.', () =>
       query(async (d) => {
-        const rows = await d.db
-          .select({ enabled: mirrors.enabled, status: mirrors.status })
-          .from(mirrors)
+        const rows = await listMirrors(d.db)
         const by = { up: 0, down: 0, unknown: 0, disabled: 0 }
         for (const r of rows) by[r.enabled ? r.status : 'disabled']++
         return Object.entries(by).map(([status, value]) => ({ labels: { status }, value }))
@@ -292,10 +287,7 @@ export function applianceMetrics(sources: MetricsSources): MetricsRegistry {
     )
     .gauge('mirrorseed_mirror_up', 'Whether each enabled mirror passed its last check.', () =>
       query(async (d) => {
-        const rows = await d.db
-          .select({ name: mirrors.name, status: mirrors.status })
-          .from(mirrors)
-          .where(eq(mirrors.enabled, true))
+        const rows = (await listMirrors(d.db)).filter((r) => r.enabled)
         return rows.map((r) => ({ labels: { mirror: r.name }, value: r.status === 'up' ? 1 : 0 }))
       }),
     )

@@ -1,15 +1,14 @@
-import { count, eq, inArray, max, sum } from 'drizzle-orm'
 import {
-  mirrors,
-  torrentFiles,
-  torrents,
-  torrentStats,
-  type DatabaseHandle,
-  type MirrorRow,
-} from '../db/index.ts'
+  activeTorrents,
+  catalogSignature,
+  digestsOf,
+  metainfoOf,
+  type CatalogTorrent,
+} from '../catalog/index.ts'
+import type { DatabaseHandle } from '../db/index.ts'
 import { log } from '../log/index.ts'
 import { magnetLink, parseTorrent, type Torrent } from '../metainfo/index.ts'
-import { activeTorrents, metainfoOf, mirrorHealth, type CatalogTorrent } from './catalog.ts'
+import { listMirrors, mirrorsSignature, type MirrorRow } from '../mirrors/index.ts'
 
 /** One active torrent with everything its public answers need, held in memory. */
 export interface PublicTorrent extends CatalogTorrent {
@@ -30,10 +29,9 @@ const key = (releaseDir: string, name: string) => `${releaseDir}\0${name}`
  * ~14 ms of event loop, so a flood of page requests starved the tracker and seeder sharing it;
  * now a flood costs rendering from memory only.
  *
- * It reloads when the torrent feed says something was published, superseded or removed
- * (coalesced: many events, one reload), and every `refreshMs` as well, for what changes without
- * an event (a `.torrent` rewritten with new web seeds, completion and origin byte counts, mirror
- * health, another node's publish). A reload reads the `.torrent` bytes and digests only of torrents it has not
+ * It reloads when the torrent feed says something was published, superseded, removed or
+ * rewritten with new web seeds (coalesced: many events, one reload), and every `refreshMs` as
+ * well, for what changes without an event (completion and origin byte counts, mirror health). A reload reads the `.torrent` bytes and digests only of torrents it has not
  * seen in this version. If the database fails, the last good view keeps being served.
  */
 export class PublicCatalog {
@@ -63,11 +61,12 @@ export class PublicCatalog {
     }
   }
 
-  /** Feed events: published, superseded, removed all mean "look again". */
+  /** Feed events: published, superseded, removed, rewritten all mean "look again". */
   readonly events = {
     published: () => this.changed(),
     superseded: () => this.changed(),
     removed: () => this.changed(),
+    rewritten: () => this.changed(),
   }
 
   changed(): void {
@@ -111,22 +110,8 @@ export class PublicCatalog {
   }
 
   private async probe(): Promise<string> {
-    const [t] = await this.database.db
-      .select({ n: count(), at: max(torrents.updatedAt) })
-      .from(torrents)
-      .where(eq(torrents.status, 'active'))
-    const [m] = await this.database.db
-      .select({ n: count(), at: max(mirrors.updatedAt) })
-      .from(mirrors)
-    // Completions and origin bytes are flushed in batches without touching `torrents`.
-    const [st] = await this.database.db
-      .select({
-        done: sum(torrentStats.completed),
-        peer: sum(torrentStats.uploadedPeer),
-        web: sum(torrentStats.uploadedWebseed),
-      })
-      .from(torrentStats)
-    return `${t?.n}/${t?.at?.valueOf()}/${m?.n}/${m?.at?.valueOf()}/${st?.done}/${st?.peer}/${st?.web}`
+    const db = this.database.db
+    return `${await catalogSignature(db)}/${await mirrorsSignature(db)}`
   }
 
   close(): void {
@@ -150,17 +135,20 @@ export class PublicCatalog {
     // Taken first, so a change made while this load reads is seen by the next refresh.
     const signature = await this.probe()
     const [rows, mirrorRows] = await Promise.all([
-      activeTorrents(this.database),
-      mirrorHealth(this.database),
+      activeTorrents(this.database.db),
+      listMirrors(this.database.db),
     ])
     const known = new Map<number, PublicTorrent>()
     for (const t of this.newestFirst) known.set(t.id, t)
     const stale = rows.filter((r) => known.get(r.id)?.metainfoVersion !== r.metainfoVersion)
     const metainfo = await metainfoOf(
-      this.database,
+      this.database.db,
       stale.map((r) => r.id),
     )
-    const digests = await this.digestsOf(stale.map((r) => r.id))
+    const digests = await digestsOf(
+      this.database.db,
+      stale.map((r) => r.id),
+    )
     let changed = stale.length > 0 || rows.length !== this.newestFirst.length
     const next = rows.flatMap((r): PublicTorrent[] => {
       const old = known.get(r.id)
@@ -190,20 +178,5 @@ export class PublicCatalog {
     this.signature = signature
     this.loaded = true
     if (changed) this.version++
-  }
-
-  private async digestsOf(ids: number[]): Promise<Map<number, Map<string, string | null>>> {
-    const out = new Map<number, Map<string, string | null>>()
-    if (ids.length === 0) return out
-    const rows = await this.database.db
-      .select({ id: torrentFiles.torrentId, path: torrentFiles.path, sha256: torrentFiles.sha256 })
-      .from(torrentFiles)
-      .where(inArray(torrentFiles.torrentId, ids))
-    for (const r of rows) {
-      let m = out.get(r.id)
-      if (!m) out.set(r.id, (m = new Map()))
-      m.set(r.path, r.sha256)
-    }
-    return out
   }
 }

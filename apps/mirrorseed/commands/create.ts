@@ -1,17 +1,18 @@
 import { Command, Option } from 'commander'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { writeFileAtomically } from '../../../lib/publish/index.ts'
 import { HashError, prestartHashing } from '../../../lib/hashing/index.ts'
 import {
   createTorrent,
   formats,
   isValidPieceLength,
   MetainfoError,
+  sourceFiles,
+  torrentSummary,
   type Format,
-  type SourceFile,
 } from '../../../lib/metainfo/index.ts'
 import { CliError } from '../errors.ts'
-import { torrentSummary } from '../summary.ts'
 import { formatBytes } from '../../../lib/units/index.ts'
 import { progressBar } from '../progress.ts'
 
@@ -49,62 +50,13 @@ function wholeNumber(name: string) {
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
-/** Regular files under `dir`, symlinks followed (each real folder once, so a loop ends). */
-async function walk(
-  dir: string,
-  rel: string[],
-  seen: Set<string>,
-  out: SourceFile[],
-): Promise<void> {
-  const real = await fs.realpath(dir)
-  if (seen.has(real)) return
-  seen.add(real)
-  for (const entry of await fs.readdir(dir)) {
-    const full = path.join(dir, entry)
-    const s = await fs.stat(full).catch(() => null)
-    if (s?.isDirectory()) await walk(full, [...rel, entry], seen, out)
-    else if (s?.isFile()) out.push({ path: [...rel, entry], source: full })
-  }
-}
-
-/** The files of PATH and the newest mtime among them (the torrent's `creation date`). */
-async function collectFiles(
-  target: string,
-): Promise<{ files: SourceFile[]; multiFile: boolean; mtime: number }> {
-  const s = await fs.stat(target).catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(
-      `cannot read ${target}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`,
-    )
-  })
-  let files: SourceFile[]
-  if (s.isFile()) files = [{ path: [path.basename(target)], source: target }]
-  else if (s.isDirectory()) {
-    files = []
-    await walk(target, [], new Set(), files)
-    if (files.length === 0) throw new CliError(`${target} holds no files`)
-  } else throw new CliError(`${target} is neither a file nor a directory`)
-  let mtime = 0
-  for (const f of files) mtime = Math.max(mtime, (await fs.stat(f.source)).mtimeMs)
-  return { files, multiFile: s.isDirectory(), mtime: Math.floor(mtime / 1000) }
-}
-
-/** Written under a temporary name and renamed, so a crash never leaves half a .torrent. */
-async function writeAtomically(file: string, bytes: Buffer): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
-  try {
-    await fs.writeFile(tmp, bytes, { flag: 'wx' })
-    await fs.rename(tmp, file)
-  } catch (err) {
-    await fs.rm(tmp, { force: true })
-    throw new CliError(`cannot write ${file}: ${(err as Error).message}`, 1)
-  }
-}
-
 async function create(target: string, flags: CreateFlags): Promise<void> {
   // The hashing threads boot while the files are walked.
   prestartHashing(flags.threads)
   const root = path.resolve(target.replace(/\/+$/, '') || '/')
-  const { files, multiFile, mtime } = await collectFiles(root)
+  const { files, multiFile, mtime } = await sourceFiles(root).catch((err: unknown) => {
+    throw err instanceof MetainfoError ? new CliError(err.message) : err
+  })
   const name = flags.name ?? path.basename(root)
   const output = path.resolve(flags.output ?? `${name}.torrent`)
   // mktorrent refuses to overwrite too: a published .torrent replaced by accident is a new swarm.
@@ -141,7 +93,10 @@ async function create(target: string, flags: CreateFlags): Promise<void> {
   } finally {
     bar.done()
   }
-  await writeAtomically(output, created.bytes)
+  // The same atomic write as every published .torrent: a crash never leaves half a file.
+  await writeFileAtomically(output, created.bytes).catch((err: unknown) => {
+    throw new CliError(`cannot write ${output}: ${(err as Error).message}`, 1)
+  })
   const { torrent } = created
   const summary = torrentSummary(torrent)
   const { size } = summary

@@ -1,8 +1,12 @@
 import { Command } from 'commander'
 import fs from 'node:fs/promises'
-import { MetainfoError, parseTorrent, type Torrent } from '../../../lib/metainfo/index.ts'
+import {
+  MetainfoError,
+  parseTorrent,
+  torrentSummary,
+  type Torrent,
+} from '../../../lib/metainfo/index.ts'
 import { CliError } from '../errors.ts'
-import { torrentSummary } from '../summary.ts'
 import { formatBytes } from '../../../lib/units/index.ts'
 
 /** Reads and parses a .torrent; a missing or malformed file is bad input (exit 2). */

@@ -1,13 +1,8 @@
-import type { DatabaseHandle } from '../../../lib/db/index.ts'
 import { StatsFlusher } from '../../../lib/stats/index.ts'
-import type { RoleContext } from './context.ts'
+import type { Role } from './context.ts'
 
 /** Bytes served by the seeder and the web seed, and peak swarm sizes, into `torrent_stats`. */
-export function startCounters(
-  database: DatabaseHandle,
-  services: RoleContext['services'],
-  flushMs: number,
-): () => Promise<void> {
+export const countersRole: Role = async ({ config, database, services }) => {
   const { seeder, webSeed, tracker } = services
   const flusher = new StatsFlusher(database, {
     uploadedPeer: seeder && (() => seeder.stats().torrents.map((t) => [t.infoHash, t.uploaded])),
@@ -22,6 +17,6 @@ export function startCounters(
           return [t.infoHash, swarm ? swarm.complete + swarm.incomplete : 0]
         })),
   })
-  flusher.start(flushMs)
+  flusher.start(config.stats.flushSeconds * 1000)
   return () => flusher.close()
 }

@@ -2,7 +2,7 @@ import { Announcer, startSeeder } from '../../../lib/peer/index.ts'
 import type { LiveTorrent } from '../../../lib/publish/index.ts'
 import { log } from '../../../lib/log/index.ts'
 import type { Role } from './context.ts'
-import { crowdTest } from './egress.ts'
+import { crowdPolicy } from './egress.ts'
 import { seederAddress } from './tracker.ts'
 
 /**
@@ -19,7 +19,7 @@ async function dhtOptions(bootstrap: string[], publicAddress: string) {
 }
 
 export const seederRole: Role = async ({ config, feed, live, ports, services }) => {
-  const crowded = crowdTest({ config, services })
+  const crowded = crowdPolicy({ config, services })
   const seeder = await startSeeder({
     host: config.seeder.host ?? config.host,
     port: config.peerPort,

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-import { answerHttp, DbCounterStore, startUdp, Tracker } from '../../../lib/tracker/index.ts'
+import { CompletionCounts } from '../../../lib/catalog/index.ts'
+import { answerHttp, startUdp, Tracker } from '../../../lib/tracker/index.ts'
 import type { PlainRoute } from '../http.ts'
 import type { Role } from './context.ts'
 
@@ -31,7 +32,7 @@ export const trackerRole: Role = async ({
       ? { ip: await seederAddress(config.publicAddress), port: ports.peer ?? config.peerPort }
       : undefined,
     // `downloaded` survives restarts and database outages: flushed in batches, never awaited.
-    counterStore: new DbCounterStore(database.db),
+    counterStore: new CompletionCounts(database.db),
   })
   const graceMs = config.tracker.graceSeconds * 1000
   // A hybrid torrent is tracked under its truncated v2 info-hash too (BEP 52: clients join both).

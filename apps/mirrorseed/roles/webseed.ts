@@ -1,10 +1,10 @@
 import { WebSeed, webSeedPrefix } from '../../../lib/webseed/index.ts'
 import type { Role } from './context.ts'
-import { crowdTest } from './egress.ts'
+import { crowdPolicy } from './egress.ts'
 
 /** The origin web seed: `/webseed/<release dir>/…` answered before hono, from the mirror tree. */
 export const webSeedRole: Role = async ({ config, feed, live, fastPrefixes, services }) => {
-  const crowded = crowdTest({ config, services })
+  const crowded = crowdPolicy({ config, services })
   const webSeed = new WebSeed({
     root: config.root,
     stepBack: crowded && { crowded, retryAfterSeconds: config.egress.retryAfterSeconds },

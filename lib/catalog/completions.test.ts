@@ -2,18 +2,15 @@ import { once } from 'node:events'
 import { createServer, type Socket, connect, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { databaseKinds } from '../../test/databases.ts'
-import { openDatabase, torrents } from '../db/index.ts'
-import { DbCounterStore } from './db-counter-store.ts'
-import type { Announce } from './query.ts'
-import { Tracker } from './tracker.ts'
+import { openDatabase, type Database } from '../db/index.ts'
+import { torrents } from '../db/schema.ts'
+import { Tracker, type Announce } from '../tracker/index.ts'
+import { CompletionCounts } from './counters.ts'
 
 const hashA = 'aa'.repeat(20)
 const hashB = 'bb'.repeat(20)
 
-async function addTorrents(
-  db: DbCounterStore['db' & keyof DbCounterStore] | any,
-  hashes: string[],
-) {
+async function addTorrents(db: Database, hashes: string[]) {
   for (const infoHash of hashes) {
     await db.insert(torrents).values({
       infoHash,
@@ -44,12 +41,12 @@ function completed(port: number, infoHash: string): Announce {
 
 const address = Uint8Array.of(192, 0, 2, 1)
 
-describe.each(databaseKinds)('DbCounterStore on %s', (_name, kind) => {
+describe.each(databaseKinds)('CompletionCounts on %s', (_name, kind) => {
   it('adds batches to torrent_stats and loads them back, ignoring unknown torrents', async () => {
     const database = await kind.open()
     try {
       await addTorrents(database.db, [hashA, hashB])
-      const store = new DbCounterStore(database.db)
+      const store = new CompletionCounts(database.db)
       expect(await store.load()).toEqual(new Map())
       await store.addCompleted(
         new Map([
@@ -75,7 +72,7 @@ describe.each(databaseKinds)('DbCounterStore on %s', (_name, kind) => {
   })
 })
 
-describe.each(databaseKinds)('DbCounterStore, hybrid torrents, on %s', (_name, kind) => {
+describe.each(databaseKinds)('CompletionCounts, hybrid torrents, on %s', (_name, kind) => {
   it("counts completions in the v2 swarm (the truncated v2 hash) for the torrent's row", async () => {
     const database = await kind.open()
     try {
@@ -90,7 +87,7 @@ describe.each(databaseKinds)('DbCounterStore, hybrid torrents, on %s', (_name, k
         size: 1,
         metainfo: Buffer.from('de'),
       })
-      const store = new DbCounterStore(database.db)
+      const store = new CompletionCounts(database.db)
       // Both swarms in one batch: one torrent row, written once.
       await store.addCompleted(
         new Map([
@@ -165,12 +162,12 @@ describe.skipIf(!postgresKind)('tracker counters through a Postgres outage', () 
     const handle = await openDatabase({ url: viaRelay.toString(), dataDir: database.dataDir })
     cleanup.push(() => handle.close())
 
-    const tracker = new Tracker({ rateLimit: null, counterStore: new DbCounterStore(handle.db) })
+    const tracker = new Tracker({ rateLimit: null, counterStore: new CompletionCounts(handle.db) })
     tracker.allow(hashA)
     await tracker.start()
     for (let i = 0; i < 3; i++) tracker.announce(completed(1000 + i, hashA), address, 4, true)
     await tracker.flush()
-    expect((await new DbCounterStore(database.db).load()).get(hashA)).toBe(3)
+    expect((await new CompletionCounts(database.db).load()).get(hashA)).toBe(3)
 
     link.down()
     for (let i = 3; i < 10; i++) {
@@ -186,11 +183,11 @@ describe.skipIf(!postgresKind)('tracker counters through a Postgres outage', () 
     await link.up()
     await tracker.flush()
     expect(tracker.pendingCompletions).toBe(0)
-    expect((await new DbCounterStore(database.db).load()).get(hashA)).toBe(11)
+    expect((await new CompletionCounts(database.db).load()).get(hashA)).toBe(11)
     await tracker.close()
 
     // A restart reads the count back.
-    const again = new Tracker({ rateLimit: null, counterStore: new DbCounterStore(database.db) })
+    const again = new Tracker({ rateLimit: null, counterStore: new CompletionCounts(database.db) })
     again.allow(hashA)
     await again.start()
     expect(again.stats(hashA)!.downloaded).toBe(11)

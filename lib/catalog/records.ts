@@ -1,23 +1,12 @@
-import { and, desc, eq, inArray, ne, or } from 'drizzle-orm'
-import {
-  events,
-  mirrors,
-  torrentFiles,
-  torrents,
-  torrentStats,
-  type Database,
-  type EventKind,
-} from '../db/index.ts'
+import { and, eq, inArray, ne, or } from 'drizzle-orm'
+import type { Database } from '../db/index.ts'
+import { events, torrentFiles, torrents, torrentStats } from '../db/schema.ts'
+
+/** A `torrents` row as the catalog hands it out: the one shape every area reads. */
+export type TorrentRecord = typeof torrents.$inferSelect
 
 /** A torrent the database holds, with the file states a rescan compares against. */
-export interface KnownTorrent {
-  id: number
-  infoHash: string
-  name: string
-  releaseDir: string
-  status: 'active' | 'superseded' | 'removed'
-  supersededAt: Date | null
-  metainfo: Buffer
+export interface TrackedTorrent extends TorrentRecord {
   files: Array<{ path: string; size: number; mtimeMs: number; inode: number }>
 }
 
@@ -42,7 +31,7 @@ export interface PublishedRow {
 }
 
 /** Active and superseded torrents with their files: what a reconcile compares the tree with. */
-export async function loadTracked(db: Database): Promise<KnownTorrent[]> {
+export async function loadTracked(db: Database): Promise<TrackedTorrent[]> {
   const rows = await db
     .select()
     .from(torrents)
@@ -57,35 +46,13 @@ export async function loadTracked(db: Database): Promise<KnownTorrent[]> {
         rows.map((r) => r.id),
       ),
     )
-  const byTorrent = new Map<number, KnownTorrent['files']>()
+  const byTorrent = new Map<number, TrackedTorrent['files']>()
   for (const f of files) {
     const list = byTorrent.get(f.torrentId) ?? []
     list.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, inode: f.inode })
     byTorrent.set(f.torrentId, list)
   }
-  return rows.map((r) => ({
-    id: r.id,
-    infoHash: r.infoHash,
-    name: r.name,
-    releaseDir: r.releaseDir,
-    status: r.status,
-    supersededAt: r.supersededAt,
-    metainfo: r.metainfo,
-    files: byTorrent.get(r.id) ?? [],
-  }))
-}
-
-/**
- * Enabled mirrors whose last health check passed: the web seeds a torrent lists. A mirror never
- * checked is left out, since clients pause a web seed that fails them (Transmission after a few
- * failures) and a bad one costs every downloader time.
- */
-export async function webSeedMirrors(db: Database): Promise<Array<{ baseUrl: string }>> {
-  return db
-    .select({ baseUrl: mirrors.baseUrl })
-    .from(mirrors)
-    .where(and(eq(mirrors.enabled, true), eq(mirrors.status, 'up')))
-    .orderBy(mirrors.name)
+  return rows.map((r) => ({ ...r, files: byTorrent.get(r.id) ?? [] }))
 }
 
 /**
@@ -99,16 +66,9 @@ export async function recordPublished(
 ): Promise<{ id: number; superseded: string[] }> {
   return db.transaction(async (tx) => {
     const now = new Date()
+    const { files, ...fields } = row
     const values = {
-      infoHash: row.infoHash,
-      infoHashV2: row.infoHashV2,
-      name: row.name,
-      releaseDir: row.releaseDir,
-      profile: row.profile,
-      format: row.format,
-      pieceLength: row.pieceLength,
-      size: row.size,
-      metainfo: row.metainfo,
+      ...fields,
       status: 'active' as const,
       updatedAt: now,
       supersededAt: null,
@@ -120,7 +80,7 @@ export async function recordPublished(
       .onConflictDoUpdate({ target: torrents.infoHash, set: values })
       .returning({ id: torrents.id })
     await tx.delete(torrentFiles).where(eq(torrentFiles.torrentId, id))
-    await tx.insert(torrentFiles).values(row.files.map((f) => ({ ...f, torrentId: id })))
+    await tx.insert(torrentFiles).values(files.map((f) => ({ ...f, torrentId: id })))
     await tx.insert(torrentStats).values({ torrentId: id }).onConflictDoNothing()
     const older = await tx
       .update(torrents)
@@ -149,7 +109,7 @@ export async function recordPublished(
 }
 
 /** A release that is gone from the tree: its torrent stays tracked through the grace period. */
-export async function retire(db: Database, torrent: KnownTorrent): Promise<void> {
+export async function retire(db: Database, torrent: TrackedTorrent): Promise<void> {
   const now = new Date()
   const subject = `${torrent.releaseDir}/${torrent.name}`
   await db.transaction(async (tx) => {
@@ -166,7 +126,7 @@ export async function retire(db: Database, torrent: KnownTorrent): Promise<void>
   })
 }
 
-export async function markRemoved(db: Database, torrent: KnownTorrent): Promise<void> {
+export async function markRemoved(db: Database, torrent: TrackedTorrent): Promise<void> {
   const now = new Date()
   const subject = `${torrent.releaseDir}/${torrent.name}`
   await db.transaction(async (tx) => {
@@ -181,30 +141,4 @@ export async function markRemoved(db: Database, torrent: KnownTorrent): Promise<
       message: `${subject}: ${torrent.infoHash} removed after its grace period`,
     })
   })
-}
-
-export async function recordEvent(
-  db: Database,
-  kind: EventKind,
-  subject: string,
-  message: string,
-  detail?: Record<string, unknown>,
-): Promise<void> {
-  await db.insert(events).values({ kind, subject, message, detail })
-}
-
-/** The last verification failure recorded for a release, to avoid re-reading unchanged files. */
-export async function lastFailure(
-  db: Database,
-  subject: string,
-): Promise<{ message: string; fingerprint?: string } | undefined> {
-  const [row] = await db
-    .select({ message: events.message, detail: events.detail })
-    .from(events)
-    .where(and(eq(events.kind, 'verification_failed'), eq(events.subject, subject)))
-    .orderBy(desc(events.id))
-    .limit(1)
-  if (!row) return undefined
-  const detail = row.detail as { fingerprint?: string } | null
-  return { message: row.message, fingerprint: detail?.fingerprint }
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createTorrent, parseTorrent } from '../metainfo/index.ts'
+import { createTorrent, parseTorrent } from './index.ts'
 import { withWebSeeds } from './url-list.ts'
 
 /** SHA-1 of the bytes between `4:info` and the dict's end, found by hand, not by our decoder. */

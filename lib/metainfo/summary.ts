@@ -1,4 +1,5 @@
-import { magnetLink, type Torrent } from '../../lib/metainfo/index.ts'
+import { magnetLink } from './magnet.ts'
+import type { Torrent } from './parse.ts'
 
 /** What `create --json` and `info --json` both say of a torrent, in the same words. */
 export function torrentSummary(torrent: Torrent) {

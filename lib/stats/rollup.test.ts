@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
-import { statsDaily, torrents, torrentStats, type DatabaseHandle } from '../db/index.ts'
+import { type DatabaseHandle } from '../db/index.ts'
+import { statsDaily, torrents, torrentStats } from '../db/schema.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import { dailyStats, rollupDaily } from './index.ts'
 
