@@ -1,7 +1,8 @@
 /**
  * The release pipeline on a mirror-like tree, through the program: `mirrorseed scan` (a first
  * scan: hash, verify, publish into a fresh PGlite) beside raw hashing of the same bytes, rounds
- * alternating, medians; then a rescan of the unchanged tree (goal: under 1 s, no file data hashed).
+ * alternating, medians; then a rescan of the unchanged tree (goal: under 1 s, no file data hashed);
+ * then the same first scan into a fresh Postgres database (127.0.0.1:5432, or BENCH_POSTGRES_URL).
  *
  *   npm run bench:scan            (BENCH_FILES=10000 BENCH_RELEASES=50 BENCH_ARTIFACT_MB=8 BENCH_ROUNDS=3)
  *
@@ -15,6 +16,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import postgres from 'postgres'
 import { bin } from '../test/cli.ts'
 import { machineLoad, median } from './machine.ts'
 
@@ -24,12 +26,16 @@ const artifactBytes = Number(process.env.BENCH_ARTIFACT_MB ?? 8) * 2 ** 20
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 
 /** Runs a command to its end: wall seconds, CPU seconds and peak RSS (MiB) from /usr/bin/time. */
-function timed(command: string[]): { seconds: number; cpu: number; peakMB: number; out: string } {
+function timed(
+  command: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { seconds: number; cpu: number; peakMB: number; out: string } {
   const report = path.join(os.tmpdir(), `mirrorseed-bench-scan-time-${process.pid}`)
   const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', '%U %S %M', '-o', report] : []
   const started = performance.now()
   const full = [...time, ...command]
   const run = spawnSync(full[0], full.slice(1), {
+    env,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -131,6 +137,35 @@ try {
   const again = timed(scanArgs(dataDir))
   await rm(dataDir, { recursive: true, force: true })
 
+  // The same first scan into Postgres (a fresh database each round): the database's work is
+  // then another process's, so the difference to the PGlite rounds is what the embedded one costs.
+  const postgresUrl =
+    process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const admin = postgres(postgresUrl, { max: 1, connect_timeout: 3, onnotice: () => {} })
+  const onPostgres: ReturnType<typeof timed>[] = []
+  let postgresSkipped = ''
+  try {
+    for (let round = 0; round < rounds; round++) {
+      await rm(path.join(root, 'torrents'), { recursive: true, force: true })
+      await rm(path.join(root, 'torrent-symlinks'), { recursive: true, force: true })
+      const name = `mirrorseed_bench_scan_${process.pid}_${round}`
+      await admin.unsafe(`create database ${name}`)
+      const url = new URL(postgresUrl)
+      url.pathname = `/${name}`
+      dataDir = await mkdtemp(path.join(os.tmpdir(), 'mirrorseed-bench-data-'))
+      try {
+        onPostgres.push(timed(scanArgs(dataDir), { ...process.env, DATABASE_URL: url.toString() }))
+      } finally {
+        await admin.unsafe(`drop database if exists ${name} with (force)`)
+        await rm(dataDir, { recursive: true, force: true })
+      }
+    }
+  } catch (err) {
+    postgresSkipped = `not measured: ${(err as Error).message.split('\n')[0]}`
+  } finally {
+    await admin.end({ timeout: 1 })
+  }
+
   const m = (runs: ReturnType<typeof timed>[], key: 'seconds' | 'cpu' | 'peakMB') =>
     median(runs.map((r) => r[key]))
   console.log(
@@ -150,6 +185,14 @@ try {
     `first scan / raw hashing: ${(m(rawRuns, 'seconds') / m(first, 'seconds')).toFixed(2)}x wall (goal 0.9x), ` +
       `CPU ${(m(first, 'cpu') / m(rawRuns, 'cpu')).toFixed(2)}x the raw hashing's`,
   )
+  if (onPostgres.length === rounds) {
+    console.log(
+      `mirrorseed scan (first, fresh Postgres database): ${(totalMB / m(onPostgres, 'seconds')).toFixed(0)} MiB/s, ` +
+        `${m(onPostgres, 'seconds').toFixed(2)} s, ${m(onPostgres, 'cpu').toFixed(2)} CPU-s (the database's own not included), ` +
+        `peak RSS ${m(onPostgres, 'peakMB').toFixed(0)} MB; ${(m(rawRuns, 'seconds') / m(onPostgres, 'seconds')).toFixed(2)}x raw hashing wall` +
+        `   (rounds: ${onPostgres.map((r) => r.seconds.toFixed(2)).join(' ')} s)`,
+    )
+  } else console.log(`mirrorseed scan on Postgres: ${postgresSkipped}`)
   const summary = /\d+ releases: .*/.exec(again.out)?.[0] ?? again.out.trim().split('\n').at(-1)
   console.log(
     `rescan of the unchanged tree: ${again.seconds.toFixed(2)} s for the whole process (goal: under 1 s), ${again.cpu.toFixed(2)} CPU-s; ${summary}`,
