@@ -49,7 +49,15 @@ function peakRssMb(pid: number): number {
 
 async function serve(torrentFile: string, data: string): Promise<void> {
   const torrent = parseTorrent(readFileSync(torrentFile))
-  const seeder = await startSeeder({ host: '127.0.0.1', port: 0, maxPerIp: 64, uploadSlots: slots })
+  // Peer exchange off: within the window libtorrent's seed sends none, and ours would have the
+  // leechers (one process, on the same cores) dial each other, which measures them, not us.
+  const seeder = await startSeeder({
+    host: '127.0.0.1',
+    port: 0,
+    maxPerIp: 64,
+    uploadSlots: slots,
+    pex: false,
+  })
   seeder.add(
     torrent,
     torrent.files.map((f) => (f.pad ? null : path.join(data, torrent.name, ...f.path))),

@@ -28,8 +28,9 @@ writeFileSync(
   JSON.stringify({ name, version, private: true, type: 'module' }, null, 2) + '\n',
 )
 cpSync('migrations', 'dist/migrations', { recursive: true })
-// An empty PGlite cluster, made once here by the PGlite this build runs with: a new data folder
-// starts from it instead of running initdb at first start (lib/db/template.ts).
+// An empty PGlite database with this build's schema, made once here by the PGlite this build
+// runs with: a new data folder starts from it instead of running initdb and the migrations at
+// first start (lib/db/template.ts).
 const template = spawnSync(
   process.execPath,
   [

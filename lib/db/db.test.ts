@@ -115,7 +115,7 @@ describe.each(databaseKinds)('database on %s', (_name, kind) => {
 describe('the embedded database folder', () => {
   const template = templateFile()
   it.skipIf(template === undefined && process.env.CI !== 'true')(
-    `starts from the build's empty cluster, not initdb${template ? '' : ' (skipped: no build, run npm run build)'}`,
+    `starts from the build's empty database, not initdb${template ? '' : ' (skipped: no build, run npm run build)'}`,
     async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'mirrorseed-template-'))
       try {

@@ -17,13 +17,16 @@ const options: PGliteOptions = {
 }
 
 /**
- * Writes an empty cluster as a gzipped tar to `file`: what the build ships so that a new data
- * folder starts from it instead of running initdb (see template.ts).
+ * Writes an empty database with this build's schema (every migration applied) as a gzipped tar
+ * to `file`: what the build ships so that a new data folder starts from it instead of running
+ * initdb and every migration at first start (see template.ts). A later build's migrations still
+ * apply on top, as on any database.
  */
 export async function makeTemplate(file: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mirrorseed-template-'))
   try {
     const client = await PGlite.create(join(dir, 'db'), options)
+    await migrate(drizzle({ client, schema }), { migrationsFolder })
     const dump = await client.dumpDataDir('gzip')
     await client.close()
     writeFileSync(file, Buffer.from(await dump.arrayBuffer()))

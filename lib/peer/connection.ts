@@ -70,6 +70,8 @@ export interface ConnectionContext {
   hashesServed: number
   /** Our DHT node's UDP port when the DHT is on (BEP 5 handshake bit and `port` message). */
   dhtPort: number | null
+  /** Peer exchange (BEP 11) on: offered in the extension handshake and sent. */
+  pex: boolean
 }
 
 /** Requests we queue per peer; libtorrent and aria2 keep well under this outstanding. */
@@ -234,6 +236,7 @@ export class PeerConnection implements ChokePeer {
       version: this.ctx.version,
       reqq: MAX_QUEUE,
       uploadOnly,
+      pex: this.ctx.pex,
     })
     this.send(encodeExtended(0, payload))
   }
@@ -507,7 +510,7 @@ export class PeerConnection implements ChokePeer {
    */
   pex(now: number): void {
     const seeded = this.seeded
-    if (this.closed || !seeded || this.peerPexId === 0) return
+    if (this.closed || !seeded || this.peerPexId === 0 || !this.ctx.pex) return
     this.pexFeed ??= new PexFeed()
     const others: PexContact[] = []
     for (const peer of seeded.peers) {

@@ -68,9 +68,14 @@ export function encodeExtensionHandshake(opts: {
   version: string
   reqq: number
   uploadOnly: boolean
+  pex: boolean
 }): Buffer {
   return encode({
-    m: { ut_metadata: UT_METADATA_ID, ut_pex: UT_PEX_ID, lt_donthave: LT_DONTHAVE_ID },
+    m: {
+      ut_metadata: UT_METADATA_ID,
+      ut_pex: opts.pex ? UT_PEX_ID : undefined,
+      lt_donthave: LT_DONTHAVE_ID,
+    },
     metadata_size: opts.metadataSize,
     reqq: opts.reqq,
     // BEP 21: a seed tells peers it will not download, so they need not send us haves; a

@@ -490,6 +490,32 @@ function chunks(list: Buffer): string[] {
   return out
 }
 
+describe.skipIf(!tool('mktorrent').found)('seeder with peer exchange off', () => {
+  it('neither offers ut_pex nor sends it', async () => {
+    const fx = await makeSeedFixture('mktorrent')
+    const seeder = await startSeeder({ host: '127.0.0.1', port: 0, sweepMs: 50, pex: false })
+    const clients: WireClient[] = []
+    try {
+      seeder.add(fx.torrent, fx.paths)
+      for (const port of [7001, 7002]) {
+        const w = new WireClient(seeder.port, fx.torrent)
+        clients.push(w)
+        w.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+        w.send(encodeExtended(0, Buffer.from(`d1:md6:ut_pexi9ee1:pi${port}ee`)))
+        await w.until(() => w.find('extended').length === 1)
+        const hs = decode(w.find('extended')[0].payload) as Record<string, Record<string, number>>
+        expect(hs.m.ut_pex).toBeUndefined()
+      }
+      await new Promise((r) => setTimeout(r, 300))
+      for (const w of clients) expect(w.find('extended')).toHaveLength(1)
+    } finally {
+      for (const c of clients) c.end()
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+})
+
 describe.skipIf(!tool('mktorrent').found)('seeder when a crowd forms (lt_donthave)', () => {
   it('withdraws the pieces an early peer lacks and super-seeds it; a peer that cannot be told keeps them', async () => {
     const fx = await makeSeedFixture('mktorrent')

@@ -51,6 +51,8 @@ export interface SeederOptions {
     offersPerPeer: number
     forwardWaitMs: number
   }
+  /** Tell downloaders of each other (BEP 11 peer exchange); on by default. */
+  pex?: boolean
   /** Accept uTP (BEP 29) on the peer port's UDP socket; on by default. */
   utp?: boolean
   /** Be a DHT node (BEP 5) on the peer port's UDP socket; off unless given. */
@@ -143,6 +145,7 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
     choker,
     hashesServed: 0,
     dhtPort: null as number | null,
+    pex: options.pex ?? true,
     lookup: (infoHash: Buffer) => byHash.get(hex(infoHash)),
     streamKey: (req2Hex: string) => streamKeys.get(req2Hex),
     closed(conn: PeerConnection) {
