@@ -6,9 +6,6 @@ import { statsDaily } from '../db/schema.ts'
 // Postgres sums bigints to numeric, which both drivers hand over as a string.
 const n = (v: unknown) => Number(v ?? 0)
 
-/** Rows per insert: far below Postgres' 65,535 parameters at five a row. */
-const chunk = 1000
-
 /** The UTC calendar day of `at`, as `stats_daily.day` stores it. */
 export function utcDay(at: Date): string {
   return at.toISOString().slice(0, 10)
@@ -63,18 +60,20 @@ export async function rollupDaily(
         },
       ]
     })
-    for (let i = 0; i < rows.length; i += chunk) {
-      await tx
-        .insert(statsDaily)
-        .values(rows.slice(i, i + chunk))
-        .onConflictDoUpdate({
-          target: [statsDaily.torrentId, statsDaily.day],
-          set: {
-            completed: sql`excluded.completed`,
-            uploaded: sql`excluded.uploaded`,
-            peakPeers: sql`greatest(${statsDaily.peakPeers}, excluded.peak_peers)`,
-          },
-        })
+    if (rows.length > 0) {
+      // One statement, one parameter: the rows as JSON (thousands of torrents would be tens of
+      // thousands of bind parameters, which cost more than the insert itself).
+      const json = JSON.stringify(
+        rows.map((r) => [r.torrentId, r.completed, r.uploaded, r.peakPeers]),
+      )
+      await tx.execute(sql`
+        insert into ${statsDaily} (torrent_id, day, completed, uploaded, peak_peers)
+        select (r->>0)::integer, ${day}::date, (r->>1)::bigint, (r->>2)::bigint, (r->>3)::integer
+        from jsonb_array_elements(${json}::jsonb) as r
+        on conflict (torrent_id, day) do update set
+          completed = excluded.completed,
+          uploaded = excluded.uploaded,
+          peak_peers = greatest(${statsDaily}.peak_peers, excluded.peak_peers)`)
     }
     await resetPeaks(tx)
     return { day, rows: rows.length }
