@@ -10,24 +10,22 @@ export interface TrackedTorrent extends TorrentRecord {
   files: Array<{ path: string; size: number; mtimeMs: number; inode: number }>
 }
 
-export interface PublishedRow {
-  infoHash: string
-  infoHashV2: string | null
-  name: string
-  releaseDir: string
-  profile: string
-  format: 'v1' | 'v2' | 'hybrid'
-  pieceLength: number
-  size: number
-  metainfo: Buffer
-  files: Array<{
-    path: string
-    size: number
-    role: 'artifact' | 'companion'
-    mtimeMs: number
-    inode: number
-    sha256: string | null
-  }>
+/** What the generator records of one published torrent: its row and its files, as the schema says. */
+export type PublishedRow = Required<
+  Pick<
+    typeof torrents.$inferInsert,
+    | 'infoHash'
+    | 'infoHashV2'
+    | 'name'
+    | 'releaseDir'
+    | 'profile'
+    | 'format'
+    | 'pieceLength'
+    | 'size'
+    | 'metainfo'
+  >
+> & {
+  files: Array<Required<Omit<typeof torrentFiles.$inferInsert, 'torrentId'>>>
 }
 
 /** Active and superseded torrents with their files: what a reconcile compares the tree with. */

@@ -11,3 +11,4 @@ export {
   type MetricsSources,
   type Sample,
 } from './metrics.ts'
+export { healthRoutes, Readiness } from './health.ts'

@@ -4,10 +4,9 @@ import type { DatabaseHandle } from '../../../lib/db/index.ts'
 import type { LiveTorrent, ReconcileSummary, TorrentFeed } from '../../../lib/publish/index.ts'
 import type { Seeder } from '../../../lib/peer/index.ts'
 import type { Tracker } from '../../../lib/tracker/index.ts'
-import type { ScanTally } from '../../../lib/web/index.ts'
+import type { Readiness, ScanTally } from '../../../lib/web/index.ts'
 import type { WebSeed } from '../../../lib/webseed/index.ts'
 import type { FastRoute, PlainPrefixRoute, PlainRoute } from '../http.ts'
-import type { Readiness } from '../health.ts'
 
 /** What every role is started with; each returns its own `close`. */
 export interface RoleContext {

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import type { DatabaseHandle } from '../../lib/db/index.ts'
+import type { DatabaseHandle } from '../db/index.ts'
 
 /**
  * Readiness: the database answers, and every step the roles declared (migrations applied, the
