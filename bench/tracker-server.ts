@@ -72,7 +72,7 @@ if (process.argv[2] === '--floor') {
   )
   // `--floor net`: node:net instead of node:http, reading a request up to its blank line and
   // answering it with one write, closing at once after a `Connection: close` one: what the
-  // appliance's own HTTP reader does (apps/mirrorseed/plain-http.ts), without the tracker.
+  // appliance's own HTTP reader does (lib/http/plain-http.ts), without the tracker.
   const server =
     process.argv[3] === 'net'
       ? createNetServer((socket) => {

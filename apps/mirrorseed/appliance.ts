@@ -9,8 +9,7 @@ import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts
 import { log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed } from '../../lib/publish/index.ts'
 import { healthRoutes, Readiness, ScanTally } from '../../lib/web/index.ts'
-import { PagePace } from './page-pace.ts'
-import { createHttpServer } from './http.ts'
+import { createHttpServer, PagePace } from '../../lib/http/index.ts'
 import { apiRole } from './roles/api.ts'
 import type { Role, RoleContext } from './roles/context.ts'
 import { countersRole } from './roles/counters.ts'
@@ -91,7 +90,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
     await feed.listen()
     closers.push(() => feed.close())
 
-    // Public pages are paced per address: a client in a loop waits its turn (page-pace.ts).
+    // Public pages are paced per address: a client in a loop waits its turn (lib/http, PagePace).
     const pagePace = new PagePace(config.web.pagesPerSecond, config.web.pagesPerSecond * 5, {
       trustedProxies: config.tracker.trustedProxies,
     })

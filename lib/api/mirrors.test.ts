@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eq } from 'drizzle-orm'
-import { events } from '../db/schema.ts'
+import { eventLog } from '../catalog/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { Publisher } from '../publish/index.ts'
 import { startApi, type ApiServer } from '../../test/api-server.ts'
@@ -83,7 +82,7 @@ describe.each(databaseKinds)('mirrors API on %s', (_name, kind) => {
         const dir = tree.releases[0].releaseDir
         expect(listed.urlList).toContain(`${nginx!.url}/torrent-symlinks/${dir}/`)
         expect(listed.infoHash!.equals(before.infoHash!)).toBe(true)
-        const up = await database.db.select().from(events).where(eq(events.kind, 'mirror_up'))
+        const up = await eventLog(database.db, { kind: 'mirror_up' })
         expect(up.map((e) => e.subject)).toEqual(['nginx'])
 
         expect((await api.call('DELETE', '/mirrors/nginx')).status).toBe(200)

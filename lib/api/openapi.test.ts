@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { torrents } from '../db/schema.ts'
 import { Publisher } from '../publish/index.ts'
 import { startApi, type ApiServer } from '../../test/api-server.ts'
 import { databaseKinds } from '../../test/databases.ts'
@@ -34,8 +33,7 @@ describe('openapi.json', () => {
     tree = await buildGentooTree()
     const config = fixtureConfig(tree.root, { mirrors: { timeoutSeconds: 2 } })
     const publisher = new Publisher({ config, database })
-    await publisher.reconcile()
-    ;[{ infoHash }] = await database.db.select().from(torrents).limit(1)
+    ;[{ infoHash }] = (await publisher.reconcile()).published
     const closed = http.createServer()
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
     closedPort = (closed.address() as AddressInfo).port

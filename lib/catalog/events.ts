@@ -35,3 +35,35 @@ export async function lastFailure(
   const detail = row.detail as { fingerprint?: string } | null
   return { message: row.message, fingerprint: detail?.fingerprint }
 }
+
+/** One logged event as read back: the entry, its place in the log and when it happened. */
+export interface LoggedEvent extends EventEntry {
+  id: number
+  at: Date
+}
+
+/**
+ * The log, oldest first: the newest `limit` events (all without one), of one kind if asked. What
+ * an operator reads to see what the generator and the mirror checks did.
+ */
+export async function eventLog(
+  db: Database,
+  query: { kind?: EventKind; limit?: number } = {},
+): Promise<LoggedEvent[]> {
+  const newest = db
+    .select()
+    .from(events)
+    .where(query.kind ? eq(events.kind, query.kind) : undefined)
+    .orderBy(desc(events.id))
+  const rows = await (query.limit === undefined ? newest : newest.limit(query.limit))
+  return rows.reverse().map((r) => ({
+    id: r.id,
+    at: r.at,
+    kind: r.kind,
+    subject: r.subject ?? '',
+    message: r.message,
+    ...(r.detail ? { detail: r.detail as Record<string, unknown> } : {}),
+    ...(r.torrentId !== null ? { torrentId: r.torrentId } : {}),
+    ...(r.mirrorId !== null ? { mirrorId: r.mirrorId } : {}),
+  }))
+}

@@ -13,7 +13,14 @@ export {
   type TorrentRecord,
   type TrackedTorrent,
 } from './records.ts'
-export { lastFailure, recordEvent, type EventEntry, type EventKind } from './events.ts'
+export {
+  eventLog,
+  lastFailure,
+  recordEvent,
+  type EventEntry,
+  type EventKind,
+  type LoggedEvent,
+} from './events.ts'
 export {
   activeTorrents,
   catalogSignature,

@@ -9,7 +9,7 @@ export {
 } from './publisher.ts'
 export { liveTorrents, type LiveTorrent, type PublishEvents } from './live.ts'
 export { PublishError, type PublishErrorCode } from './errors.ts'
-export { Outputs, outputsFor, writeFileAtomically } from './outputs.ts'
+export { Outputs, outputsFor } from './outputs.ts'
 export { OutputLayout, outputLayout, profileSelector } from './placement.ts'
 export { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
 export { TorrentFeed } from './feed.ts'

@@ -14,8 +14,8 @@ import {
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
-import { eq, sql } from 'drizzle-orm'
-import { events, torrents } from '../db/schema.ts'
+import { sql } from 'drizzle-orm'
+import { eventLog, findTorrent, torrentPage } from '../catalog/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import {
@@ -89,7 +89,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
         }
       }
       // The `current-…` directory symlink gave no second torrent.
-      expect(await database.db.select().from(torrents)).toHaveLength(tree.releases.length)
+      expect((await torrentPage(database.db, { limit: 1 })).total).toBe(tree.releases.length)
     } finally {
       await database.close()
     }
@@ -163,10 +163,7 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
       expect(
         existsSync(path.join(tree.root, 'torrents', bad.releaseDir, `${bad.name}.torrent`)),
       ).toBe(false)
-      const recorded = await database.db
-        .select()
-        .from(events)
-        .where(eq(events.kind, 'verification_failed'))
+      const recorded = await eventLog(database.db, { kind: 'verification_failed' })
       expect(recorded).toHaveLength(1)
 
       const second = await new Publisher({ config, database }).reconcile()
@@ -203,11 +200,8 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
       expect(second.published.map((p) => p.name)).toEqual([release.name])
       const fresh = second.published[0]
       expect(fresh.infoHash).not.toBe(old.infoHash)
-      const [oldRow] = await database.db
-        .select()
-        .from(torrents)
-        .where(eq(torrents.infoHash, old.infoHash))
-      expect(oldRow.status).toBe('superseded')
+      const oldRow = await findTorrent(database.db, old.infoHash)
+      expect(oldRow?.status).toBe('superseded')
       expect(removed).toEqual([])
 
       await new Promise((r) => setTimeout(r, 600))
@@ -311,7 +305,7 @@ describe.each(databaseKinds)('entries it cannot read, on %s', (_name, kind) => {
       expect(
         existsSync(path.join(tree.root, 'torrents/releases/amd64/extra', `${long}.torrent`)),
       ).toBe(true)
-      const recorded = () => database.db.select().from(events).where(eq(events.kind, 'problem'))
+      const recorded = () => eventLog(database.db, { kind: 'problem' })
       expect((await recorded()).map((e) => e.subject).sort()).toEqual(
         summary.problems.map((p) => p.path).sort(),
       )
@@ -406,10 +400,7 @@ describe.each(databaseKinds.filter(([n]) => n === 'postgres'))(
           new Publisher({ config, database: other }).reconcile(),
         ])
         expect(a.published.length + b.published.length).toBe(tree.releases.length)
-        const published = await database.db
-          .select()
-          .from(events)
-          .where(eq(events.kind, 'published'))
+        const published = await eventLog(database.db, { kind: 'published' })
         expect(published).toHaveLength(tree.releases.length)
       } finally {
         await other.close()

@@ -1,34 +1,74 @@
 import { describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { type DatabaseHandle } from '../db/index.ts'
-import { statsDaily, torrents, torrentStats } from '../db/schema.ts'
+import { statsDaily } from '../db/schema.ts'
+import { addCounters, CompletionCounts, countersOf, recordPublished } from '../catalog/index.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import { dailyStats, rollupDaily } from './index.ts'
 
+const hashOf = (name: string) => name.padEnd(40, '0')
+
+/** A torrent as the generator records it, with counters at zero. */
 async function torrent(database: DatabaseHandle, name: string): Promise<number> {
-  const [row] = await database.db
-    .insert(torrents)
-    .values({
-      infoHash: name.padEnd(40, '0'),
-      name,
-      releaseDir: 'releases/amd64',
-      format: 'v1',
-      pieceLength: 262144,
-      size: 1000,
-      metainfo: Buffer.from('d4:infode'),
-    })
-    .returning({ id: torrents.id })
-  await database.db.insert(torrentStats).values({ torrentId: row!.id })
-  return row!.id
+  const { id } = await recordPublished(database.db, {
+    infoHash: hashOf(name),
+    infoHashV2: null,
+    name,
+    releaseDir: 'releases/amd64',
+    profile: null,
+    format: 'v1',
+    pieceLength: 262144,
+    size: 1000,
+    metainfo: Buffer.from('d4:infode'),
+    files: [
+      {
+        path: `releases/amd64/${name}`,
+        size: 1000,
+        role: 'artifact',
+        mtimeMs: 0,
+        inode: 1,
+        sha256: null,
+      },
+    ],
+  })
+  return id
 }
 
-/** What the tracker, seeder and web seed would have flushed by now (running totals). */
-async function flushed(
-  database: DatabaseHandle,
-  id: number,
-  s: { completed: number; uploadedPeer: number; uploadedWebseed: number; peakPeers: number },
-) {
-  await database.db.update(torrentStats).set(s).where(eq(torrentStats.torrentId, id))
+type Totals = {
+  completed: number
+  uploadedPeer: number
+  uploadedWebseed: number
+  peakPeers: number
+}
+const flushedSoFar = new WeakMap<DatabaseHandle, Map<string, Totals>>()
+
+/**
+ * What the tracker, seeder and web seed would have flushed by now (running totals): added the
+ * way they add them, the difference since the last call, with the peak of peers seen.
+ */
+async function flushed(database: DatabaseHandle, name: string, s: Totals) {
+  const seen = flushedSoFar.get(database) ?? new Map<string, Totals>()
+  flushedSoFar.set(database, seen)
+  const before = seen.get(name) ?? {
+    completed: 0,
+    uploadedPeer: 0,
+    uploadedWebseed: 0,
+    peakPeers: 0,
+  }
+  seen.set(name, s)
+  await addCounters(database.db, [
+    [
+      hashOf(name),
+      {
+        uploadedPeer: s.uploadedPeer - before.uploadedPeer,
+        uploadedWebseed: s.uploadedWebseed - before.uploadedWebseed,
+        peers: s.peakPeers,
+      },
+    ],
+  ])
+  const completed = s.completed - before.completed
+  if (completed > 0)
+    await new CompletionCounts(database.db).addCompleted(new Map([[hashOf(name), completed]]))
 }
 
 async function days(database: DatabaseHandle, id: number) {
@@ -54,7 +94,7 @@ describe.each(databaseKinds)('daily rollups on %s', (_name, kind) => {
       const evening = new Date('2026-11-20T20:00:00Z')
       const nextDay = new Date('2026-11-21T09:00:00Z')
 
-      await flushed(database, iso, {
+      await flushed(database, 'iso', {
         completed: 3,
         uploadedPeer: 100,
         uploadedWebseed: 50,
@@ -62,7 +102,7 @@ describe.each(databaseKinds)('daily rollups on %s', (_name, kind) => {
       })
       expect(await rollupDaily(database, { now: morning })).toEqual({ day: '2026-11-20', rows: 1 })
       // The same day again: the row is rewritten, not added to; the peak is kept.
-      await flushed(database, iso, {
+      await flushed(database, 'iso', {
         completed: 5,
         uploadedPeer: 300,
         uploadedWebseed: 50,
@@ -75,7 +115,7 @@ describe.each(databaseKinds)('daily rollups on %s', (_name, kind) => {
       ])
 
       // The next day holds only what happened since.
-      await flushed(database, iso, {
+      await flushed(database, 'iso', {
         completed: 9,
         uploadedPeer: 1300,
         uploadedWebseed: 60,
@@ -106,20 +146,21 @@ describe.each(databaseKinds)('daily rollups on %s', (_name, kind) => {
     const database = await kind.open()
     try {
       const iso = await torrent(database, 'iso')
-      await flushed(database, iso, {
+      await flushed(database, 'iso', {
         completed: 1,
         uploadedPeer: 0,
         uploadedWebseed: 0,
         peakPeers: 40,
       })
       await rollupDaily(database, { now: new Date('2026-11-20T23:00:00Z') })
-      const [stats] = await database.db.select().from(torrentStats)
-      expect(stats!.peakPeers).toBe(0)
+      expect((await countersOf(database.db, [iso])).get(iso)?.peakPeers).toBe(0)
       // A quiet next day: one new peer, and the 40 of yesterday do not carry over.
-      await database.db
-        .update(torrentStats)
-        .set({ peakPeers: 1 })
-        .where(eq(torrentStats.torrentId, iso))
+      await flushed(database, 'iso', {
+        completed: 1,
+        uploadedPeer: 0,
+        uploadedWebseed: 0,
+        peakPeers: 1,
+      })
       await rollupDaily(database, { now: new Date('2026-11-21T12:00:00Z') })
       expect((await days(database, iso)).map((d) => [d.day, d.peakPeers, d.completed])).toEqual([
         ['2026-11-20', 40, 1],

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { mirrors, torrents } from '../db/schema.ts'
+import { recordPublished } from '../catalog/index.ts'
+import { addMirror, recordCheck } from '../mirrors/index.ts'
+import { publishedRow } from '../../test/catalog-rows.ts'
 import { databaseKinds } from '../../test/databases.ts'
 import { applianceMetrics, metricsRoutes, MetricsRegistry, ScanTally } from './index.ts'
 
@@ -83,23 +85,21 @@ describe.each(databaseKinds)('GET /metrics on %s', (_name, kind) => {
   it('reports the live numbers and the database state in the text format', async () => {
     const database = await kind.open()
     try {
-      await database.db.insert(torrents).values(
-        (['active', 'active', 'superseded'] as const).map((status, i) => ({
-          infoHash: String(i).repeat(40),
-          name: `t${i}`,
-          releaseDir: 'r',
-          format: 'v1' as const,
-          pieceLength: 262144,
-          size: 1,
-          status,
-          metainfo: Buffer.from('d4:infode'),
-        })),
-      )
-      await database.db.insert(mirrors).values([
-        { name: 'a', baseUrl: 'http://a', status: 'up' },
-        { name: 'b', baseUrl: 'http://b', status: 'down' },
-        { name: 'c', baseUrl: 'http://c', status: 'up', enabled: false },
+      // Two active torrents, and a third that replaces the first: two active, one superseded.
+      for (const [name, hash] of [
+        ['t0', '0'],
+        ['t1', '1'],
+        ['t0', '2'],
       ])
+        await recordPublished(database.db, publishedRow(name, { infoHash: hash.repeat(40) }))
+      for (const [name, status, enabled] of [
+        ['a', 'up', true],
+        ['b', 'down', true],
+        ['c', 'up', false],
+      ] as const) {
+        const mirror = await addMirror(database.db, { name, baseUrl: `http://${name}`, enabled })
+        await recordCheck(database.db, mirror, { status, latencyMs: 5, error: null })
+      }
       const scans = new ScanTally()
       scans.record({ bytesHashed: 3_000_000, seconds: 1.5, failed: [] })
       scans.record({ bytesHashed: 1_000_000, seconds: 0.5, failed: [{}] })

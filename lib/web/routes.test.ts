@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { eq } from 'drizzle-orm'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { loadConfig } from '../config/index.ts'
-import { mirrors, torrents } from '../db/schema.ts'
+import { activeRecords, loadTracked, replaceMetainfo, retire } from '../catalog/index.ts'
+import { addMirror, recordCheck } from '../mirrors/index.ts'
 import { decode, encode } from '../bencode/index.ts'
 import { parseTorrent } from '../metainfo/index.ts'
 import { Publisher } from '../publish/index.ts'
@@ -51,7 +51,7 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
       } as never,
     })
     await new Publisher({ config, database }).reconcile()
-    const rows = await database.db.select().from(torrents)
+    const rows = await activeRecords(database.db)
     const torrentFile = (releaseDir: string, name: string) =>
       path.join(tree.root, 'torrents', releaseDir, `${name}.torrent`)
     return { tree, database, rows, torrentFile }
@@ -60,20 +60,22 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
   it('lists every active torrent under its release dir, with live swarm counts and links', async () => {
     const { tree, database, rows } = await published()
     try {
-      await database.db.insert(mirrors).values([
-        {
-          name: 'osuosl',
-          baseUrl: 'https://gentoo.osuosl.org',
-          status: 'up',
-          lastCheckAt: new Date(),
-        },
-        {
-          name: 'slowmirror',
-          baseUrl: 'https://slow.example',
-          status: 'down',
-          lastError: 'redirected to http://10.1.2.3/mirror?token=s3cret',
-        },
-      ])
+      // One mirror a check found up, one it found down, one never checked yet.
+      const osuosl = await addMirror(database.db, {
+        name: 'osuosl',
+        baseUrl: 'https://gentoo.osuosl.org',
+      })
+      await recordCheck(database.db, osuosl, { status: 'up', latencyMs: 40, error: null })
+      const slow = await addMirror(database.db, {
+        name: 'slowmirror',
+        baseUrl: 'https://slow.example',
+      })
+      await recordCheck(database.db, slow, {
+        status: 'down',
+        latencyMs: null,
+        error: 'redirected to http://10.1.2.3/mirror?token=s3cret',
+      })
+      await addMirror(database.db, { name: 'newmirror', baseUrl: 'https://new.example' })
       const [iso] = rows.filter((r) => r.name.startsWith('install'))
       const app = webRoutes({
         database,
@@ -101,7 +103,8 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
       expect(card).toMatch(/<dt>Files<\/dt><dd>5<\/dd>/)
       expect(html).toContain(`magnet:?xt=urn:btih:${iso!.infoHash}`)
       expect(html).toMatch(/<td>osuosl<\/td><td class="up"[^>]*>up<\/td>/)
-      expect(html).toMatch(/<td>slowmirror<\/td><td class="down">down<\/td><td>never<\/td>/)
+      expect(html).toMatch(/<td>slowmirror<\/td><td class="down">down<\/td><td><time /)
+      expect(html).toMatch(/<td>newmirror<\/td><td class="unknown">unknown<\/td><td>never<\/td>/)
       // The check's error is internal detail: the admin API has it, the public page does not.
       expect(html).not.toContain('s3cret')
       expect(html).not.toContain('10.1.2.3')
@@ -121,10 +124,7 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
       // What the mirrors role does when a mirror turns healthy: same info, longer url-list.
       const meta = decode(row.metainfo) as Record<string, unknown>
       meta['url-list'] = [...parseTorrent(row.metainfo).urlList, 'https://mirror.example/']
-      await database.db
-        .update(torrents)
-        .set({ metainfo: encode(meta as never) })
-        .where(eq(torrents.id, row.id))
+      await replaceMetainfo(database.db, row.id, encode(meta as never))
       // Pages come from memory: nothing changes until the catalog reloads (on a feed event, or
       // its periodic refresh, which this stands for).
       expect(await (await app.request('/')).text()).toBe(before)
@@ -164,10 +164,8 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
         expect((await app.request(bad)).status, bad).toBe(404)
       }
       // A superseded torrent is still tracked for a while, but no longer handed out.
-      await database.db
-        .update(torrents)
-        .set({ status: 'superseded' })
-        .where(eq(torrents.id, row.id))
+      const tracked = (await loadTracked(database.db)).find((t) => t.id === row.id)
+      await retire(database.db, tracked!)
       catalog.events.superseded()
       await catalog.reload()
       expect((await app.request(`/torrents/${row.releaseDir}/${row.name}.torrent`)).status).toBe(
@@ -181,15 +179,10 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
   it('publishes an RSS 2.0 feed, newest first, with .torrent enclosures', async () => {
     const { database, rows, torrentFile } = await published()
     try {
-      const [older, newer] = rows
-      await database.db
-        .update(torrents)
-        .set({ createdAt: new Date('2026-11-01T00:00:00Z') })
-        .where(eq(torrents.id, older!.id))
-      await database.db
-        .update(torrents)
-        .set({ createdAt: new Date('2026-11-02T00:00:00Z') })
-        .where(eq(torrents.id, newer!.id))
+      // Published one after the other by the reconcile: the later one is the newer.
+      const [older, newer] = [...rows].sort(
+        (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id,
+      )
       const res = await webRoutes({ database, publicUrl }).request('/feed.xml')
       expect(res.headers.get('content-type')).toMatch(/^application\/rss\+xml/)
       const doc = parseXml(await res.text())
@@ -208,8 +201,9 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
           '@length': String(statSync(file).size),
           '@type': 'application/x-bittorrent',
         })
-        expect(new Date(item.pubDate).toISOString()).toBe(
-          row.id === older!.id ? '2026-11-01T00:00:00.000Z' : '2026-11-02T00:00:00.000Z',
+        // RFC 822 dates have whole seconds.
+        expect(new Date(item.pubDate).getTime()).toBe(
+          Math.floor(row.createdAt.getTime() / 1000) * 1000,
         )
       }
     } finally {

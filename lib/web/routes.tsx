@@ -295,7 +295,7 @@ export function publicTorrentRoute(catalog: PublicCatalog, pace?: Pace) {
       })
   }
   /**
-   * The same answers for `serve`'s plain path (apps/mirrorseed/plain-http.ts), read off the
+   * The same answers for `serve`'s plain path (lib/http/plain-http.ts), read off the
    * socket without node:http: status line, headers and body prepared once, one write per request.
    * This is what brings `.torrent` downloads near nginx in `npm run bench:web`. Null (node:http
    * answers) until the catalog's first load.

@@ -462,9 +462,9 @@ describe.each([
     expect((await request(port, target, { method: 'HEAD' })).status).toBe(200)
     webSeed.remove(trackerKey(s.single))
     expect((await request(port, target, { method: 'HEAD' })).status).toBe(404)
-    const gone = webSeed.stats().torrents.filter((t) => t.name === s.single.name)
+    const gone = webSeed.takeCounters().filter((t) => t.name === s.single.name)
     expect(gone).toHaveLength(1) // listed once more after removal, for the last flush
-    expect(webSeed.stats().torrents.some((t) => t.name === s.single.name)).toBe(false)
+    expect(webSeed.takeCounters().some((t) => t.name === s.single.name)).toBe(false)
     webSeed.add(live(s.root, s.releaseDir, s.single))
     expect((await request(port, target, { method: 'HEAD' })).status).toBe(200)
   })
@@ -613,15 +613,24 @@ describe('a path shared by a superseded torrent and its successor', () => {
       server.on('request', webSeed.handle)
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       const { port } = server.address() as AddressInfo
+      // What the stats flush reads, and what a /metrics scrape reads between two flushes.
       const served = () =>
         Object.fromEntries(
-          webSeed.stats().torrents.map((t) => [t.infoHash.slice(0, 2), t.bytesServed]),
+          webSeed.takeCounters().map((t) => [t.infoHash.slice(0, 2), t.bytesServed]),
         )
+      const scraped = () =>
+        webSeed
+          .stats()
+          .torrents.map((t) => t.infoHash.slice(0, 2))
+          .sort()
 
       expect((await request(port, '/webseed/rel/x.iso')).status).toBe(200)
       expect(served()).toEqual({ aa: 1000, bb: 0 })
       webSeed.remove('aa'.repeat(20))
       expect((await request(port, '/webseed/rel/x.iso')).status).toBe(200)
+      // Scrapes between the removal and the flush leave aa's last bytes for the flush.
+      expect(scraped()).toEqual(['aa', 'bb'])
+      expect(scraped()).toEqual(['aa', 'bb'])
       expect(served()).toEqual({ aa: 1000, bb: 1000 }) // aa listed a last time after removal
       expect(served()).toEqual({ bb: 1000 })
       webSeed.remove('bb'.repeat(20))

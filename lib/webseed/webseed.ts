@@ -53,8 +53,8 @@ export interface WebSeedStats {
   requests: number
   bytesServed: number
   /**
-   * Per torrent, cumulative since it was added; a torrent removed since the previous call is
-   * listed one last time, so a flush that reads stats() periodically never loses its last bytes.
+   * Per torrent, cumulative since it was added; a torrent removed since the last flush
+   * (`takeCounters`) is still listed, so the flush never loses its last bytes.
    */
   torrents: TorrentCounters[]
 }
@@ -138,18 +138,34 @@ export class WebSeed {
     this.removed.push(published.counters)
   }
 
+  /** Totals and per-torrent counters now; changes nothing, so any number of readers may call it. */
   stats(): WebSeedStats {
-    // A Set: a torrent removed and added again since the last call is listed once.
+    return {
+      requests: this.requests,
+      bytesServed: this.bytesServed,
+      torrents: this.counters(),
+    }
+  }
+
+  /**
+   * For the one stats flush: per torrent, cumulative since it was added, and a torrent removed
+   * since the previous call listed one last time, then forgotten. Only the flush may call it: a
+   * second reader (it was `/metrics`, through `stats()`) would take a removed torrent's last
+   * bytes before the flush saw them.
+   */
+  takeCounters(): TorrentCounters[] {
+    const counters = this.counters()
+    this.removed = []
+    return counters
+  }
+
+  private counters(): TorrentCounters[] {
+    // A Set: a torrent removed and added again since the last flush is listed once.
     const torrents = new Set([
       ...this.removed,
       ...[...this.torrents.values()].map((p) => p.counters),
     ])
-    this.removed = []
-    return {
-      requests: this.requests,
-      bytesServed: this.bytesServed,
-      torrents: [...torrents].map((c) => ({ ...c })),
-    }
+    return [...torrents].map((c) => ({ ...c }))
   }
 
   /** Per published torrent, its counters now; unlike `stats()` this changes nothing. */

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-// The one module, not lib/publish's index: that loads the catalog, drizzle and both database
+// lib/files, not lib/publish: publish's index loads the catalog, drizzle and both database
 // drivers, and took `create`'s start-up from 0.12 to 0.30 CPU-s (perf stat, `create --help`).
-import { writeFileAtomically } from '../../../lib/publish/outputs.ts'
+import { writeFileAtomically } from '../../../lib/files/index.ts'
 import { HashError, prestartHashing } from '../../../lib/hashing/index.ts'
 import {
   createTorrent,

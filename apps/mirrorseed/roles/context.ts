@@ -6,7 +6,7 @@ import type { Seeder } from '../../../lib/peer/index.ts'
 import type { Tracker } from '../../../lib/tracker/index.ts'
 import type { Readiness, ScanTally } from '../../../lib/web/index.ts'
 import type { WebSeed } from '../../../lib/webseed/index.ts'
-import type { FastRoute, PlainPrefixRoute, PlainRoute } from '../http.ts'
+import type { FastRoute, PlainPrefixRoute, PlainRoute } from '../../../lib/http/index.ts'
 
 /** What every role is started with; each returns its own `close`. */
 export interface RoleContext {
@@ -20,7 +20,7 @@ export interface RoleContext {
   plainRoutes: Map<string, PlainRoute>
   /** Path prefixes answered off the socket from prepared answers (`.torrent` files). */
   plainPrefixes: Map<string, PlainPrefixRoute>
-  /** ms a public page request from this address waits (page-pace.ts); 0: answer now. */
+  /** ms a public page request from this address waits (lib/http, PagePace); 0: answer now. */
   pace: (address: string, forwardedFor: () => string | undefined) => number
   /** Path prefixes answered before hono (the web seed). */
   fastPrefixes: Map<string, FastRoute>

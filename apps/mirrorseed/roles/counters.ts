@@ -7,7 +7,7 @@ export const countersRole: Role = async ({ config, database, services }) => {
   const flusher = new StatsFlusher(database, {
     uploadedPeer: seeder && (() => seeder.stats().torrents.map((t) => [t.infoHash, t.uploaded])),
     uploadedWebseed:
-      webSeed && (() => webSeed.stats().torrents.map((t) => [t.infoHash, t.bytesServed])),
+      webSeed && (() => webSeed.takeCounters().map((t) => [t.infoHash, t.bytesServed])),
     peers:
       tracker &&
       seeder &&

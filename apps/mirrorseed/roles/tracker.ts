@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { CompletionCounts } from '../../../lib/catalog/index.ts'
 import { answerHttp, startUdp, Tracker } from '../../../lib/tracker/index.ts'
-import type { PlainRoute } from '../http.ts'
+import type { PlainRoute } from '../../../lib/http/index.ts'
 import type { Role } from './context.ts'
 
 /** The seeder's address as the tracker hands it out: an IP, so a hostname is resolved once. */

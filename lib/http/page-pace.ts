@@ -1,4 +1,4 @@
-import { hostKey } from '../../lib/peer/index.ts'
+import { hostKey } from '../peer/index.ts'
 
 /**
  * How fast one address (IPv6: one /64, as the tracker and the seeder count) may fetch public

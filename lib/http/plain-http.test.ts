@@ -2,7 +2,12 @@ import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createHttpServer, type HttpFront, type PlainPrefixRoute, type PlainRoute } from './http.ts'
+import {
+  createHttpServer,
+  type HttpFront,
+  type PlainPrefixRoute,
+  type PlainRoute,
+} from './server.ts'
 
 let front: HttpFront
 const fileBody = Buffer.from('d1:e')

@@ -8,7 +8,7 @@ import {
 import type { Server as NetServer, Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
-import { log } from '../../lib/log/index.ts'
+import { log } from '../log/index.ts'
 import { plainFront, type PlainPrefixRoute, type PlainRoute } from './plain-http.ts'
 
 export type FastRoute = (req: IncomingMessage, res: ServerResponse) => void
