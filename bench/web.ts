@@ -16,7 +16,7 @@ import path from 'node:path'
 import { createHttpServer } from '../lib/http/index.ts'
 import { loadConfig } from '../lib/config/index.ts'
 import { openDatabase } from '../lib/db/index.ts'
-import { torrentFiles, torrents, torrentStats } from '../lib/db/schema.ts'
+import { activeRecords, CompletionCounts, filesOf, recordPublished } from '../lib/catalog/index.ts'
 import { Publisher } from '../lib/publish/index.ts'
 import { PublicCatalog, publicTorrentRoute, webRoutes } from '../lib/web/index.ts'
 import { buildGentooTree, fixtureMinSize } from '../test/fixtures/mirror-tree.ts'
@@ -52,27 +52,27 @@ const config = loadConfig({
   } as never,
 })
 await new Publisher({ config, database }).reconcile()
-const [model] = await database.db.select().from(torrents)
-const modelFiles = await database.db.select().from(torrentFiles)
+// Copies of one published torrent in other release dirs, recorded as the generator records them.
+const [model] = await activeRecords(database.db)
+const modelFiles = (await filesOf(database.db, model!.id)).map(({ torrentId: _id, ...f }) => f)
+const completed = new Map<string, number>()
 for (let i = 0; i < count - 2; i++) {
-  const { id: _id, ...row } = model!
-  const [copy] = await database.db
-    .insert(torrents)
-    .values({
-      ...row,
-      infoHash: `f${i.toString(16).padStart(39, '0')}`,
-      releaseDir: `releases/arch${i % 10}/autobuilds/2026${String(i).padStart(4, '0')}`,
-    })
-    .returning({ id: torrents.id })
-  await database.db.insert(torrentStats).values({ torrentId: copy!.id, completed: i })
-  await database.db
-    .insert(torrentFiles)
-    .values(
-      modelFiles
-        .filter((f) => f.torrentId === model!.id)
-        .map((f) => ({ ...f, torrentId: copy!.id })),
-    )
+  const infoHash = `f${i.toString(16).padStart(39, '0')}`
+  await recordPublished(database.db, {
+    infoHash,
+    infoHashV2: model!.infoHashV2,
+    name: model!.name,
+    releaseDir: `releases/arch${i % 10}/autobuilds/2026${String(i).padStart(4, '0')}`,
+    profile: model!.profile,
+    format: model!.format,
+    pieceLength: model!.pieceLength,
+    size: model!.size,
+    metainfo: model!.metainfo,
+    files: modelFiles,
+  })
+  if (i > 0) completed.set(infoHash, i)
 }
+await new CompletionCounts(database.db).addCompleted(completed)
 
 // Served as `serve` serves them: the in-memory catalog, `.torrent` files on the fast path.
 const catalog = new PublicCatalog(database)

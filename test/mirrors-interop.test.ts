@@ -4,13 +4,13 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { eq } from 'drizzle-orm'
-import { events, mirrors, torrents } from '../lib/db/schema.ts'
+import { eventLog, findTorrent, torrentPage } from '../lib/catalog/index.ts'
 import { parseTorrent } from '../lib/metainfo/index.ts'
 import {
   addMirror,
   checkMirror,
   checkMirrors,
+  listMirrors,
   loadProbes,
   type MirrorProblem,
   type Probe,
@@ -158,7 +158,7 @@ describe.skipIf(!nginxTool.found)(`mirror health checks ${nginxTool.reason}`, ()
       const config = configFor(tree.root)
       try {
         await new Publisher({ config, database }).reconcile()
-        const before = await database.db.select().from(torrents)
+        const before = (await torrentPage(database.db, { limit: 500 })).rows
         expect(before.length).toBe(tree.releases.length)
         await addMirror(database.db, { name: 'nginx', baseUrl: nginx.url })
         await addMirror(database.db, { name: 'flaky', baseUrl: `${base}/good/` })
@@ -185,10 +185,7 @@ describe.skipIf(!nginxTool.found)(`mirror health checks ${nginxTool.reason}`, ()
                 path.join(tree.root, 'torrents', row.releaseDir, `${row.name}.torrent`),
               ),
             )
-            const [stored] = await database.db
-              .select()
-              .from(torrents)
-              .where(eq(torrents.id, row.id))
+            const stored = (await findTorrent(database.db, row.infoHash))!
             // The file and the row say the same, and the info-hash is the one first published.
             expect(onDisk.infoHash!.toString('hex')).toBe(row.infoHash)
             expect(
@@ -231,13 +228,13 @@ describe.skipIf(!nginxTool.found)(`mirror health checks ${nginxTool.reason}`, ()
             `${nginx.url}/torrent-symlinks/${dir}/`,
           ])
         }
-        const rows = await database.db.select().from(mirrors).orderBy(mirrors.name)
+        const rows = await listMirrors(database.db)
         expect(rows.find((r) => r.name === 'nginx')).toMatchObject({
           status: 'up',
           lastError: null,
         })
         expect(rows.find((r) => r.name === 'gone')?.lastError).toMatch(/ECONNREFUSED/)
-        const kinds = (await database.db.select().from(events).orderBy(events.id))
+        const kinds = (await eventLog(database.db))
           .filter((e) => e.kind.startsWith('mirror_'))
           .map((e) => `${e.kind} ${e.subject}`)
         expect(kinds.sort()).toEqual(

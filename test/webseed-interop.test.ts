@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { loadConfig } from '../lib/config/index.ts'
-import { mirrors } from '../lib/db/schema.ts'
+import { addMirror, recordCheck } from '../lib/mirrors/index.ts'
 import { createTorrent, encodeTorrent, parseTorrent, type Torrent } from '../lib/metainfo/index.ts'
 import { Publisher, trackerKey, type LiveTorrent } from '../lib/publish/index.ts'
 import { WebSeed, webSeedPrefix } from '../lib/webseed/index.ts'
@@ -59,10 +59,10 @@ describe.skipIf(!aria2cTool.found || !nginxTool.found)(
 
       const database = await databaseKinds[0][1].open()
       try {
-        // nginx is a healthy mirror, so the publisher lists it in url-list beside our own URL.
-        await database.db
-          .insert(mirrors)
-          .values({ name: 'nginx', baseUrl: nginx.url, status: 'up' })
+        // nginx is a healthy mirror (its last check passed), so the publisher lists it in
+        // url-list beside our own URL.
+        const mirror = await addMirror(database.db, { name: 'nginx', baseUrl: nginx.url })
+        await recordCheck(database.db, mirror, { status: 'up', latencyMs: 1, error: null })
         const config = loadConfig({
           env: {},
           overrides: {
