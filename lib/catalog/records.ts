@@ -108,35 +108,34 @@ export async function recordPublished(
 
 /** A release that is gone from the tree: its torrent stays tracked through the grace period. */
 export async function retire(db: Database, torrent: TrackedTorrent): Promise<void> {
-  const now = new Date()
-  const subject = `${torrent.releaseDir}/${torrent.name}`
-  await db.transaction(async (tx) => {
-    await tx
-      .update(torrents)
-      .set({ status: 'superseded', supersededAt: now, updatedAt: now })
-      .where(eq(torrents.id, torrent.id))
-    await tx.insert(events).values({
-      kind: 'superseded',
-      torrentId: torrent.id,
-      subject,
-      message: `${subject}: gone from the tree, kept tracked for the grace period`,
-    })
-  })
+  await leave(db, torrent, 'superseded', 'gone from the tree, kept tracked for the grace period')
 }
 
+/** A retired torrent whose grace period is over: no longer tracked or served. */
 export async function markRemoved(db: Database, torrent: TrackedTorrent): Promise<void> {
+  await leave(db, torrent, 'removed', `${torrent.infoHash} removed after its grace period`)
+}
+
+/** A torrent's step out of the live set and the event that tells it, in one transaction. */
+async function leave(
+  db: Database,
+  torrent: TrackedTorrent,
+  status: 'superseded' | 'removed',
+  why: string,
+): Promise<void> {
   const now = new Date()
   const subject = `${torrent.releaseDir}/${torrent.name}`
+  const stamp = status === 'superseded' ? { supersededAt: now } : { removedAt: now }
   await db.transaction(async (tx) => {
     await tx
       .update(torrents)
-      .set({ status: 'removed', removedAt: now, updatedAt: now })
+      .set({ status, ...stamp, updatedAt: now })
       .where(eq(torrents.id, torrent.id))
     await tx.insert(events).values({
-      kind: 'removed',
+      kind: status,
       torrentId: torrent.id,
       subject,
-      message: `${subject}: ${torrent.infoHash} removed after its grace period`,
+      message: `${subject}: ${why}`,
     })
   })
 }

@@ -235,11 +235,21 @@ describe.each(databaseKinds)('publishing on %s', (_name, kind) => {
         `${release.name}.torrent`,
       )
       expect(existsSync(torrentFile)).toBe(true) // still served during the grace period
+      const { infoHash } = second.retired[0]
+      const subject = `${release.releaseDir}/${release.name}`
+      expect((await findTorrent(database.db, infoHash))?.status).toBe('superseded')
+      expect((await eventLog(database.db, { kind: 'superseded' })).map((e) => e.message)).toEqual([
+        `${subject}: gone from the tree, kept tracked for the grace period`,
+      ])
 
       await new Promise((r) => setTimeout(r, 400))
       const third = await publisher.reconcile()
       expect(third.removed.map((r) => r.name)).toEqual([release.name])
       expect(existsSync(torrentFile)).toBe(false)
+      expect((await findTorrent(database.db, infoHash))?.status).toBe('removed')
+      expect((await eventLog(database.db, { kind: 'removed' })).map((e) => e.message)).toEqual([
+        `${subject}: ${infoHash} removed after its grace period`,
+      ])
       expect(
         existsSync(path.join(tree.root, 'torrent-symlinks', release.releaseDir, release.name)),
       ).toBe(false)
