@@ -27,6 +27,8 @@ export class ConnectionIds {
   private key: Buffer = randomBytes(16)
   private previousKey: Buffer | null = null
   private readonly message = Buffer.alloc(4 + 18)
+  /** `message` for an IPv4 client's 6-byte record: one view, not a subarray per packet. */
+  private readonly message6 = this.message.subarray(0, 4 + 6)
   private readonly digest = Buffer.alloc(8)
 
   constructor(options: ConnectionIdOptions = {}) {
@@ -53,7 +55,13 @@ export class ConnectionIds {
   private mac(key: Buffer, slot: number, record: Uint8Array): Buffer {
     this.message.writeUInt32BE(slot >>> 0, 0)
     this.message.set(record, 4)
-    siphash24(key, this.message.subarray(0, 4 + record.length), this.digest, 0)
+    const message =
+      record.length === 6
+        ? this.message6
+        : record.length === 18
+          ? this.message
+          : this.message.subarray(0, 4 + record.length)
+    siphash24(key, message, this.digest, 0)
     return this.digest
   }
 

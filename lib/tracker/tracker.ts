@@ -88,6 +88,8 @@ export class Tracker {
   private readonly peers4: Uint8Array
   private readonly peers6: Uint8Array
   private readonly record = new Uint8Array(18)
+  /** `record` as an IPv4 peer's 6 bytes: one view made here, not a subarray per announce. */
+  private readonly record6 = this.record.subarray(0, 6)
   private timers: NodeJS.Timeout[] = []
   /** Adds loaded counts to the swarms that exist already (bound once, for load and flush). */
   private readonly addLoaded = (counts: Map<string, number>): void => {
@@ -197,8 +199,8 @@ export class Tracker {
     const swarm = this.swarms.get(announce.infoHash.toString('latin1', 0, 20))
     if (!swarm) throw unknownTorrent
     const length = family === 4 ? 4 : 16
-    const record = this.record.subarray(0, length + 2)
-    record.set(address.subarray(0, length))
+    const record = family === 4 ? this.record6 : this.record
+    for (let i = 0; i < length; i++) record[i] = address[i]
     record[length] = announce.port >> 8
     record[length + 1] = announce.port & 0xff
     const seconds = Math.floor((this.now() - this.started) / 1000)

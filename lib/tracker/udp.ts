@@ -17,6 +17,8 @@ import {
 } from './udp-packet.ts'
 
 const source = new Uint8Array(18)
+/** `source` as an IPv4 client's address and port: one view, not a subarray per packet. */
+const source6 = source.subarray(0, 6)
 /**
  * Keep an announce reply inside one unfragmented datagram on a 1500-byte path (IPv6 and UDP
  * headers take 48): 20 + 18 x 76 bytes for IPv6 peers. IPv4 replies stay under it anyway
@@ -44,7 +46,7 @@ export function handleUdp(
   const length = family === 4 ? 4 : 16
   source[length] = port >> 8
   source[length + 1] = port & 0xff
-  const client = source.subarray(0, length + 2)
+  const client = family === 4 ? source6 : source
   const action = packet.readUInt32BE(8)
   if (action === ACTION_ANNOUNCE || action === ACTION_SCRAPE) {
     if (!tracker.connectionIds.verify(client, packet, 0)) return null
