@@ -138,6 +138,42 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
     }
   })
 
+  it('cuts a connection that sends half a request and then nothing (slowloris)', async () => {
+    const idle = createHttpServer(
+      new Hono(),
+      new Map(),
+      new Map(),
+      new Map([['/announce', () => Buffer.from('ok')]]),
+      { idleMs: 300 },
+    )
+    const idlePort = await idle.listen(0, '127.0.0.1')
+    try {
+      const started = Date.now()
+      const stalled = connect(idlePort, '127.0.0.1')
+      sockets.push(stalled)
+      // A kept-alive client that keeps asking stays open past the idle time.
+      const busy = connect(idlePort, '127.0.0.1')
+      sockets.push(busy)
+      await Promise.all([once(stalled, 'connect'), once(busy, 'connect')])
+      stalled.write('GET /announce?x HTTP/1.1\r\nHost: a\r\n')
+      const cut = once(stalled, 'close')
+      let busyClosed = false
+      busy.on('close', () => (busyClosed = true))
+      for (let i = 0; i < 8; i++) {
+        busy.write('GET /announce?x HTTP/1.1\r\n\r\n')
+        expect(await responses(busy, 1)).toHaveLength(1)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      await cut
+      const after = Date.now() - started
+      expect(after).toBeGreaterThanOrEqual(300)
+      expect(after).toBeLessThan(3000)
+      expect(busyClosed).toBe(false)
+    } finally {
+      await idle.close(100)
+    }
+  })
+
   it('closes idle kept-alive connections when the server closes', async () => {
     const socket = await open()
     socket.write('GET /announce?x HTTP/1.1\r\n\r\n')

@@ -70,8 +70,26 @@ export function plainFront(
   prefixes: ReadonlyMap<string, PlainPrefixRoute> = new Map(),
   /** For prefix routes (public pages): ms the request must wait, per remote address; 0 for now. */
   pace: (remote: string, forwardedFor: () => string | undefined) => number = () => 0,
-): { server: Server; plain: Set<Socket> } {
-  const plain = new Set<Socket>()
+): { server: Server; plain: Map<Socket, number> } {
+  // Each plain connection with the sweep tick of its last activity (a read, or its queued replies
+  // drained). One shared timer cuts those idle for `idleMs` (slowloris), instead of a
+  // socket.setTimeout per connection: that is a Timeout object, a bound function and a 'timeout'
+  // listener at accept and a timer refresh per read, a few microseconds on each of the
+  // connection-per-request announces that make most of a tracker's traffic (bench/tracker.ts).
+  const plain = new Map<Socket, number>()
+  const step = Math.max(10, Math.min(1000, Math.floor(idleMs / 4)))
+  const idleTicks = Math.ceil(idleMs / step)
+  let tick = 0
+  const sweep = setInterval(() => {
+    tick++
+    for (const [socket, seen] of plain) if (tick - seen > idleTicks) socket.destroy()
+  }, step).unref()
+  function onClose(this: Socket): void {
+    plain.delete(this)
+  }
+  function onDrain(this: Socket): void {
+    if (plain.has(this)) plain.set(this, tick)
+  }
   const prefixOf = (path: string): PlainPrefixRoute | undefined => {
     for (const [prefix, route] of prefixes) if (path.startsWith(prefix)) return route
     return undefined
@@ -82,8 +100,7 @@ export function plainFront(
     plain.delete(socket)
     socket.removeListener('data', onData)
     socket.removeListener('error', onError)
-    socket.removeListener('timeout', onTimeout)
-    socket.setTimeout(0)
+    socket.removeListener('close', onClose)
     // node:http's own listener would have set it at accept (its noDelay default).
     socket.setNoDelay(true)
     socket.pause()
@@ -94,11 +111,11 @@ export function plainFront(
   }
 
   const server = createServer((socket) => {
-    plain.add(socket)
-    const remote = socket.remoteAddress ?? ''
+    plain.set(socket, tick)
     let pending: Buffer | undefined
     let noDelay = false
     const onData = (chunk: Buffer) => {
+      plain.set(socket, tick)
       let data = pending === undefined ? chunk : Buffer.concat([pending, chunk])
       pending = undefined
       while (data.length > 0) {
@@ -116,7 +133,7 @@ export function plainFront(
           // The parser accepts only the routes' paths; anything else is node:http's to answer.
           answer = prefixOf(path)?.(request.target) ?? null
           if (!answer) return handOff(socket, onData, data)
-          const wait = pace(remote, request.forwardedFor)
+          const wait = pace(socket.remoteAddress ?? '', request.forwardedFor)
           if (wait > 0) {
             // Nothing more is read from this client until its turn (page-pace.ts).
             pending = data
@@ -140,7 +157,7 @@ export function plainFront(
           noDelay = true
         }
         if (route) {
-          const body = route(request.target, remote, request.forwardedFor)
+          const body = route(request.target, socket.remoteAddress ?? '', request.forwardedFor)
           if (!request.keepAlive) {
             socket.write(reply(body, false))
             // Written whole at once (a few hundred bytes into an empty socket buffer) and nothing
@@ -152,6 +169,7 @@ export function plainFront(
             return
           }
           socket.write(reply(body, true))
+          if (socket.writableLength > 0) socket.once('drain', onDrain)
         } else if (answer) {
           // One writev for head, date and body: the body is the file's one shared buffer.
           socket.cork()
@@ -161,6 +179,7 @@ export function plainFront(
           else socket.end(answer.body)
           socket.uncork()
           if (!request.keepAlive) return
+          if (socket.writableLength > 0) socket.once('drain', onDrain)
         }
         data = data.subarray(request.length)
       }
@@ -171,9 +190,9 @@ export function plainFront(
     }
     socket.on('data', onData)
     socket.on('error', onError)
-    socket.on('close', () => plain.delete(socket))
-    socket.setTimeout(idleMs, onTimeout)
+    socket.on('close', onClose)
   })
+  server.on('close', () => clearInterval(sweep))
   // node:http starts tracking its connections (closeIdleConnections, header timeouts) on
   // 'listening'; it never listens itself here.
   server.on('listening', () => http.emit('listening'))
@@ -181,9 +200,5 @@ export function plainFront(
 }
 
 function onError(this: Socket): void {
-  this.destroy()
-}
-
-function onTimeout(this: Socket): void {
   this.destroy()
 }

@@ -37,6 +37,8 @@ export function createHttpServer(
   plainRoutes: Map<string, PlainRoute> = new Map(),
   options: {
     maxConnections?: number
+    /** ms a connection answered off the socket may sit idle; node:http's keep-alive timeout. */
+    idleMs?: number
     /** Prefixes answered off the socket from prepared answers (`.torrent` files). */
     plainPrefixes?: Map<string, PlainPrefixRoute>
     /** ms a request under `plainPrefixes` waits, by remote address (see page-pace.ts). */
@@ -72,7 +74,7 @@ export function createHttpServer(
   const front = plainFront(
     server,
     plainRoutes,
-    server.keepAliveTimeout,
+    options.idleMs ?? server.keepAliveTimeout,
     options.plainPrefixes,
     options.pace,
   )
@@ -122,17 +124,17 @@ export function listen(server: Server | NetServer, port: number, host: string): 
  */
 async function closeFront(
   listener: NetServer,
-  plain: Set<Socket>,
+  plain: Map<Socket, number>,
   server: Server,
   graceMs = 10_000,
 ): Promise<void> {
   const closed = new Promise<void>((resolve) => listener.close(() => resolve()))
   server.close()
   server.closeIdleConnections()
-  for (const socket of plain) socket.end()
+  for (const socket of plain.keys()) socket.end()
   const timer = setTimeout(() => {
     server.closeAllConnections()
-    for (const socket of plain) socket.destroy()
+    for (const socket of plain.keys()) socket.destroy()
   }, graceMs)
   await closed
   clearTimeout(timer)
