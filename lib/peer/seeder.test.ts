@@ -265,6 +265,39 @@ describe.skipIf(!tool('mktorrent').found)('seeder on the wire', () => {
   })
 })
 
+describe.skipIf(!tool('mktorrent').found)('seeder counters for the stats flush', () => {
+  it("keeps a removed torrent's last uploaded bytes for the flush, whatever /metrics read between", async () => {
+    const fx = await makeSeedFixture('mktorrent')
+    const seeder = await startSeeder({ host: '127.0.0.1', port: 0 })
+    const c = new WireClient(seeder.port, fx.torrent)
+    try {
+      seeder.add(fx.torrent, fx.paths)
+      c.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+      c.send(INTERESTED)
+      await c.until(() => c.find('unchoke').length === 1)
+      c.send(encodeRequest({ index: 0, begin: 0, length: 16384 }))
+      await c.until(() => c.find('piece').length === 1)
+
+      const key = fx.torrent.infoHash!.toString('hex')
+      const flushed = () => seeder.takeCounters().filter((t) => t.infoHash === key)
+      expect(flushed().map((t) => t.uploaded)).toEqual([16384])
+      c.send(encodeRequest({ index: 0, begin: 16384, length: 16384 }))
+      await c.until(() => c.find('piece').length === 2)
+      seeder.remove(fx.torrent.infoHash!)
+      // A /metrics scrape between the removal and the flush.
+      expect(seeder.stats().torrents).toEqual([])
+      expect(seeder.stats().uploaded).toBe(32768)
+      // The flush still gets the bytes sent since it last read, once.
+      expect(flushed().map((t) => t.uploaded)).toEqual([32768])
+      expect(flushed()).toEqual([])
+    } finally {
+      c.end()
+      await seeder.close()
+      await fx.remove()
+    }
+  })
+})
+
 describe.skipIf(!libtorrent().found)('seeder with a hybrid torrent', () => {
   it('answers BEP 52 hash requests for the piece layer under the truncated v2 info-hash', async () => {
     const fx = await makeSeedFixture('libtorrent', { artifactSize: 200_000, pieceLength: 16384 })

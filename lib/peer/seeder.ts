@@ -96,7 +96,14 @@ export interface Seeder {
   add(torrent: SeedTorrent, filePaths: ReadonlyArray<string | null>): void
   /** Stop seeding a torrent (by v1 or v2 info-hash) and close its connections. */
   remove(infoHash: Buffer): void
+  /** Totals and per-torrent counts now; changes nothing, so any number of readers may call it. */
   stats(): SeederStats
+  /**
+   * For the one stats flush: every seeded torrent's counts, and each torrent removed since the
+   * previous call one last time with its final `uploaded`, then forgotten. Without it the bytes a
+   * torrent sent between the last flush and its removal never reached `torrent_stats`.
+   */
+  takeCounters(): TorrentStats[]
   close(): Promise<void>
 }
 
@@ -105,6 +112,18 @@ const VERSION = 'mirrorseed 0.1.0'
 /** Azureus-style peer id (BEP 20): client `MS`, version 0100, then random bytes. */
 function makePeerId(): Buffer {
   return Buffer.concat([Buffer.from('-MS0100-'), randomBytes(12)])
+}
+
+function countsOf(s: Seeded): TorrentStats {
+  return {
+    // The tracker key, 40 hex digits in every format: the stats flush and the tracker use it.
+    infoHash: trackerKeyHex(s.torrent),
+    name: s.torrent.name,
+    uploaded: s.uploaded,
+    size: s.torrent.length,
+    peers: s.peers.size,
+    superSeeded: s.superSeed?.superSeededPeers ?? 0,
+  }
 }
 
 function hex(infoHash: Buffer): string {
@@ -136,6 +155,8 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   const connections = new Set<PeerConnection>()
   const perIp = new Map<string, number>()
   let removedUploaded = 0
+  /** Torrents removed since the flush last took the counters (`takeCounters`), as they ended. */
+  let removedCounts: TorrentStats[] = []
 
   const ctx = {
     peerId,
@@ -308,17 +329,10 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
       for (const conn of [...seeded.peers]) conn.close('torrent removed')
       cache.drop(seeded.key)
       removedUploaded += seeded.uploaded
+      removedCounts.push(countsOf(seeded))
     },
     stats() {
-      const torrents = [...new Set(byHash.values())].map((s) => ({
-        // The tracker key, 40 hex digits in every format: the stats flush and the tracker use it.
-        infoHash: trackerKeyHex(s.torrent),
-        name: s.torrent.name,
-        uploaded: s.uploaded,
-        size: s.torrent.length,
-        peers: s.peers.size,
-        superSeeded: s.superSeed?.superSeededPeers ?? 0,
-      }))
+      const torrents = [...new Set(byHash.values())].map(countsOf)
       const uploaded = torrents.reduce((sum, t) => sum + t.uploaded, removedUploaded)
       let buffered = 0
       for (const conn of connections) buffered += conn.stream.writableLength
@@ -330,6 +344,11 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         buffered,
         torrents,
       }
+    },
+    takeCounters() {
+      const counts = [...removedCounts, ...[...new Set(byHash.values())].map(countsOf)]
+      removedCounts = []
+      return counts
     },
     async close() {
       clearInterval(sweep)

@@ -5,7 +5,7 @@ import type { Role } from './context.ts'
 export const countersRole: Role = async ({ config, database, services }) => {
   const { seeder, webSeed, tracker } = services
   const flusher = new StatsFlusher(database, {
-    uploadedPeer: seeder && (() => seeder.stats().torrents.map((t) => [t.infoHash, t.uploaded])),
+    uploadedPeer: seeder && (() => seeder.takeCounters().map((t) => [t.infoHash, t.uploaded])),
     uploadedWebseed:
       webSeed && (() => webSeed.takeCounters().map((t) => [t.infoHash, t.bytesServed])),
     peers:
