@@ -93,48 +93,20 @@ export function applyAnnounce(
   return { slot, added: 1, completed }
 }
 
-let marks = new Uint32Array(256)
-let generation = 0
-let order = new Int32Array(256)
 /**
- * xorshift32 state for the draws below. Math.random() was half of samplePeers' time (about
- * 12 ns a call, 50+ calls an announce on a large swarm; node --cpu-prof of handleUdp): the sample
- * needs spread, not unpredictability (a peer list is public to every announcer anyway).
+ * xorshift32 state for the window starts below. Math.random() was a quarter of samplePeers' time
+ * (node --cpu-prof of handleUdp): a start needs spread, not unpredictability (a peer list is public
+ * to every announcer anyway).
  */
 let seed = (Math.random() * 0x100000000) | 1
 
-/** The next xorshift32 state (never 0 from a non-zero one). */
-function next(x: number): number {
-  x ^= x << 13
-  x ^= x >>> 17
-  return x ^ (x << 5)
-}
-
-/** A draw in [0, n) from a state: the state's 32 bits scaled, no modulo bias worth a branch. */
-function below(x: number, n: number): number {
-  return Math.floor(((x >>> 0) * n) / 0x100000000)
-}
-
 /**
- * Copies one 6- or 18-byte peer record. A byte loop, not `out.set(records.subarray(…))`: the
- * subarray is an object per peer, 50 per announce, and was a tenth of serve's CPU under UDP load
- * (node --cpu-prof, bench/tracker.ts).
- */
-function copyRecord(
-  records: Uint8Array,
-  from: number,
-  stride: number,
-  out: Uint8Array,
-  to: number,
-): void {
-  for (let i = 0; i < stride; i++) out[to + i] = records[from + i]
-}
-
-/**
- * Copy up to `want` random peer records of `table`, never `exclude`, into `out` at `offset`;
- * returns the new offset. A fresh sample per call: small asks on large swarms draw random slots
- * with a generation-stamped mark array (no clearing, no allocation); asks for most of the swarm
- * shuffle a slot list partially (Fisher-Yates).
+ * Copy up to `want` peer records of `table`, never `exclude`, into `out` at `offset`; returns the
+ * new offset. The sample is a window of consecutive slots from a random start, wrapping at the
+ * end, as opentracker answers (a random offset into its peer vector, then a contiguous run): one
+ * or two block copies instead of `want` random draws, each its own copy. Slots are in no useful
+ * order (a leaver's slot takes the last peer), and every announce draws a new start, so over a
+ * swarm's announces every peer is handed out as often as the others.
  */
 export function samplePeers(
   table: PeerTable | null,
@@ -145,48 +117,30 @@ export function samplePeers(
 ): number {
   if (table === null || want <= 0) return offset
   const count = table.count
-  const available = count - (exclude >= 0 && exclude < count ? 1 : 0)
   const stride = table.stride
   const records = table.records
-  if (available <= want) {
-    for (let slot = 0; slot < count; slot++) {
-      if (slot === exclude) continue
-      copyRecord(records, slot * stride, stride, out, offset)
-      offset += stride
+  const excluded = exclude >= 0 && exclude < count
+  const take = Math.min(want, count - (excluded ? 1 : 0))
+  if (take <= 0) return offset
+  seed ^= seed << 13
+  seed ^= seed >>> 17
+  seed ^= seed << 5
+  // The window is `take` slots long, one more when the asker's slot falls inside it.
+  let first = Math.floor(((seed >>> 0) * count) / 0x100000000)
+  if (take === count - (excluded ? 1 : 0)) first = 0
+  let left = take
+  let slot = first
+  while (left > 0) {
+    // One run: up to the table's end, the asker's slot, or the window's end, whichever is first.
+    let runEnd = Math.min(count, slot + left)
+    if (excluded && exclude >= slot && exclude < runEnd) runEnd = exclude
+    if (runEnd > slot) {
+      out.set(records.subarray(slot * stride, runEnd * stride), offset)
+      offset += (runEnd - slot) * stride
+      left -= runEnd - slot
     }
-    return offset
+    slot = runEnd === exclude && excluded ? exclude + 1 : runEnd
+    if (slot >= count) slot = 0
   }
-  if (want * 2 > available) {
-    if (order.length < count) order = new Int32Array(count * 2)
-    let n = 0
-    for (let slot = 0; slot < count; slot++) if (slot !== exclude) order[n++] = slot
-    let x = seed
-    for (let i = 0; i < want; i++) {
-      x = next(x)
-      const j = i + below(x, n - i)
-      const slot = order[j]
-      order[j] = order[i]
-      copyRecord(records, slot * stride, stride, out, offset)
-      offset += stride
-    }
-    seed = x
-    return offset
-  }
-  if (marks.length < count) marks = new Uint32Array(count * 2)
-  if (++generation === 0xffffffff) {
-    marks.fill(0)
-    generation = 1
-  }
-  let x = seed
-  for (let taken = 0; taken < want;) {
-    x = next(x)
-    const slot = below(x, count)
-    if (slot === exclude || marks[slot] === generation) continue
-    marks[slot] = generation
-    copyRecord(records, slot * stride, stride, out, offset)
-    offset += stride
-    taken++
-  }
-  seed = x
   return offset
 }
