@@ -3,22 +3,30 @@ import path from 'node:path'
 import type { SourceFile } from './create.ts'
 import { MetainfoError } from './errors.ts'
 
-/** Regular files under `dir`, symlinks followed (each real folder once, so a loop ends). */
+/**
+ * Regular files under `dir`, symlinks followed (each real folder once, so a loop ends). Returns
+ * the newest mtime (ms) among them, from the same stat that found each file.
+ */
 async function walk(
   dir: string,
   rel: string[],
   seen: Set<string>,
   out: SourceFile[],
-): Promise<void> {
+): Promise<number> {
   const real = await fs.realpath(dir)
-  if (seen.has(real)) return
+  if (seen.has(real)) return 0
   seen.add(real)
+  let newest = 0
   for (const entry of await fs.readdir(dir)) {
     const full = path.join(dir, entry)
     const s = await fs.stat(full).catch(() => null)
-    if (s?.isDirectory()) await walk(full, [...rel, entry], seen, out)
-    else if (s?.isFile()) out.push({ path: [...rel, entry], source: full })
+    if (s?.isDirectory()) newest = Math.max(newest, await walk(full, [...rel, entry], seen, out))
+    else if (s?.isFile()) {
+      out.push({ path: [...rel, entry], source: full })
+      newest = Math.max(newest, s.mtimeMs)
+    }
   }
+  return newest
 }
 
 /**
@@ -39,14 +47,14 @@ export async function sourceFiles(
       `cannot read ${target}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`,
     )
   })
-  let files: SourceFile[]
-  if (s.isFile()) files = [{ path: [path.basename(target)], source: target }]
-  else if (s.isDirectory()) {
-    files = []
-    await walk(target, [], new Set(), files)
+  const files: SourceFile[] = []
+  let mtime: number
+  if (s.isFile()) {
+    files.push({ path: [path.basename(target)], source: target })
+    mtime = s.mtimeMs
+  } else if (s.isDirectory()) {
+    mtime = await walk(target, [], new Set(), files)
     if (files.length === 0) throw new MetainfoError('no-data', `${target} holds no files`)
   } else throw new MetainfoError('bad-input', `${target} is neither a file nor a directory`)
-  let mtime = 0
-  for (const f of files) mtime = Math.max(mtime, (await fs.stat(f.source)).mtimeMs)
   return { files, multiFile: s.isDirectory(), mtime: Math.floor(mtime / 1000) }
 }
