@@ -512,6 +512,9 @@ export class PeerConnection implements ChokePeer {
     const seeded = this.seeded
     if (this.closed || !seeded || this.peerPexId === 0 || !this.ctx.pex) return
     this.pexFeed ??= new PexFeed()
+    // The sweep comes round every few seconds; the list of others is built only when a message
+    // may go out, not on every sweep for every peer (n peers, n x n contacts looked at).
+    if (!this.pexFeed.due(now)) return
     const others: PexContact[] = []
     for (const peer of seeded.peers) {
       if (peer === this || !peer.contact || peer.contact.key === this.contact?.key) continue

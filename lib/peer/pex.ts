@@ -96,8 +96,13 @@ export class PexFeed {
   private readonly told = new Map<string, PexContact>()
   private lastAt = -Infinity
 
+  /** Whether `next` may send now: false within a minute of the last message (BEP 11). */
+  due(now: number): boolean {
+    return now - this.lastAt >= PEX_INTERVAL_MS
+  }
+
   next(current: Iterable<PexContact>, now: number): Buffer | null {
-    if (now - this.lastAt < PEX_INTERVAL_MS) return null
+    if (!this.due(now)) return null
     const live = new Map<string, PexContact>()
     for (const c of current) live.set(c.key, c)
     const dropped: PexContact[] = []

@@ -472,10 +472,7 @@ describe.skipIf(!tool('mktorrent').found)('seeder peer exchange (BEP 11)', () =>
       // extension handshake (the keep-alive answering it says so): the third does not take
       // ut_pex, B prefers encryption.
       const join = async (ext: string) => {
-        const w = new WireClient(seeder.port, fx.torrent)
-        clients.push(w)
-        w.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
-        await w.until(() => w.find('have_all').length === 1)
+        const w = await handshaken(seeder, fx, clients)
         w.send(encodeExtended(0, Buffer.from(ext)))
         await w.until(() => w.find('keepalive').length === 1)
         return w
@@ -511,6 +508,19 @@ describe.skipIf(!tool('mktorrent').found)('seeder peer exchange (BEP 11)', () =>
     }
   })
 })
+
+/** A downloader that has shaken hands and read our have_all; kept in `clients` to be ended. */
+async function handshaken(
+  seeder: Seeder,
+  fx: SeedFixture,
+  clients: WireClient[],
+): Promise<WireClient> {
+  const w = new WireClient(seeder.port, fx.torrent)
+  clients.push(w)
+  w.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
+  await w.until(() => w.find('have_all').length === 1)
+  return w
+}
 
 function hexOf(b: Buffer): string {
   return b.toString('hex')
@@ -562,10 +572,7 @@ describe.skipIf(!tool('mktorrent').found)('seeder when a crowd forms (lt_donthav
     try {
       seeder.add(fx.torrent, fx.paths)
       const join = async (ext: string) => {
-        const w = new WireClient(seeder.port, fx.torrent)
-        clients.push(w)
-        w.send(encodeHandshake(fx.torrent.infoHash!, peerId, opts))
-        await w.until(() => w.find('have_all').length === 1)
+        const w = await handshaken(seeder, fx, clients)
         w.send(encodeExtended(0, Buffer.from(ext)))
         w.send(INTERESTED)
         await w.until(() => w.find('unchoke').length === 1)

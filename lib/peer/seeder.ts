@@ -253,18 +253,20 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   rotation.unref()
   // Super-seeding moves on when an offer waited long enough for its hand-on, takes in the peers
   // that came before the crowd, and stops when the crowd has gone, so a downloader left alone
-  // is never held to one piece at a time.
-  const revelation = setInterval(() => {
-    for (const seeded of new Set(byHash.values())) {
-      const superSeed = seeded.superSeed
-      if (!superSeed || seeded.peers.size === 0) continue
-      if (seeded.crowded()) {
-        superSeed.retract()
-        superSeed.tick()
-      } else if (superSeed.superSeededPeers > 0) superSeed.revealAll()
-    }
-  }, 250)
-  revelation.unref()
+  // is never held to one piece at a time. No timer at all when the seeder does not super-seed.
+  const revelation = superSeed
+    ? setInterval(() => {
+        for (const seeded of new Set(byHash.values())) {
+          const superSeed = seeded.superSeed
+          if (!superSeed || seeded.peers.size === 0) continue
+          if (seeded.crowded()) {
+            superSeed.retract()
+            superSeed.tick()
+          } else if (superSeed.superSeededPeers > 0) superSeed.revealAll()
+        }
+      }, 250)
+    : undefined
+  revelation?.unref()
 
   log.info('seeder listening', {
     host: options.host ?? '::',
