@@ -14,8 +14,6 @@ export interface StatsSources {
   peers?: Totals
 }
 
-type Pending = CounterDelta
-
 /**
  * Writes upload counters and peak swarm sizes to `torrent_stats` in batches on a timer: the data
  * paths only bump counters in memory and never wait on the database. A batch that fails (the
@@ -40,7 +38,7 @@ export class StatsFlusher {
    * --cpu-prof of serve under wrk, bench/tracker.ts).
    */
   private readonly peaks = new Map<string, number>()
-  private readonly pending = new Map<string, Pending>()
+  private readonly pending = new Map<string, CounterDelta>()
   private timer?: NodeJS.Timeout
   private flushing?: Promise<void>
 
@@ -87,7 +85,7 @@ export class StatsFlusher {
     }
   }
 
-  private entry(infoHash: string): Pending {
+  private entry(infoHash: string): CounterDelta {
     let entry = this.pending.get(infoHash)
     if (!entry)
       this.pending.set(infoHash, (entry = { uploadedPeer: 0, uploadedWebseed: 0, peers: 0 }))
