@@ -18,6 +18,7 @@ import {
   type ProfileSelector,
   type Release,
   type ScanProblem,
+  type ScanResult,
 } from '../release/index.ts'
 import { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
 import { Outputs } from './outputs.ts'
@@ -106,6 +107,13 @@ interface Built {
   multiFile: boolean
 }
 
+/** What {@link Publisher.prepare} decided for a release; {@link Publisher.settle} carries it out. */
+type Prepared =
+  | { fate: 'failed before' | 'held'; reason: string }
+  /** Signatures or digests fail; `hashed` bytes were read to find out. */
+  | { fate: 'fails'; reason: string; hashed?: number }
+  | { fate: 'built'; built: Built; verified: boolean }
+
 /** The advisory lock a reconcile holds; whatever else rewrites torrents takes it too. */
 export const generatorLock = 'mirrorseed:generator'
 
@@ -138,9 +146,16 @@ export class Publisher {
     this.outputs = new Outputs(root, new OutputLayout(this.selector, this.config.output))
   }
 
-  /** One pass over the tree, or over the folder `under` (relative to the root). */
-  reconcile(options: { under?: string } = {}): Promise<ReconcileSummary> {
-    const pass = this.database.exclusive(generatorLock, () => this.pass(options.under ?? ''))
+  /**
+   * One pass over the tree, or over the folder `under` (relative to the root). `walked` is the
+   * walk of that folder ({@link walkTree}) when the caller started it already, before the
+   * database was open: `scan` overlaps the two.
+   */
+  reconcile(
+    options: { under?: string; walked?: Promise<ScanResult> } = {},
+  ): Promise<ReconcileSummary> {
+    const scope = options.under ?? ''
+    const pass = this.database.exclusive(generatorLock, () => this.pass(scope, options.walked))
     this.inFlight.add(pass)
     const settle = () => this.inFlight.delete(pass)
     pass.then(settle, settle)
@@ -152,21 +167,24 @@ export class Publisher {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight])
   }
 
-  private async pass(scope: string): Promise<ReconcileSummary> {
+  private async pass(scope: string, walked?: Promise<ScanResult>): Promise<ReconcileSummary> {
     const started = performance.now()
     const { config } = this
     const db = this.database.db
-    const tracked = await loadTracked(db)
-    if (scope === '') {
-      const layout = this.outputs.layout
-      await this.outputs.removeLeftovers(tracked.map((t) => layout.base(t.releaseDir)))
-    }
-    const scan = await scanReleases(this.outputs.root, {
-      selector: this.selector,
-      // Plain names: never walked at any depth, since each distribution may hold a pair.
-      outputDirs: [config.output.torrents, config.output.symlinks],
-      under: scope || undefined,
-    })
+    // The walk needs no database: it reads the tree while the database answers (a first scan of
+    // 10,000 files spends ~0.3 s in it, bench/scan.ts). It never enters the output folders that
+    // removeLeftovers cleans.
+    const [tracked, scan] = await Promise.all([
+      (async () => {
+        const tracked = await loadTracked(db)
+        if (scope === '') {
+          const layout = this.outputs.layout
+          await this.outputs.removeLeftovers(tracked.map((t) => layout.base(t.releaseDir)))
+        }
+        return tracked
+      })(),
+      walked ?? walkTree(config, scope, this.selector),
+    ])
     const active = new Map(
       tracked.filter((t) => t.status === 'active').map((t) => [`${t.releaseDir}/${t.name}`, t]),
     )
@@ -184,26 +202,16 @@ export class Publisher {
       bytesHashed: 0,
       seconds: 0,
     }
-    let mirrors: WebSeedMirror[] | undefined
     const seen = new Set<string>()
+    const changed: Release[] = []
     for (const release of scan.releases) {
       const key = `${release.releaseDir}/${release.name}`
       seen.add(key)
-      const files = [release.artifact, ...release.companions]
       const known = active.get(key)
-      if (known && sameFiles(known, files)) {
-        summary.unchanged++
-        continue
-      }
-      mirrors ??= await healthyMirrors(db)
-      try {
-        await this.publish(release, files, mirrors, summary)
-      } catch (err) {
-        const problem = entryProblem(err, release, this.outputs.root)
-        if (problem === undefined) throw err
-        summary.problems.push(problem)
-      }
+      if (known && sameFiles(known, [release.artifact, ...release.companions])) summary.unchanged++
+      else changed.push(release)
     }
+    if (changed.length > 0) await this.publishAll(changed, await healthyMirrors(db), summary)
     await this.report(summary.problems, scope)
 
     const inScope = (t: TrackedTorrent) =>
@@ -246,18 +254,45 @@ export class Publisher {
   }
 
   /**
-   * One release, in named steps: skip it if it failed before unchanged, read its digest files,
-   * check its signatures, hash it and build the torrent, check the digests, write and record it,
-   * then announce it. A step that decides the release's fate (held, failed) says so in `summary`
-   * and the rest are skipped.
+   * Publishes `releases` in order, each one's preparation (failure check, digest files,
+   * signatures, hashing) running while the release before it is written and recorded: the
+   * hashing threads read the next release while this one's `.torrent`, symlinks and rows are
+   * written (bench/scan.ts). What each release comes to (its summary entries, its events, its
+   * problem) is still settled one release at a time, in order.
    */
-  private async publish(
-    release: Release,
-    files: FileRef[],
+  private async publishAll(
+    releases: Release[],
     mirrors: WebSeedMirror[],
     summary: ReconcileSummary,
   ): Promise<void> {
-    const attempt: Attempt = {
+    const prepare = (release: Release) => {
+      const attempt = this.attempt(release, summary)
+      const prepared = this.prepare(attempt, mirrors)
+      // Settled in order below; a failure must not count as unhandled while it waits its turn.
+      prepared.catch(() => {})
+      return { attempt, prepared }
+    }
+    let next = prepare(releases[0])
+    for (let i = 0; i < releases.length; i++) {
+      const { attempt, prepared } = next
+      if (i + 1 < releases.length) next = prepare(releases[i + 1])
+      try {
+        await this.settle(attempt, await prepared)
+      } catch (err) {
+        const problem = entryProblem(err, attempt.release, this.outputs.root)
+        if (problem === undefined) {
+          // The pass fails; the next release's hashing must not outlive it.
+          await next.prepared.catch(() => {})
+          throw err
+        }
+        summary.problems.push(problem)
+      }
+    }
+  }
+
+  private attempt(release: Release, summary: ReconcileSummary): Attempt {
+    const files = [release.artifact, ...release.companions]
+    return {
       release,
       files,
       key: `${release.releaseDir}/${release.name}`,
@@ -265,55 +300,76 @@ export class Publisher {
       fingerprint: fingerprintOf(files),
       summary,
     }
-    if (await this.failedBefore(attempt)) return
-    const expected = await this.expectedDigests(attempt)
-    if (!expected) return
-    if (!(await this.signaturesHold(attempt))) return
-    const built = await this.build(attempt, expected.listed, mirrors)
-    if (!built) return
-    const verification = checkDigests(release, expected.digests, built.computed)
-    if (verification.status === 'failed') return this.fail(attempt, verification.message)
-    const recorded = await this.writeAndRecord(attempt, built)
-    const verified = verification.status === 'verified'
-    this.announce(attempt, built, recorded, verified)
   }
 
-  /** A release that failed verification is not read again until one of its files changes. */
-  private async failedBefore({ key, fingerprint, outcome, summary }: Attempt): Promise<boolean> {
-    const failure = await lastFailure(this.database.db, key)
-    if (failure?.fingerprint !== fingerprint) return false
-    summary.failed.push({ ...outcome, reason: failure.message })
-    return true
+  /**
+   * One release up to its torrent, in named steps: skip it if it failed before unchanged, read
+   * its digest files, check its signatures, hash it and build the torrent, check the digests.
+   * A step that decides the release's fate (held, failed) says so and the rest are skipped.
+   * Nothing here writes the tree, the database or the summary: {@link settle} does, in order.
+   */
+  private async prepare(attempt: Attempt, mirrors: WebSeedMirror[]): Promise<Prepared> {
+    const failure = await lastFailure(this.database.db, attempt.key)
+    if (failure !== undefined && failure.fingerprint === attempt.fingerprint)
+      return { fate: 'failed before', reason: failure.message }
+    const expected = await this.expectedDigests(attempt)
+    if (expected.held !== undefined) return { fate: 'held', reason: expected.held }
+    const signatures = await this.signatures(attempt)
+    if (signatures !== undefined) return { fate: 'fails', reason: signatures }
+    const built = await this.build(attempt, expected.listed, mirrors)
+    if ('held' in built) return { fate: 'held', reason: built.held }
+    const verification = checkDigests(attempt.release, expected.digests, built.computed)
+    if (verification.status === 'failed')
+      return { fate: 'fails', reason: verification.message, hashed: built.size }
+    return { fate: 'built', built, verified: verification.status === 'verified' }
+  }
+
+  /** What a prepared release comes to: a summary entry, and its outputs and rows if built. */
+  private async settle(attempt: Attempt, prepared: Prepared): Promise<void> {
+    const { outcome, summary } = attempt
+    switch (prepared.fate) {
+      case 'failed before':
+        summary.failed.push({ ...outcome, reason: prepared.reason })
+        return
+      case 'held':
+        summary.held.push({ ...outcome, reason: prepared.reason })
+        return
+      case 'fails':
+        summary.bytesHashed += prepared.hashed ?? 0
+        return this.fail(attempt, prepared.reason)
+      case 'built': {
+        const { built, verified } = prepared
+        summary.bytesHashed += built.size
+        const recorded = await this.writeAndRecord(attempt, built)
+        this.announce(attempt, built, recorded, verified)
+      }
+    }
   }
 
   /**
    * The digests the release's digest files list, and which algorithms to compute: the preferred
    * one, or with release.verifyAll every one listed (Arch's sha256sums.txt and b2sums.txt both).
-   * Undefined when the release is held for want of a digest (release.requireDigest).
+   * Held for want of a digest with release.requireDigest.
    */
-  private async expectedDigests({ release, outcome, summary }: Attempt) {
+  private async expectedDigests({ release }: Attempt) {
     const digests = await readExpectedDigests(release)
     const listed = digestAlgorithms
       .filter((a) => digests.artifact[a] !== undefined)
       .slice(0, this.config.release.verifyAll ? undefined : 1)
     if (listed.length === 0 && this.config.release.requireDigest) {
-      summary.held.push({
-        ...outcome,
-        reason: `no digest of ${release.artifact.path} is listed (release.requireDigest)`,
-      })
-      return undefined
+      return {
+        held: `no digest of ${release.artifact.path} is listed (release.requireDigest)`,
+      }
     }
     return { digests, listed }
   }
 
-  /** With release.keyring: the release's signatures verify (a release without any passes). */
-  private async signaturesHold(attempt: Attempt): Promise<boolean> {
+  /** With release.keyring, why the release's signatures fail; undefined when they hold. */
+  private async signatures({ release }: Attempt): Promise<string | undefined> {
     const { keyring } = this.config.release
-    if (!keyring) return true
-    const signatures = await verifySignatures(attempt.release, keyring)
-    if (signatures.status !== 'failed') return true
-    await this.fail(attempt, signatures.message)
-    return false
+    if (!keyring) return undefined
+    const signatures = await verifySignatures(release, keyring)
+    return signatures.status === 'failed' ? signatures.message : undefined
   }
 
   /** Records a verification failure: an event (so it is not read again) and a log line. */
@@ -330,13 +386,13 @@ export class Publisher {
 
   /**
    * Hashes the files once (pieces and whole-file digests in one read pass) and builds the torrent.
-   * Undefined when a file changed while it was read: held for the next pass.
+   * Held for the next pass when a file changed while it was read.
    */
   private async build(
-    { release, files, outcome, summary }: Attempt,
+    { release, files }: Attempt,
     listed: DigestAlgorithm[],
     mirrors: WebSeedMirror[],
-  ): Promise<Built | undefined> {
+  ): Promise<Built | { held: string }> {
     const { config } = this
     const multiFile = release.companions.length > 0
     const digests: DigestAlgorithm[] = ['sha256', ...listed.filter((a) => a !== 'sha256')]
@@ -363,16 +419,11 @@ export class Publisher {
     } catch (err) {
       if (err instanceof HashError && err.code === 'changed') {
         // Still being written (rsync --inplace, a copy in progress): the next pass takes it.
-        summary.held.push({
-          ...outcome,
-          reason: `a file changed while it was read: ${err.message}`,
-        })
-        return undefined
+        return { held: `a file changed while it was read: ${err.message}` }
       }
       throw err
     }
     const size = files.reduce((sum, f) => sum + f.size, 0)
-    summary.bytesHashed += size
     const computed = Object.fromEntries(
       created.digests.map((d, i) => [
         files[i].path,
@@ -500,6 +551,23 @@ export class Publisher {
       log.info('removed', { release: `${t.releaseDir}/${t.name}`, infoHash: t.infoHash })
     }
   }
+}
+
+/**
+ * The walk a reconcile of `under` (relative to the root, '' for the whole tree) starts from: stat
+ * only, no database, so it may start before the database is open.
+ */
+export function walkTree(
+  config: ResolvedConfig,
+  under = '',
+  selector = profileSelector(config),
+): Promise<ScanResult> {
+  return scanReleases(requireRoot(config), {
+    selector,
+    // Plain names: never walked at any depth, since each distribution may hold a pair.
+    outputDirs: [config.output.torrents, config.output.symlinks],
+    under: under || undefined,
+  })
 }
 
 /** The tracker key as hex; lib/metainfo owns it (`trackerKeyHex`). */
