@@ -1,13 +1,13 @@
-// A hashing worker thread (plain JavaScript: see kernel.js for why). It reads the chunks it is
-// given itself, so the copy out of the page cache is spread over every core instead of
-// serialised on one reader, and hashes them window by window while the bytes are still in the
-// CPU cache (into a shared slot when whole-file digests need the bytes again on the digest's
-// thread). The main thread only schedules; see scheduler.ts for the message protocol. The thread
-// lives as long as the process (pool.ts) and serves every hashing job, each message naming its
-// job; the job's state below is swapped in per message.
+// What a hashing thread does with the scheduler's messages (plain JavaScript: see kernel.js for
+// why): a worker thread (worker.js) runs it, and so does the main thread of a one-shot command
+// (main-thread.ts). A thread reads the chunks it is given itself, so the copy out of the page
+// cache is spread over every core instead of serialised on one reader, and hashes them window by
+// window while the bytes are still in the CPU cache (into a shared slot when whole-file digests
+// need the bytes again on the digest's thread). See scheduler.ts for the message protocol. A
+// thread serves every hashing job of the process, each message naming its job; the job's state
+// below is swapped in per message.
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { parentPort } from 'node:worker_threads'
 import { blockHashes, pieceHashV2 } from './kernel.js'
 
 /**
@@ -186,7 +186,13 @@ function digestChunk({ slot, parts }) {
   return done
 }
 
-parentPort.on('message', (message) => {
+/**
+ * Handles one message of the scheduler; `post` gets the reply, if any, before this returns.
+ *
+ * @param {any} message
+ * @param {(reply: object) => void} post
+ */
+export function handleMessage(message, post) {
   if (message.type === 'job') {
     jobs.set(message.job, {
       files: message.files,
@@ -206,7 +212,7 @@ parentPort.on('message', (message) => {
   if (message.type === 'end') {
     for (const file of [...fds.keys()]) close(file)
     jobs.delete(message.job)
-    parentPort.postMessage({ job: message.job, type: 'ended' })
+    post({ job: message.job, type: 'ended' })
     return
   }
   if (Atomics.load(aborted, 0) !== 0) return
@@ -214,12 +220,12 @@ parentPort.on('message', (message) => {
   try {
     if (message.type === 'chunk') {
       const result = hashChunk(message)
-      if (result !== undefined) parentPort.postMessage({ ...reply, type: 'chunk', ...result })
+      if (result !== undefined) post({ ...reply, type: 'chunk', ...result })
     } else if (message.type === 'digest') {
-      parentPort.postMessage({ ...reply, type: 'digest', done: digestChunk(message) })
+      post({ ...reply, type: 'digest', done: digestChunk(message) })
     }
   } catch (error) {
     const code = error instanceof Stop ? error.code : 'io'
-    parentPort.postMessage({ ...reply, type: 'error', code, message: error.message })
+    post({ ...reply, type: 'error', code, message: error.message })
   }
-})
+}
