@@ -19,20 +19,30 @@ function built() {
   }
 }
 
-/** Whether some source under apps/ or lib/ changed after the build (a few ms for ~200 files). */
+// What the build compiles: no tests, not this launcher.
+const compiled = /\.(ts|tsx|js)$/
+const testFile = /\.test\.tsx?$/
+const launcher = fileURLToPath(import.meta.url)
+
+/**
+ * Whether some source under apps/ or lib/ changed after the build: one stat per source, ~200 of
+ * them. Every command pays this before it starts, so the walk is plain string paths: building a
+ * URL per file (`new URL` + `fileURLToPath`) made it 35 ms of CPU, a tenth of a small `create`,
+ * against 7 ms now (process.cpuUsage around the walk, 207 sources).
+ */
 function sourcesNewer(than) {
   for (const dir of ['apps', 'lib']) {
-    let names
+    let entries
     try {
-      names = readdirSync(at(dir), { recursive: true })
+      entries = readdirSync(at(dir), { withFileTypes: true, recursive: true })
     } catch {
       continue // an image holds no sources: the build is all there is
     }
-    for (const name of names) {
-      // What the build compiles: no tests, not this launcher.
-      if (!/\.(ts|tsx|js)$/.test(name) || /\.test\.tsx?$/.test(name)) continue
-      if (name === 'mirrorseed/bin.js') continue
-      if (statSync(at(`${dir}/${name}`)).mtimeMs > than) return true
+    for (const entry of entries) {
+      const { name } = entry
+      if (!compiled.test(name) || testFile.test(name) || entry.isDirectory()) continue
+      const file = `${entry.parentPath}/${name}`
+      if (file !== launcher && statSync(file).mtimeMs > than) return true
     }
   }
   return false

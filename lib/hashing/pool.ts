@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { MainThread } from './main-thread.ts'
 
 /**
  * One set of hashing threads for the whole process. Starting a worker costs ~25 ms of CPU and
@@ -7,9 +8,10 @@ import { Worker } from 'node:worker_threads'
  * threads per release made that start-up the whole cost of the scan (1,000 releases of 2 KiB:
  * 54 CPU-s, bench/scan.ts). Threads start on first use, are shared by every hashing job (each
  * message names its job), and are unref'd while idle so they never keep the process alive.
+ * A one-shot command may give its main thread as one of them (see main-thread.ts).
  */
 export interface PoolThread {
-  worker: Worker
+  worker: Worker | MainThread
   /** tasks sent and not answered, over every job: new work goes to the least busy thread */
   queued: number
   /** bytes of whole-file digests this thread owns in running jobs, to spread them fairly */
@@ -25,22 +27,26 @@ const threads: PoolThread[] = []
 const jobs = new Map<number, { onMessage: Listener; onFailure: Failure; threads: PoolThread[] }>()
 let nextJob = 1
 
+function deliver(thread: PoolThread, message: { job: number }) {
+  jobs.get(message.job)?.onMessage(message, thread)
+}
+
+/** Forgets a thread that died and fails the jobs that had it. */
+function fail(thread: PoolThread, error: Error) {
+  const at = threads.indexOf(thread)
+  if (at < 0) return // told already ('error' is followed by 'exit')
+  threads.splice(at, 1)
+  for (const job of [...jobs.values()]) if (job.threads.includes(thread)) job.onFailure(error)
+}
+
 function start(): PoolThread {
   // execArgv: [] so that a parent run with `--import tsx` does not load tsx again in every
   // worker (~200 ms each); the worker is plain JavaScript.
   const worker = new Worker(new URL('./worker.js', import.meta.url), { execArgv: [] })
   const thread: PoolThread = { worker, queued: 0, digestBytes: 0, jobs: 0 }
-  worker.on('message', (message: { job: number }) =>
-    jobs.get(message.job)?.onMessage(message, thread),
-  )
-  const fail = (error: Error) => {
-    const at = threads.indexOf(thread)
-    if (at < 0) return // told already ('error' is followed by 'exit')
-    threads.splice(at, 1)
-    for (const job of [...jobs.values()]) if (job.threads.includes(thread)) job.onFailure(error)
-  }
-  worker.on('error', (error) => fail(new Error(`hashing thread failed: ${error.message}`)))
-  worker.on('exit', () => fail(new Error('a hashing thread exited early')))
+  worker.on('message', (message: { job: number }) => deliver(thread, message))
+  worker.on('error', (error) => fail(thread, new Error(`hashing thread failed: ${error.message}`)))
+  worker.on('exit', () => fail(thread, new Error('a hashing thread exited early')))
   // After the listeners: adding a 'message' listener refs the worker's port again, and a thread
   // started ahead of need (prestart) that no job took would then hold the process open.
   worker.unref()
@@ -101,11 +107,31 @@ export function acquire(count: number, onMessage: Listener, onFailure: Failure):
 
 /**
  * Starts up to `count` threads now, before any job needs them: a thread takes ~30 ms to boot, and
- * a command that knows it will hash (`create`, `scan`) lets that overlap its own start-up (walking
- * the tree, opening the database) instead of waiting for it when the first chunk is ready.
+ * a command that knows it will hash (`scan`) lets that overlap its own start-up (walking the tree,
+ * opening the database) instead of waiting for it when the first chunk is ready.
  */
 export function prestart(count = defaultThreads()): void {
   while (threads.length < count) start()
+}
+
+/**
+ * Makes the main thread one of the pool's threads, for a one-shot command with nothing else to do
+ * while it hashes (`create`; see main-thread.ts). It is first in the pool: a job of one chunk runs
+ * on it alone, without booting a worker, and a larger job starts hashing on it at once while its
+ * workers boot.
+ */
+export function hashOnMainThread(): void {
+  if (threads.some((thread) => thread.worker instanceof MainThread)) return
+  const main: PoolThread = {
+    worker: new MainThread(
+      (reply) => deliver(main, reply as { job: number }),
+      (error) => fail(main, new Error(`hashing on the main thread failed: ${error.message}`)),
+    ),
+    queued: 0,
+    digestBytes: 0,
+    jobs: 0,
+  }
+  threads.unshift(main)
 }
 
 /** Threads a job asks for by default: one per core. */

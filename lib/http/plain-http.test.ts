@@ -109,6 +109,30 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
     ])
   })
 
+  it('goes on from answers on the bare connection to node:http, one request at a time', async () => {
+    // Each request waits for the answer before the next, so each arrives in a read of its own:
+    // the announces are answered on the connection's bare handle, the page hands it over.
+    const socket = await open()
+    const ask = async (head: string) => {
+      const answer = responses(socket, 1)
+      socket.write(head)
+      return body((await answer)[0])
+    }
+    expect(await ask('GET /announce?a HTTP/1.1\r\nHost: t\r\n\r\n')).toBe(
+      '/announce?a from 127.0.0.1 via -',
+    )
+    expect(await ask('GET /announce?b HTTP/1.1\r\nHost: t\r\n\r\n')).toBe(
+      '/announce?b from 127.0.0.1 via -',
+    )
+    expect(await ask('GET / HTTP/1.1\r\nHost: t\r\n\r\n')).toBe('index page')
+    expect(await ask('GET /announce?c HTTP/1.1\r\nHost: t\r\n\r\n')).toBe(
+      '/announce?c from 127.0.0.1 via -',
+    )
+    expect(await ask('POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi')).toBe(
+      'echo hi',
+    )
+  })
+
   it('answers prepared files under a prefix off the socket, with a Date, pipelined; others go to node:http', async () => {
     const socket = await open()
     socket.write(
@@ -151,6 +175,10 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
       const started = Date.now()
       const stalled = connect(idlePort, '127.0.0.1')
       sockets.push(stalled)
+      // One that connects and never sends a byte is cut the same way.
+      const silent = connect(idlePort, '127.0.0.1')
+      sockets.push(silent)
+      const silentCut = once(silent, 'close')
       // A kept-alive client that keeps asking stays open past the idle time.
       const busy = connect(idlePort, '127.0.0.1')
       sockets.push(busy)
@@ -164,7 +192,7 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
         expect(await responses(busy, 1)).toHaveLength(1)
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      await cut
+      await Promise.all([cut, silentCut])
       const after = Date.now() - started
       expect(after).toBeGreaterThanOrEqual(300)
       expect(after).toBeLessThan(3000)

@@ -4,7 +4,7 @@ import path from 'node:path'
 // lib/files, not lib/publish: publish's index loads the catalog, drizzle and both database
 // drivers, and took `create`'s start-up from 0.12 to 0.30 CPU-s (perf stat, `create --help`).
 import { writeFileAtomically } from '../../../lib/files/index.ts'
-import { HashError, prestartHashing } from '../../../lib/hashing/index.ts'
+import { HashError, hashOnMainThread } from '../../../lib/hashing/index.ts'
 import {
   createTorrent,
   formats,
@@ -53,8 +53,9 @@ function wholeNumber(name: string) {
 const collect = (value: string, previous: string[]) => [...previous, value]
 
 async function create(target: string, flags: CreateFlags): Promise<void> {
-  // The hashing threads boot while the files are walked.
-  prestartHashing(flags.threads)
+  // The main thread, idle until the end, is one of the hashing threads; workers boot when the
+  // job knows it needs them, and none for a file of one chunk (lib/hashing/main-thread.ts).
+  hashOnMainThread()
   const root = path.resolve(target.replace(/\/+$/, '') || '/')
   const { files, multiFile, mtime } = await sourceFiles(root).catch((err: unknown) => {
     throw err instanceof MetainfoError ? new CliError(err.message) : err
