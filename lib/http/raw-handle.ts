@@ -95,11 +95,13 @@ export function send(
   else then?.(handle)
 }
 
+const peer: { address?: string } = {}
+
 export function peerAddress(handle: RawConnection): string {
   if (handle.peer === undefined) {
-    const out: { address?: string } = {}
-    handle.getpeername(out)
-    handle.peer = out.address ?? ''
+    peer.address = undefined
+    handle.getpeername(peer)
+    handle.peer = peer.address ?? ''
   }
   return handle.peer
 }
