@@ -202,6 +202,33 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
     }
   })
 
+  it('survives hostile bytes on fresh and kept connections, and answers the next client', async () => {
+    // Random bytes, random cuts of a valid request, and requests followed by junk: each lands on
+    // a bare handle, a net.Socket or node:http depending on what was read; none may take the
+    // port down or leave it unable to answer.
+    const valid = Buffer.from('GET /announce?ok HTTP/1.1\r\nHost: t\r\n\r\n')
+    let seed = 7
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
+    const junk = (n: number) =>
+      Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)))
+    for (let i = 0; i < 60; i++) {
+      const socket = await open()
+      socket.on('error', () => {})
+      const kind = i % 4
+      if (kind === 0) socket.write(junk(1 + Math.floor(random() * 200)))
+      else if (kind === 1) socket.write(valid.subarray(0, Math.floor(random() * valid.length)))
+      else if (kind === 2) socket.write(Buffer.concat([valid, junk(30)]))
+      else {
+        socket.write(valid)
+        await responses(socket, 1)
+        socket.write(junk(50))
+      }
+      if (random() < 0.5) socket.destroy()
+    }
+    const res = await fetch(`http://127.0.0.1:${port}/announce?after`)
+    expect(await res.text()).toBe('/announce?after from 127.0.0.1 via -')
+  })
+
   it('closes idle kept-alive connections when the server closes', async () => {
     const socket = await open()
     socket.write('GET /announce?x HTTP/1.1\r\n\r\n')

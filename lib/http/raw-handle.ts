@@ -11,8 +11,10 @@ import type { Server } from 'node:net'
  * connection that goes on.
  *
  * This leans on node's internals (the `stream_wrap` binding, a listener's `_handle`), the way
- * node:net itself drives them: Node 20 to 24 have them, and where they are missing
- * {@link takeConnections} says so and every connection goes through node:net as before.
+ * node:net itself drives them. `process.binding` is deprecated in the documentation only (DEP0111:
+ * it warns under `--pending-deprecation`, and `stream_wrap` is on its allow-list); where the
+ * internals are missing {@link takeConnections} says so and every connection goes through
+ * node:net as before. raw-handle.test.ts fails on a node that drops them.
  */
 export interface RawConnection {
   readStart(): number
@@ -95,11 +97,13 @@ export function send(
   else then?.(handle)
 }
 
+const peer: { address?: string } = {}
+
 export function peerAddress(handle: RawConnection): string {
   if (handle.peer === undefined) {
-    const out: { address?: string } = {}
-    handle.getpeername(out)
-    handle.peer = out.address ?? ''
+    peer.address = undefined
+    handle.getpeername(peer)
+    handle.peer = peer.address ?? ''
   }
   return handle.peer
 }
