@@ -3,12 +3,14 @@
  * front ends `mirrorseed serve` uses, whitelisted to the info-hashes in a file.
  *
  *   npx tsx bench/tracker-server.ts HASHES_FILE        prints {"http":PORT,"udp":PORT} and serves
- *   npx tsx bench/tracker-server.ts --floor [net]      the same, answering a constant reply
+ *   npx tsx bench/tracker-server.ts --floor [front]    the same, answering a constant reply
  *   npx tsx bench/tracker-server.ts --memory P T       fills P peers over T torrents, prints RSS
  */
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { createServer as createNetServer, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { Hono } from 'hono'
+import { createHttpServer } from '../lib/http/index.ts'
 import { handleHttp, startUdp, Tracker } from '../lib/tracker/index.ts'
 
 if (process.argv[2] === '--memory') {
@@ -70,33 +72,27 @@ if (process.argv[2] === '--floor') {
     'd8:completei1e10:incompletei1e8:intervali1800e5:peers6:\x7f\x00\x00\x01\x1a\xe1e',
     'latin1',
   )
-  // `--floor net`: node:net instead of node:http, reading a request up to its blank line and
-  // answering it with one write, closing at once after a `Connection: close` one: what the
-  // appliance's own HTTP reader does (lib/http/plain-http.ts), without the tracker.
-  const server =
-    process.argv[3] === 'net'
-      ? createNetServer((socket) => {
-          let seen = ''
-          socket.on('error', () => socket.destroy())
-          socket.on('data', (chunk: Buffer) => {
-            seen += chunk.toString('latin1')
-            for (let end = seen.indexOf('\r\n\r\n'); end >= 0; end = seen.indexOf('\r\n\r\n')) {
-              const close = /\r\nconnection: *close/i.test(seen.slice(0, end))
-              seen = seen.slice(end + 4)
-              socket.write(close ? closeReply : keepReply)
-              if (close) return void socket.destroy()
-            }
-          })
-        })
-      : createServer((_req, res) => {
-          res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length })
-          res.end(body)
-        })
-  const head = `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n`
-  const closeReply = Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`), body])
-  const keepReply = Buffer.concat([Buffer.from(`${head}Connection: keep-alive\r\n\r\n`), body])
-  server.listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
+  // `--floor front`: the appliance's own HTTP front (lib/http: bare handles first, then node:net,
+  // then node:http) with a constant announce route: serve's path from socket to tracker, without
+  // the tracker.
+  let port: number
+  if (process.argv[3] === 'front') {
+    const front = createHttpServer(
+      new Hono(),
+      new Map(),
+      new Map(),
+      new Map([['/announce', () => body]]),
+    )
+    port = await front.listen(0, '127.0.0.1')
+  } else {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length })
+      res.end(body)
+    })
+    server.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    port = (server.address() as AddressInfo).port
+  }
   const { createSocket } = await import('node:dgram')
   const socket = createSocket('udp4')
   socket.on('message', (packet, remote) => {
@@ -108,9 +104,7 @@ if (process.argv[2] === '--floor') {
   })
   socket.bind(0, '127.0.0.1')
   await new Promise((resolve) => socket.once('listening', resolve))
-  console.log(
-    JSON.stringify({ http: (server.address() as AddressInfo).port, udp: socket.address().port }),
-  )
+  console.log(JSON.stringify({ http: port, udp: socket.address().port }))
   process.on('SIGTERM', () => process.exit(0))
 } else {
   const file = process.argv[2]

@@ -6,8 +6,9 @@
  *   - UDP with the load generator below (a window of announces in flight, BEP 15 connect first);
  *   - CPU microseconds per answered request of each server process (from /proc): what the
  *     server costs whatever else the shared machine runs;
- *   - Node's ceiling on this machine in the same run: node:http, node:net and dgram answering a
- *     constant reply (bench/tracker-server.ts --floor), the most any Node server gets here;
+ *   - ceilings in the same run, answering a constant reply with no tracker work
+ *     (bench/tracker-server.ts --floor): node:http and dgram, and serve's own HTTP front (lib/http:
+ *     bare handles, then node:net); the distance from the front ceiling is what the tracker costs;
  *   - serve's memory idle and after the runs, on PGlite (the embedded default) and on Postgres
  *     (127.0.0.1:5432, or BENCH_POSTGRES_URL; a database of its own, dropped after; the second
  *     serve publishes its own copy of the tree); the memory of 1,000,000 peers (diagnostic).
@@ -397,7 +398,7 @@ const contenders = [
   serve,
   await startOpentrackerContender(),
   await startNodeContender('node ceiling', '--floor'),
-  await startNodeContender('node:net ceiling', '--floor', 'net'),
+  await startNodeContender('front ceiling', '--floor', 'front'),
 ]
 if (process.env.BENCH_INPROCESS === '1')
   contenders.push(await startNodeContender('tracker alone', whitelist))
@@ -410,8 +411,8 @@ try {
       `wrk -t1 -c${CONNECTIONS}, UDP window ${UDP_WINDOW}`,
   )
   console.log(
-    '(node ceiling: node:http and dgram answering a constant reply, no tracker work; node:net ' +
-      'ceiling: the same over node:net, read and answered as serve reads announces; ' +
+    '(node ceiling: node:http and dgram answering a constant reply, no tracker work; front ' +
+      "ceiling: the same through serve's own HTTP front, lib/http, bare handles first; " +
       'CPU: microseconds of the server process per answered request)',
   )
   const results = new Map<string, { rate: number[]; cpu: number[] }>()

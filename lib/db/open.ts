@@ -1,7 +1,5 @@
 import { DatabaseError } from './errors.ts'
 import type { DatabaseHandle } from './handle.ts'
-import { openPglite } from './pglite.ts'
-import { openPostgres } from './postgres.ts'
 
 /**
  * Opens the database the configuration names: Postgres when `url` is set, else the embedded
@@ -15,7 +13,11 @@ export async function openDatabase(options: {
   url?: string
   dataDir: string
 }): Promise<DatabaseHandle> {
-  const handle = options.url ? await openPostgres(options.url) : await openPglite(options.dataDir)
+  // Only the driver in use is loaded: the other one and its drizzle adapter cost a first `scan`
+  // ~0.1 s of start-up (bench/scan.ts).
+  const handle = options.url
+    ? await (await import('./postgres.ts')).openPostgres(options.url)
+    : await (await import('./pglite.ts')).openPglite(options.dataDir)
   try {
     await handle.ping()
   } catch (err) {

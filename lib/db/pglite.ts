@@ -4,10 +4,11 @@ import { migrate } from 'drizzle-orm/pglite/migrator'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { lockDataDir } from './lock.ts'
 import { migrationsFolder, type DatabaseHandle } from './handle.ts'
 import * as schema from './schema.ts'
-import { fromTemplate } from './template.ts'
+import { fromTemplate, packTar } from './template.ts'
 
 const options: PGliteOptions = {
   // Postgres's default 128 MB of shared buffers is allocated in the WebAssembly heap up
@@ -27,9 +28,10 @@ export async function makeTemplate(file: string): Promise<void> {
   try {
     const client = await PGlite.create(join(dir, 'db'), options)
     await migrate(drizzle({ client, schema }), { migrationsFolder })
-    const dump = await client.dumpDataDir('gzip')
+    // Shut down cleanly before packing: a copy of the running database (PGlite's dumpDataDir)
+    // makes every first start run crash recovery (see packTar).
     await client.close()
-    writeFileSync(file, Buffer.from(await dump.arrayBuffer()))
+    writeFileSync(file, gzipSync(packTar(join(dir, 'db')), { level: 9 }))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

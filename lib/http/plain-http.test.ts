@@ -109,6 +109,30 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
     ])
   })
 
+  it('goes on from answers on the bare connection to node:http, one request at a time', async () => {
+    // Each request waits for the answer before the next, so each arrives in a read of its own:
+    // the announces are answered on the connection's bare handle, the page hands it over.
+    const socket = await open()
+    const ask = async (head: string) => {
+      const answer = responses(socket, 1)
+      socket.write(head)
+      return body((await answer)[0])
+    }
+    expect(await ask('GET /announce?a HTTP/1.1\r\nHost: t\r\n\r\n')).toBe(
+      '/announce?a from 127.0.0.1 via -',
+    )
+    expect(await ask('GET /announce?b HTTP/1.1\r\nHost: t\r\n\r\n')).toBe(
+      '/announce?b from 127.0.0.1 via -',
+    )
+    expect(await ask('GET / HTTP/1.1\r\nHost: t\r\n\r\n')).toBe('index page')
+    expect(await ask('GET /announce?c HTTP/1.1\r\nHost: t\r\n\r\n')).toBe(
+      '/announce?c from 127.0.0.1 via -',
+    )
+    expect(await ask('POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi')).toBe(
+      'echo hi',
+    )
+  })
+
   it('answers prepared files under a prefix off the socket, with a Date, pipelined; others go to node:http', async () => {
     const socket = await open()
     socket.write(
@@ -151,6 +175,10 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
       const started = Date.now()
       const stalled = connect(idlePort, '127.0.0.1')
       sockets.push(stalled)
+      // One that connects and never sends a byte is cut the same way.
+      const silent = connect(idlePort, '127.0.0.1')
+      sockets.push(silent)
+      const silentCut = once(silent, 'close')
       // A kept-alive client that keeps asking stays open past the idle time.
       const busy = connect(idlePort, '127.0.0.1')
       sockets.push(busy)
@@ -164,7 +192,7 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
         expect(await responses(busy, 1)).toHaveLength(1)
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      await cut
+      await Promise.all([cut, silentCut])
       const after = Date.now() - started
       expect(after).toBeGreaterThanOrEqual(300)
       expect(after).toBeLessThan(3000)
@@ -172,6 +200,33 @@ describe('the HTTP port: tracker paths off the socket, the rest through node:htt
     } finally {
       await idle.close(100)
     }
+  })
+
+  it('survives hostile bytes on fresh and kept connections, and answers the next client', async () => {
+    // Random bytes, random cuts of a valid request, and requests followed by junk: each lands on
+    // a bare handle, a net.Socket or node:http depending on what was read; none may take the
+    // port down or leave it unable to answer.
+    const valid = Buffer.from('GET /announce?ok HTTP/1.1\r\nHost: t\r\n\r\n')
+    let seed = 7
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
+    const junk = (n: number) =>
+      Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)))
+    for (let i = 0; i < 60; i++) {
+      const socket = await open()
+      socket.on('error', () => {})
+      const kind = i % 4
+      if (kind === 0) socket.write(junk(1 + Math.floor(random() * 200)))
+      else if (kind === 1) socket.write(valid.subarray(0, Math.floor(random() * valid.length)))
+      else if (kind === 2) socket.write(Buffer.concat([valid, junk(30)]))
+      else {
+        socket.write(valid)
+        await responses(socket, 1)
+        socket.write(junk(50))
+      }
+      if (random() < 0.5) socket.destroy()
+    }
+    const res = await fetch(`http://127.0.0.1:${port}/announce?after`)
+    expect(await res.text()).toBe('/announce?after from 127.0.0.1 via -')
   })
 
   it('closes idle kept-alive connections when the server closes', async () => {

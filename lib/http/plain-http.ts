@@ -1,6 +1,14 @@
 import type { Server as HttpServer } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import { parsePlainRequest } from './plain-request.ts'
+import {
+  peerAddress,
+  readChunk,
+  send,
+  socketCount,
+  takeConnections,
+  type RawConnection,
+} from './raw-handle.ts'
 
 /**
  * An answer for one path, given the request target, the peer's address and a reader for
@@ -62,6 +70,11 @@ function reply(body: Buffer, keepAlive: boolean): Buffer {
  * `routes` are read off the socket here and answered in one write, as opentracker does, with
  * keep-alive and pipelining; the first request for anything else hands the connection, with the
  * bytes read so far, to the node:http server, which keeps it from then on.
+ *
+ * Before that, each connection starts on its bare handle (raw-handle.ts): a read that holds
+ * exactly one request for a route is answered there, and the connection is closed or kept for the
+ * next such read. Anything else (a partial or pipelined head, another path, a reply the kernel
+ * could not take at once) builds the `net.Socket` below from the handle, with the bytes read.
  */
 export function plainFront(
   http: HttpServer,
@@ -70,19 +83,22 @@ export function plainFront(
   prefixes: ReadonlyMap<string, PlainPrefixRoute> = new Map(),
   /** For prefix routes (public pages): ms the request must wait, per remote address; 0 for now. */
   pace: (remote: string, forwardedFor: () => string | undefined) => number = () => 0,
-): { server: Server; plain: Map<Socket, number> } {
+): { server: Server; plain: Map<Socket, number>; raw: Map<RawConnection, number> } {
   // Each plain connection with the sweep tick of its last activity (a read, or its queued replies
   // drained). One shared timer cuts those idle for `idleMs` (slowloris), instead of a
   // socket.setTimeout per connection: that is a Timeout object, a bound function and a 'timeout'
   // listener at accept and a timer refresh per read, a few microseconds on each of the
   // connection-per-request announces that make most of a tracker's traffic (bench/tracker.ts).
   const plain = new Map<Socket, number>()
+  // Connections still on their bare handle, with their tick likewise.
+  const raw = new Map<RawConnection, number>()
   const step = Math.max(10, Math.min(1000, Math.floor(idleMs / 4)))
   const idleTicks = Math.ceil(idleMs / step)
   let tick = 0
   const sweep = setInterval(() => {
     tick++
     for (const [socket, seen] of plain) if (tick - seen > idleTicks) socket.destroy()
+    for (const [handle, seen] of raw) if (tick - seen > idleTicks) closeRaw(handle)
   }, step).unref()
   function onClose(this: Socket): void {
     plain.delete(this)
@@ -108,6 +124,59 @@ export function plainFront(
     http.emit('connection', socket)
     // node:http reads from the socket's handle once resumed; the unshifted bytes come first.
     socket.resume()
+  }
+
+  const closeRaw = (handle: RawConnection): void => {
+    raw.delete(handle)
+    handle.close()
+  }
+  let toNodeNet: ((handle: RawConnection) => void) | undefined
+  /** Bytes read on a handle before it was handed to node:net, for its new socket to go on from. */
+  let carried: Buffer | undefined
+  const handOver = (handle: RawConnection, chunk: Buffer): void => {
+    raw.delete(handle)
+    carried = chunk
+    toNodeNet?.(handle)
+    carried = undefined
+  }
+  // Kept handles whose last reply the kernel has not taken whole yet: their next request goes to
+  // node:net, which waits for the client to read (MAX_QUEUED) instead of queueing without end.
+  const writing = new Set<RawConnection>()
+  const written = (handle: RawConnection): void => {
+    writing.delete(handle)
+    if (raw.has(handle)) raw.set(handle, tick)
+  }
+  function onRawRead(this: RawConnection, buffer: ArrayBuffer): void {
+    const chunk = readChunk(buffer)
+    if (chunk === null) return
+    if (chunk === 'end') return closeRaw(this)
+    const request = parsePlainRequest(chunk, routes)
+    if (request === null || request === 'partial' || request.length !== chunk.length)
+      return handOver(this, chunk)
+    const mark = request.target.indexOf('?')
+    const route = routes.get(mark < 0 ? request.target : request.target.slice(0, mark))
+    if (route === undefined || writing.has(this)) return handOver(this, chunk)
+    const body = route(request.target, peerAddress(this), request.forwardedFor)
+    if (request.keepAlive) {
+      raw.set(this, tick)
+      writing.add(this)
+      send(this, reply(body, true), written)
+    } else {
+      // Written whole into an empty socket buffer, then closed, as opentracker does.
+      raw.delete(this)
+      send(this, reply(body, false), (handle) => handle.close())
+    }
+  }
+  const accept = (handle: RawConnection): void => {
+    if (raw.size + socketCount(server) >= server.maxConnections) {
+      // As node:net does at its cap (server.ts counts these for its log line).
+      handle.close()
+      server.emit('drop')
+      return
+    }
+    raw.set(handle, tick)
+    handle.onread = onRawRead
+    if (handle.readStart() !== 0) closeRaw(handle)
   }
 
   const server = createServer((socket) => {
@@ -191,12 +260,21 @@ export function plainFront(
     socket.on('data', onData)
     socket.on('error', onError)
     socket.on('close', onClose)
+    const first = carried
+    carried = undefined
+    if (first !== undefined) onData(first)
   })
-  server.on('close', () => clearInterval(sweep))
-  // node:http starts tracking its connections (closeIdleConnections, header timeouts) on
-  // 'listening'; it never listens itself here.
-  server.on('listening', () => http.emit('listening'))
-  return { server, plain }
+  server.on('close', () => {
+    clearInterval(sweep)
+    for (const handle of raw.keys()) closeRaw(handle)
+  })
+  server.on('listening', () => {
+    toNodeNet = takeConnections(server, accept)
+    // node:http starts tracking its connections (closeIdleConnections, header timeouts) on
+    // 'listening'; it never listens itself here.
+    http.emit('listening')
+  })
+  return { server, plain, raw }
 }
 
 function onError(this: Socket): void {

@@ -9,6 +9,7 @@ import type { Server as NetServer, Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { log } from '../log/index.ts'
+import type { RawConnection } from './raw-handle.ts'
 import { plainFront, type PlainPrefixRoute, type PlainRoute } from './plain-http.ts'
 
 export type FastRoute = (req: IncomingMessage, res: ServerResponse) => void
@@ -82,7 +83,7 @@ export function createHttpServer(
   return {
     http: server,
     listen: (port, host) => listen(front.server, port, host),
-    close: (graceMs) => closeFront(front.server, front.plain, server, graceMs),
+    close: (graceMs) => closeFront(front.server, front.plain, front.raw, server, graceMs),
   }
 }
 
@@ -125,6 +126,7 @@ export function listen(server: Server | NetServer, port: number, host: string): 
 async function closeFront(
   listener: NetServer,
   plain: Map<Socket, number>,
+  raw: Map<RawConnection, number>,
   server: Server,
   graceMs = 10_000,
 ): Promise<void> {
@@ -132,6 +134,9 @@ async function closeFront(
   server.close()
   server.closeIdleConnections()
   for (const socket of plain.keys()) socket.end()
+  // Bare handles are idle between requests (a reply is written before the next read is taken).
+  for (const handle of raw.keys()) handle.close()
+  raw.clear()
   const timer = setTimeout(() => {
     server.closeAllConnections()
     for (const socket of plain.keys()) socket.destroy()

@@ -4,6 +4,7 @@ export {
   Publisher,
   generatorLock,
   trackerKey,
+  walkTree,
   type PublisherOptions,
   type ReconcileSummary,
 } from './publisher.ts'

@@ -62,7 +62,8 @@ export class Outputs {
     await mkdir(path.dirname(dir), { recursive: true })
     const temp = tempName(dir, 'tmp')
     await mkdir(temp)
-    for (const [file, target] of targets) await symlink(target, path.join(temp, file))
+    // At once, not one after another: each is a round trip through libuv's thread pool.
+    await Promise.all([...targets].map(([file, target]) => symlink(target, path.join(temp, file))))
     const old = tempName(dir, 'old')
     const existed = await rename(dir, old).then(
       () => true,

@@ -1,8 +1,9 @@
 import { Command } from 'commander'
+import { setFlagsFromString } from 'node:v8'
 import { requireRoot } from '../../../lib/config/index.ts'
 import { openDatabase } from '../../../lib/db/index.ts'
 import { prestartHashing } from '../../../lib/hashing/index.ts'
-import { Publisher, type ReconcileSummary } from '../../../lib/publish/index.ts'
+import { Publisher, walkTree, type ReconcileSummary } from '../../../lib/publish/index.ts'
 import { addSharedOptions, configFrom, type SharedOptions } from '../options.ts'
 
 function mib(bytes: number): string {
@@ -47,15 +48,24 @@ export function register(program: Command): void {
     const { json, ...options } = flags
     const config = configFrom(options)
     requireRoot(config)
-    // The hashing threads boot while the database opens and migrates.
+    const scope = under?.replace(/^\/+|\/+$/g, '') ?? ''
+    if (!config.databaseUrl) {
+      // A scan lives seconds: PGlite's WebAssembly stays on V8's baseline compiler, not
+      // recompiled function by function with the optimizing one, which never paid back here
+      // (a first scan: 2 CPU-s of 6.7 on background threads, and no less on the main one;
+      // bench/scan.ts). Set before the module is compiled; `serve` keeps the default.
+      setFlagsFromString('--liftoff-only')
+    }
+    // The hashing threads boot, and the tree is walked, while the database opens and migrates.
     prestartHashing()
+    const walked = walkTree(config, scope)
+    // Its failure is the pass's to report, once the database is open.
+    walked.catch(() => {})
     const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
     let summary: ReconcileSummary
     try {
       await database.migrate()
-      summary = await new Publisher({ config, database }).reconcile({
-        under: under?.replace(/^\/+|\/+$/g, ''),
-      })
+      summary = await new Publisher({ config, database }).reconcile({ under: scope, walked })
     } finally {
       await database.close()
     }
