@@ -6,10 +6,11 @@ import { handleMessage } from './hasher.js'
  * worker and runs them one per turn of the event loop (a 4 MiB chunk is ~3 ms of SHA-1), so the
  * workers' replies are handled, and the workers fed, between two chunks.
  *
- * Why: booting a worker costs ~65 ms of CPU (a new V8 isolate and Node environment: perf stat of a
- * process that starts one and stops it, against one that does not), a fifth of what `create` of a
- * small file costs in all; with two threads, the main thread and one worker hash as fast as two
- * workers did while the main thread idled (`npm run bench:hash`, create v1 beside mktorrent).
+ * Why: booting a worker is a new V8 isolate and Node environment, ~145 M instructions (callgrind)
+ * and 25 to 65 ms of CPU as the machine is idle or busy, and `create` of a 1 MB file with two
+ * workers was 690 M instructions in all, against 319 M now. With two threads, the main thread and
+ * one worker hash as fast as two workers did while the main thread idled, with less CPU
+ * (`npm run bench:hash`, create v1 beside mktorrent).
  * Never in `serve`: a chunk would hold up every socket for its ~3 ms.
  */
 export class MainThread {
