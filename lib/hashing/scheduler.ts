@@ -68,6 +68,7 @@ const DIGEST_COST: Record<DigestAlgorithm, number> = { sha256: 1, sha512: 2, bla
 // in again by the threads that fill it: a first scan of 50 releases of 8 MiB allocated 600 MB of
 // them, 0.4 s of the main thread alone (bench/scan.ts).
 let spare: SharedArrayBuffer[] = []
+let forget: NodeJS.Timeout | undefined
 
 function takeSlots(count: number, length: number): SharedArrayBuffer[] {
   if (spare.length > 0 && spare[0].byteLength !== length) spare = []
@@ -82,6 +83,11 @@ function keepSlots(slots: SharedArrayBuffer[], reusable: boolean): void {
   // Bounded like one job's slots: jobs that run at once allocate the rest afresh.
   const room = Math.max(0, Math.floor(SLOT_MEMORY / slots[0].byteLength) - spare.length)
   spare.push(...slots.slice(0, room))
+  // Kept while jobs follow one another (a scan's releases), not by a process gone idle (`serve`
+  // between passes), whose resident memory they would stay in.
+  clearTimeout(forget)
+  forget = setTimeout(() => (spare = []), 1000)
+  forget.unref()
 }
 
 /**
