@@ -139,11 +139,8 @@ export function plainFront(
     toNodeNet?.(handle)
     carried = undefined
   }
-  // Kept handles whose last reply the kernel has not taken whole yet: their next request goes to
-  // node:net, which waits for the client to read (MAX_QUEUED) instead of queueing without end.
-  const writing = new Set<RawConnection>()
+  // A kept handle's reply handed to the kernel whole is activity, like a read.
   const written = (handle: RawConnection): void => {
-    writing.delete(handle)
     if (raw.has(handle)) raw.set(handle, tick)
   }
   function onRawRead(this: RawConnection, buffer: ArrayBuffer): void {
@@ -153,13 +150,13 @@ export function plainFront(
     const request = parsePlainRequest(chunk, routes)
     if (request === null || request === 'partial' || request.length !== chunk.length)
       return handOver(this, chunk)
-    const mark = request.target.indexOf('?')
-    const route = routes.get(mark < 0 ? request.target : request.target.slice(0, mark))
-    if (route === undefined || writing.has(this)) return handOver(this, chunk)
+    const route = routes.get(request.path)
+    // With its last reply still queued (the client does not read), node:net takes over: it waits
+    // for the client to read (MAX_QUEUED) instead of queueing without end.
+    if (route === undefined || this.writeQueueSize > 0) return handOver(this, chunk)
     const body = route(request.target, peerAddress(this), request.forwardedFor)
     if (request.keepAlive) {
       raw.set(this, tick)
-      writing.add(this)
       send(this, reply(body, true), written)
     } else {
       // Written whole into an empty socket buffer, then closed, as opentracker does.
@@ -194,13 +191,11 @@ export function plainFront(
           return
         }
         if (request === null) return handOff(socket, onData, data)
-        const mark = request.target.indexOf('?')
-        const path = mark < 0 ? request.target : request.target.slice(0, mark)
-        const route = routes.get(path)
+        const route = routes.get(request.path)
         let answer: PlainAnswer | null = null
         if (!route) {
           // The parser accepts only the routes' paths; anything else is node:http's to answer.
-          answer = prefixOf(path)?.(request.target) ?? null
+          answer = prefixOf(request.path)?.(request.target) ?? null
           if (!answer) return handOff(socket, onData, data)
           const wait = pace(socket.remoteAddress ?? '', request.forwardedFor)
           if (wait > 0) {

@@ -4,6 +4,8 @@
  */
 export interface PlainRequest {
   target: string
+  /** the target up to its query: the route's key */
+  path: string
   keepAlive: boolean
   /** bytes of the head, the blank line included: where the next pipelined request starts */
   length: number
@@ -40,7 +42,8 @@ export function parsePlainRequest(
   if (minor !== 0x30 && minor !== 0x31) return null
   const target = data.toString('latin1', 4, space)
   const mark = target.indexOf('?')
-  if (!paths.has(mark < 0 ? target : target.slice(0, mark))) return null
+  const path = mark < 0 ? target : target.slice(0, mark)
+  if (!paths.has(path)) return null
   // RFC 9112 §3.2: a target holds no control characters or spaces.
   for (let i = 0; i < target.length; i++) {
     const c = target.charCodeAt(i)
@@ -76,5 +79,5 @@ export function parsePlainRequest(
     }
     at = next + 2
   }
-  return { target, keepAlive, length: end + 4, forwardedFor: () => forwarded }
+  return { target, path, keepAlive, length: end + 4, forwardedFor: () => forwarded }
 }

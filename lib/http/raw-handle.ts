@@ -24,6 +24,8 @@ export interface RawConnection {
   writeBuffer(request: WriteRequest, data: Uint8Array): number
   /** Called by libuv with each read; the count and offset are in the binding's shared state. */
   onread: ((this: RawConnection, buffer: ArrayBuffer) => void) | null
+  /** Bytes written and not yet taken by the kernel (node keeps it current). */
+  readonly writeQueueSize: number
   /** The peer's address once asked for (ours: a kept connection asks for it once). */
   peer?: string
 }
