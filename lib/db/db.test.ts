@@ -119,14 +119,14 @@ describe('the embedded database folder', () => {
     async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'mirrorseed-template-'))
       try {
-        expect(fromTemplate(join(dataDir, 'db'))).toBe(true)
+        expect(await fromTemplate(join(dataDir, 'db'))).toBe(true)
         const database = await openDatabase({ dataDir })
         await database.migrate()
         await database.db.insert(mirrors).values({ name: 'm', baseUrl: 'http://192.0.2.1/' })
         expect(await database.db.select().from(mirrors)).toHaveLength(1)
         await database.close()
         // A folder that holds a database already is never overwritten.
-        expect(fromTemplate(join(dataDir, 'db'))).toBe(false)
+        expect(await fromTemplate(join(dataDir, 'db'))).toBe(false)
         const again = await openDatabase({ dataDir })
         expect(await again.db.select().from(mirrors)).toHaveLength(1)
         await again.close()

@@ -1,3 +1,3 @@
-export { openDatabase, redact } from './open.ts'
+export { isNewDatabase, openDatabase, redact } from './open.ts'
 export { DatabaseError } from './errors.ts'
 export type { Database, DatabaseHandle } from './handle.ts'

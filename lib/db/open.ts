@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs'
 import { DatabaseError } from './errors.ts'
 import type { DatabaseHandle } from './handle.ts'
 
@@ -29,6 +30,16 @@ export async function openDatabase(options: {
     )
   }
   return handle
+}
+
+/**
+ * Whether {@link openDatabase} will make a new, empty database: the embedded one, in a data
+ * folder that holds none yet. Postgres may hold anything until asked.
+ */
+export function isNewDatabase(options: { url?: string; dataDir: string }): boolean {
+  if (options.url) return false
+  const dir = `${options.dataDir}/db`
+  return !existsSync(dir) || readdirSync(dir).length === 0
 }
 
 /** A database URL fit for a log line: the password is never printed. */

@@ -46,7 +46,7 @@ export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   const release = lockDataDir(dataDir)
   let client: PGlite
   try {
-    fromTemplate(`${dataDir}/db`)
+    await fromTemplate(`${dataDir}/db`)
     client = await PGlite.create(`${dataDir}/db`, options)
   } catch (err) {
     release()

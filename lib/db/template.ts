@@ -6,11 +6,14 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, normalize, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gunzipSync } from 'node:zlib'
+import { promisify } from 'node:util'
+import { gunzip as gunzipCallback } from 'node:zlib'
+
+const inflate = promisify(gunzipCallback)
 
 /**
  * Where the build leaves an empty PGlite database (`npm run build`, scripts/build.js): beside the
@@ -38,13 +41,13 @@ export function templateFile(): string | undefined {
  * The tree is written under a temporary name and renamed, so a crash midway never leaves a folder
  * PGlite would take for a database.
  */
-export function fromTemplate(dir: string, template = templateFile()): boolean {
+export async function fromTemplate(dir: string, template = templateFile()): Promise<boolean> {
   if (template === undefined) return false
   if (existsSync(dir) && readdirSync(dir).length > 0) return false
   const staging = `${dir}.new-${process.pid}`
   rmSync(staging, { recursive: true, force: true })
   try {
-    extractTar(gunzip(readFileSync(template)), staging)
+    await extractTar(await gunzip(await readFile(template)), staging)
     rmSync(dir, { recursive: true, force: true })
     renameSync(staging, dir)
     return true
@@ -57,12 +60,14 @@ export function fromTemplate(dir: string, template = templateFile()): boolean {
 /**
  * The whole archive, inflated into one buffer of the size the gzip trailer gives: zlib's default
  * 16 KiB chunks, gathered and then copied into one buffer, took twice as long for the template's
- * 40 MB (0.47 against 0.2 CPU-s, a first `scan`'s start; bench/scan.ts).
+ * 40 MB (0.47 against 0.2 CPU-s, a first `scan`'s start; bench/scan.ts). On the thread pool, as
+ * the files' writes are: the main thread meanwhile walks the tree and feeds the hashing threads
+ * (`scan` hashes while a new database is made, lib/publish/ahead.ts).
  */
-function gunzip(compressed: Buffer): Buffer {
+function gunzip(compressed: Buffer): Promise<Buffer> {
   // ISIZE: the length modulo 2^32, which a template never reaches.
   const size = compressed.length >= 4 ? compressed.readUInt32LE(compressed.length - 4) : 0
-  return gunzipSync(compressed, { chunkSize: Math.max(64 << 10, size + 1) })
+  return inflate(compressed, { chunkSize: Math.max(64 << 10, size + 1) })
 }
 
 /** The octal number in a tar header field (NUL- or space-terminated). */
@@ -82,10 +87,11 @@ function text(block: Uint8Array, at: number, length: number): string {
  * under `into`. Anything else (links, devices), or a name leaving `into`, is an error: the
  * template is ours, and a surprise in it means it is not.
  */
-export function extractTar(archive: Uint8Array, into: string): void {
+export async function extractTar(archive: Uint8Array, into: string): Promise<void> {
   mkdirSync(into, { recursive: true })
   // A thousand files in a few dozen folders: each folder is made once, not once per file.
   const made = new Set([into])
+  const writes: Array<{ target: string; body: Uint8Array; mode: number }> = []
   for (let at = 0; at + 512 <= archive.length;) {
     const header = archive.subarray(at, at + 512)
     if (header.every((byte) => byte === 0)) break
@@ -109,10 +115,20 @@ export function extractTar(archive: Uint8Array, into: string): void {
         mkdirSync(folder, { recursive: true })
         made.add(folder)
       }
-      writeFileSync(target, archive.subarray(body, body + size), { mode })
+      writes.push({ target, body: archive.subarray(body, body + size), mode })
     } else throw new Error(`template entry "${name}" is of tar type ${type}, not a file or folder`)
     at = body + Math.ceil(size / 512) * 512
   }
+  // The files on the thread pool, a few at a time (its four threads), not one after the other
+  // on the main thread.
+  let next = 0
+  const writer = async () => {
+    while (next < writes.length) {
+      const { target, body, mode } = writes[next++]
+      await writeFile(target, body, { mode })
+    }
+  }
+  await Promise.all(Array.from({ length: 4 }, writer))
 }
 
 /**

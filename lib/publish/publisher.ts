@@ -1,16 +1,13 @@
-import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { requireRoot, type ResolvedConfig } from '../config/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
 import type { StagedFile } from '../files/index.ts'
 import { HashError } from '../hashing/index.ts'
 import { log } from '../log/index.ts'
-import { createTorrent, MetainfoError, trackerKeyHex, type Torrent } from '../metainfo/index.ts'
+import { MetainfoError, trackerKeyHex, type Torrent } from '../metainfo/index.ts'
 import {
   checkDigests,
-  digestAlgorithms,
   ReleaseError,
-  readExpectedDigests,
   scanReleases,
   verifySignatures,
   type ChoiceReason,
@@ -21,7 +18,9 @@ import {
   type ScanProblem,
   type ScanResult,
 } from '../release/index.ts'
-import { trackerTiers, webSeeds, type WebSeedMirror } from './announce.ts'
+import type { HashAhead } from './ahead.ts'
+import type { WebSeedMirror } from './announce.ts'
+import { buildTorrent, digestsToCompute, fingerprintOf, type Built } from './build.ts'
 import { Outputs } from './outputs.ts'
 import { OutputLayout, profileSelector } from './placement.ts'
 import {
@@ -84,6 +83,8 @@ export interface PublisherOptions {
   database: DatabaseHandle
   events?: Partial<PublishEvents>
   threads?: number
+  /** Releases hashed while a new database opened (`scan`): taken instead of hashing them again. */
+  ahead?: HashAhead
 }
 
 /** One release on its way through `publish`: what every step needs to know of it. */
@@ -96,16 +97,6 @@ interface Attempt {
   /** The files' identity (path, size, mtime, inode): a failed release is retried when it changes. */
   fingerprint: string
   summary: ReconcileSummary
-}
-
-/** A built torrent and the whole-file digests computed in the same read pass. */
-interface Built {
-  torrent: Torrent
-  bytes: Buffer
-  /** Path relative to the root -> algorithm -> hex digest. */
-  computed: Record<string, Record<string, string>>
-  size: number
-  multiFile: boolean
 }
 
 /** What {@link Publisher.prepare} decided for a release; {@link Publisher.settle} carries it out. */
@@ -269,6 +260,8 @@ export class Publisher {
     mirrors: WebSeedMirror[],
     summary: ReconcileSummary,
   ): Promise<void> {
+    // From here on the pass builds what it needs itself; what was built ahead is taken as it goes.
+    this.options.ahead?.stop()
     const prepare = (release: Release) => {
       const attempt = this.attempt(release, summary)
       const prepared = this.prepare(attempt, mirrors)
@@ -321,7 +314,7 @@ export class Publisher {
     const failure = await lastFailure(this.database.db, attempt.key)
     if (failure !== undefined && failure.fingerprint === attempt.fingerprint)
       return { fate: 'failed before', reason: failure.message }
-    const expected = await this.expectedDigests(attempt)
+    const expected = await digestsToCompute(this.config, attempt.release)
     if (expected.held !== undefined) return { fate: 'held', reason: expected.held }
     const signatures = await this.signatures(attempt)
     if (signatures !== undefined) return { fate: 'fails', reason: signatures }
@@ -364,24 +357,6 @@ export class Publisher {
     }
   }
 
-  /**
-   * The digests the release's digest files list, and which algorithms to compute: the preferred
-   * one, or with release.verifyAll every one listed (Arch's sha256sums.txt and b2sums.txt both).
-   * Held for want of a digest with release.requireDigest.
-   */
-  private async expectedDigests({ release }: Attempt) {
-    const digests = await readExpectedDigests(release)
-    const listed = digestAlgorithms
-      .filter((a) => digests.artifact[a] !== undefined)
-      .slice(0, this.config.release.verifyAll ? undefined : 1)
-    if (listed.length === 0 && this.config.release.requireDigest) {
-      return {
-        held: `no digest of ${release.artifact.path} is listed (release.requireDigest)`,
-      }
-    }
-    return { digests, listed }
-  }
-
   /** With release.keyring, why the release's signatures fail; undefined when they hold. */
   private async signatures({ release }: Attempt): Promise<string | undefined> {
     const { keyring } = this.config.release
@@ -402,55 +377,17 @@ export class Publisher {
     log.warn('verification failed', { release: key, why })
   }
 
-  /**
-   * Hashes the files once (pieces and whole-file digests in one read pass) and builds the torrent.
-   * Held for the next pass when a file changed while it was read.
-   */
-  private async build(
-    { release, files }: Attempt,
+  /** The release's torrent: built ahead while the database opened (see ahead.ts), or now. */
+  private build(
+    { release, files, fingerprint }: Attempt,
     listed: DigestAlgorithm[],
     mirrors: WebSeedMirror[],
   ): Promise<Built | { held: string }> {
-    const { config } = this
-    const multiFile = release.companions.length > 0
-    const digests: DigestAlgorithm[] = ['sha256', ...listed.filter((a) => a !== 'sha256')]
-    let created
-    try {
-      created = await createTorrent({
-        name: release.name,
-        files: files.map((f) => ({ path: [path.posix.basename(f.path)], source: f.absPath })),
-        multiFile,
-        format: config.format,
-        pieceLength: config.pieceLength,
-        digests,
-        threads: this.options.threads,
-        trackers: trackerTiers(config),
-        webSeeds: webSeeds(
-          config,
-          { releaseDir: release.releaseDir, multiFile },
-          mirrors,
-          this.outputs.layout,
-        ),
-        comment: config.comment,
-        creationDate: Math.floor(release.artifact.mtimeMs / 1000),
-      })
-    } catch (err) {
-      if (err instanceof HashError && err.code === 'changed') {
-        // Still being written (rsync --inplace, a copy in progress): the next pass takes it.
-        return { held: `a file changed while it was read: ${err.message}` }
-      }
-      throw err
-    }
-    const size = files.reduce((sum, f) => sum + f.size, 0)
-    const computed = Object.fromEntries(
-      created.digests.map((d, i) => [
-        files[i].path,
-        Object.fromEntries(
-          Object.entries(d.digests).flatMap(([a, b]) => (b ? [[a, b.toString('hex')]] : [])),
-        ),
-      ]),
+    const { config, outputs, options } = this
+    return (
+      options.ahead?.take(fingerprint, listed, mirrors) ??
+      buildTorrent(config, outputs.layout, { release, files, listed, mirrors }, options.threads)
     )
-    return { torrent: created.torrent, bytes: created.bytes, computed, size, multiFile }
   }
 
   /**
@@ -636,14 +573,6 @@ function sameFiles(known: TrackedTorrent, files: FileRef[]): boolean {
       k.inode === f.ino
     )
   })
-}
-
-function fingerprintOf(files: FileRef[]): string {
-  const text = files
-    .map((f) => `${f.path}\0${f.size}\0${Math.floor(f.mtimeMs)}\0${f.ino}`)
-    .sort()
-    .join('\n')
-  return createHash('sha1').update(text).digest('hex')
 }
 
 /** Byte order, as the scanner sorts: independent of the locale. */

@@ -1,9 +1,15 @@
 import { Command } from 'commander'
 import { setFlagsFromString } from 'node:v8'
 import { requireRoot } from '../../../lib/config/index.ts'
-import { openDatabase } from '../../../lib/db/index.ts'
+import { isNewDatabase, openDatabase } from '../../../lib/db/index.ts'
 import { prestartHashing } from '../../../lib/hashing/index.ts'
-import { Publisher, walkTree, type ReconcileSummary } from '../../../lib/publish/index.ts'
+import {
+  HashAhead,
+  outputLayout,
+  Publisher,
+  walkTree,
+  type ReconcileSummary,
+} from '../../../lib/publish/index.ts'
 import { addSharedOptions, configFrom, type SharedOptions } from '../options.ts'
 
 function mib(bytes: number): string {
@@ -56,17 +62,29 @@ export function register(program: Command): void {
       // bench/scan.ts). Set before the module is compiled; `serve` keeps the default.
       setFlagsFromString('--liftoff-only')
     }
-    // The hashing threads boot, and the tree is walked, while the database opens and migrates.
+    // The hashing threads boot, and the tree is walked, while the database opens and migrates;
+    // a new database has nothing published, so its releases are hashed meanwhile too.
     prestartHashing()
     const walked = walkTree(config, scope)
     // Its failure is the pass's to report, once the database is open.
     walked.catch(() => {})
-    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
+    const ahead = isNewDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
+      ? new HashAhead(config, outputLayout(config), walked)
+      : undefined
+    const database = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+    }).catch((err: unknown) => {
+      ahead?.stop() // nothing will take its builds
+      throw err
+    })
     let summary: ReconcileSummary
     try {
       await database.migrate()
-      summary = await new Publisher({ config, database }).reconcile({ under: scope, walked })
+      const publisher = new Publisher({ config, database, ahead })
+      summary = await publisher.reconcile({ under: scope, walked })
     } finally {
+      ahead?.stop() // whatever the pass did not take is no one's
       await database.close()
     }
     if (json) console.log(JSON.stringify(summary, null, 2))
