@@ -1,5 +1,6 @@
 import { DatabaseError } from './errors.ts'
 import type { DatabaseHandle } from './handle.ts'
+import { compilePgliteWasm } from './pglite-wasm.ts'
 
 /**
  * Opens the database the configuration names: Postgres when `url` is set, else the embedded
@@ -17,7 +18,7 @@ export async function openDatabase(options: {
   // ~0.1 s of start-up (bench/scan.ts).
   const handle = options.url
     ? await (await import('./postgres.ts')).openPostgres(options.url)
-    : await (await import('./pglite.ts')).openPglite(options.dataDir)
+    : await openEmbedded(options.dataDir)
   try {
     await handle.ping()
   } catch (err) {
@@ -29,6 +30,13 @@ export async function openDatabase(options: {
     )
   }
   return handle
+}
+
+async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
+  const wasm = compilePgliteWasm()
+  // Settled by openPglite; until then a failure must not surface as an unhandled rejection.
+  wasm.catch(() => {})
+  return (await import('./pglite.ts')).openPglite(dataDir, wasm)
 }
 
 /** A database URL fit for a log line: the password is never printed. */
