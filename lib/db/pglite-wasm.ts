@@ -13,14 +13,23 @@ const { compile } = (
   }
 ).WebAssembly
 
+const require = createRequire(import.meta.url)
+let compiled: Promise<WasmModule> | undefined
+
 /**
  * Starts compiling PGlite's WebAssembly (9 MB, on V8's background threads) and resolves to the
  * module, for `PGlite.create`'s `pgliteWasmModule`. Started before the driver's JavaScript is
  * loaded, the compile overlaps that instead of following it: PGlite left to itself reads and
- * compiles the file only once `create` is called, and a rescan's main thread then sat idle
- * waiting for it (~80 ms in a CPU profile of `scan`). Imports nothing heavy, for that reason.
+ * compiles the file only once `create` is called, and the main thread of a bare open then sat
+ * idle ~80 ms waiting for it (CPU profile). Imports nothing heavy, for that reason. Compiled once
+ * per process, as PGlite itself keeps it: every later open instantiates the same module.
  */
 export function compilePgliteWasm(): Promise<WasmModule> {
-  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite')
-  return readFile(join(dirname(entry), 'pglite.wasm')).then((bytes) => compile(bytes))
+  compiled ??= readFile(join(dirname(require.resolve('@electric-sql/pglite')), 'pglite.wasm'))
+    .then((bytes) => compile(bytes))
+    .catch((err: unknown) => {
+      compiled = undefined // a later open tries again
+      throw err
+    })
+  return compiled
 }
