@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
-// The error classes alone: zod, yaml and the database drivers load only for the commands that
+// The error classes alone: yaml and the database drivers load only for the commands that
 // use them (`info` and `create` start in well under 0.3 s).
 import { ConfigError } from '../../lib/config/errors.ts'
 import { DatabaseError } from '../../lib/db/errors.ts'

@@ -8,12 +8,11 @@ import {
   getMirror,
   listMirrors,
   MirrorError,
-  mirrorName,
-  mirrorUrl,
   removeMirror,
   updateMirror,
   type MirrorRow,
 } from '../mirrors/index.ts'
+import { mirrorName, mirrorUrl } from '../mirrors/fields.ts'
 import { mirrorCheckHooks, refreshWebSeeds, type PublishEvents } from '../publish/index.ts'
 import { ApiError } from './errors.ts'
 import { endpoint, type Endpoint } from './route.ts'

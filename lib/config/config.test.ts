@@ -22,6 +22,24 @@ describe('loadConfig', () => {
     expect(config.tracker.numwant).toBe(50)
   })
 
+  it('fills every section left out with its defaults, a fresh copy each time', () => {
+    const config = loadConfig({ file: yamlFile('tracker:\n  numwant: 7\n'), env: {} })
+    expect(config.tracker).toMatchObject({ numwant: 7, maxNumwant: 200, interval: 1800 })
+    expect(config.dht.bootstrap).toContain('router.bittorrent.com:6881')
+    expect(config.output).toEqual({
+      torrents: 'torrents',
+      symlinks: 'torrent-symlinks',
+      placement: 'distribution',
+    })
+    expect(config.root).toBeUndefined()
+    expect('root' in config).toBe(false)
+    config.dht.bootstrap.push('changed.example:1')
+    config.roles.pop()
+    const again = loadConfig({ env: {} })
+    expect(again.dht.bootstrap).not.toContain('changed.example:1')
+    expect(again.roles).toHaveLength(6)
+  })
+
   it('lets the environment beat the file and flags beat both', () => {
     const file = yamlFile(
       'httpPort: 7000\nprofile: gentoo\nrelease:\n  minSize: 5\n  requireDigest: true\n',
@@ -91,6 +109,21 @@ describe('loadConfig', () => {
       /^config: adminToken: must be at least 16 characters$/,
     ],
     ['a list where a mapping goes', '- a\n- b\n', /must be a mapping/],
+    ['a section left empty', 'tracker:\n', /^config: tracker: expected a mapping, not null$/],
+    ['a public URL that is none', 'publicUrl: nope\n', /^config: publicUrl: must be a URL$/],
+    ['no roles at all', 'roles: []\n', /^config: roles: must have at least 1 item$/],
+    ['an unknown role in a list', 'roles: [tracker, db]\n', /^config: roles\.1: must be one of /],
+    [
+      'a DHT router on port 0',
+      'dht:\n  bootstrap: ["a.example:0"]\n',
+      /bootstrap\.0: port must be/,
+    ],
+    ['an endless interval', 'watch:\n  quietSeconds: .inf\n', /quietSeconds: must be a finite/],
+    [
+      'a fractional count',
+      'seeder:\n  maxPerIp: 1.5\n',
+      /^config: seeder\.maxPerIp: must be a whole/,
+    ],
     ['broken YAML', 'httpPort: [\n', /not valid YAML/],
   ]
   it.each(bad)('stops on %s with one line naming it', (_what, text, message) => {

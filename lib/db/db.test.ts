@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { databaseKinds } from '../../test/databases.ts'
 import { openDatabase } from './index.ts'
 import { torrents, torrentStats, torrentFiles, events, mirrors } from './schema.ts'
@@ -106,6 +106,37 @@ describe.each(databaseKinds)('database on %s', (_name, kind) => {
     try {
       await database.migrate()
       await database.ping()
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('applies the newest migration to a database that lacks it', async () => {
+    const database = await kind.open()
+    try {
+      const { db } = database
+      // Back to before the newest migration (0001 added torrents.profile), bookkeeping included.
+      await db.execute(sql`alter table torrents drop column profile`)
+      await db.execute(
+        sql`delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)`,
+      )
+      await database.migrate()
+      const [row] = await db
+        .insert(torrents)
+        .values({
+          infoHash: 'dd'.repeat(20),
+          name: 'a',
+          releaseDir: 'r',
+          format: 'v1',
+          pieceLength: 16384,
+          size: 1,
+          metainfo: Buffer.from('d'),
+          profile: 'gentoo',
+        })
+        .returning()
+      expect(row.profile).toBe('gentoo')
+      // Up to date now: a second pass must not run it again (it would fail: the column exists).
+      await database.migrate()
     } finally {
       await database.close()
     }

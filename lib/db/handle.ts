@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type * as schema from './schema.ts'
 
@@ -26,5 +25,3 @@ export interface DatabaseHandle {
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>
   close(): Promise<void>
 }
-
-export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url))

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { DatabaseError } from './errors.ts'
 import type { DatabaseHandle } from './handle.ts'
+import { compilePgliteWasm } from './pglite-wasm.ts'
 
 /**
  * Opens the database the configuration names: Postgres when `url` is set, else the embedded
@@ -18,7 +19,7 @@ export async function openDatabase(options: {
   // ~0.1 s of start-up (bench/scan.ts).
   const handle = options.url
     ? await (await import('./postgres.ts')).openPostgres(options.url)
-    : await (await import('./pglite.ts')).openPglite(options.dataDir)
+    : await openEmbedded(options.dataDir)
   try {
     await handle.ping()
   } catch (err) {
@@ -40,6 +41,13 @@ export function isNewDatabase(options: { url?: string; dataDir: string }): boole
   if (options.url) return false
   const dir = `${options.dataDir}/db`
   return !existsSync(dir) || readdirSync(dir).length === 0
+}
+
+async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
+  const wasm = compilePgliteWasm()
+  // Settled by openPglite; until then a failure must not surface as an unhandled rejection.
+  wasm.catch(() => {})
+  return (await import('./pglite.ts')).openPglite(dataDir, wasm)
 }
 
 /** A database URL fit for a log line: the password is never printed. */

@@ -1,12 +1,13 @@
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
-import { migrate } from 'drizzle-orm/pglite/migrator'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { lockDataDir } from './lock.ts'
-import { migrationsFolder, type DatabaseHandle } from './handle.ts'
+import { compilePgliteWasm, type WasmModule } from './pglite-wasm.ts'
+import type { DatabaseHandle } from './handle.ts'
+import { migrationsFolder, upToDate } from './migrations.ts'
 import * as schema from './schema.ts'
 import { fromTemplate, packTar } from './template.ts'
 
@@ -15,6 +16,14 @@ const options: PGliteOptions = {
   // front; the appliance's tables are a few MB and the OS caches the files behind them.
   // 16 MB takes serve's resident memory from ~400 to ~280 MB (bench/tracker.ts).
   postgresqlconf: ['shared_buffers = 16MB'],
+}
+
+type Row = Record<string, unknown>
+
+/** drizzle's migrator, loaded only when there is something to migrate. */
+async function migrate(db: ReturnType<typeof drizzle<typeof schema>>): Promise<void> {
+  const { migrate } = await import('drizzle-orm/pglite/migrator')
+  await migrate(db, { migrationsFolder })
 }
 
 /**
@@ -27,7 +36,7 @@ export async function makeTemplate(file: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mirrorseed-template-'))
   try {
     const client = await PGlite.create(join(dir, 'db'), options)
-    await migrate(drizzle({ client, schema }), { migrationsFolder })
+    await migrate(drizzle({ client, schema }))
     // Shut down cleanly before packing: a copy of the running database (PGlite's dumpDataDir)
     // makes every first start run crash recovery (see packTar).
     await client.close()
@@ -42,12 +51,15 @@ export async function makeTemplate(file: string): Promise<void> {
  * Every query runs on the main thread and blocks the event loop while it runs, so hot paths
  * (announce, piece serving) must never wait on it; they batch and flush on timers instead.
  */
-export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+export async function openPglite(
+  dataDir: string,
+  wasm: Promise<WasmModule> = compilePgliteWasm(),
+): Promise<DatabaseHandle> {
   const release = lockDataDir(dataDir)
   let client: PGlite
   try {
     await fromTemplate(`${dataDir}/db`)
-    client = await PGlite.create(`${dataDir}/db`, options)
+    client = await PGlite.create(`${dataDir}/db`, { ...options, pgliteWasmModule: await wasm })
   } catch (err) {
     release()
     throw err
@@ -61,7 +73,8 @@ export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
       await client.query('select 1')
     },
     async migrate() {
-      await migrate(db, { migrationsFolder })
+      if (await upToDate(async (sql) => (await client.query<Row>(sql)).rows[0])) return
+      await migrate(db)
     },
     async listen(channel, onPayload) {
       return client.listen(channel, onPayload)

@@ -1,7 +1,8 @@
 import postgres from 'postgres'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import { migrate } from 'drizzle-orm/postgres-js/migrator'
-import { migrationsFolder, type DatabaseHandle } from './handle.ts'
+import type { DatabaseHandle } from './handle.ts'
+import { migrationsFolder, upToDate } from './migrations.ts'
 import * as schema from './schema.ts'
 
 /** A Postgres server through the `postgres` driver: what several nodes share. */
@@ -34,6 +35,7 @@ export async function openPostgres(url: string): Promise<DatabaseHandle> {
       await client`select 1`
     },
     async migrate() {
+      if (await upToDate(async (sql) => (await client.unsafe(sql))[0])) return
       // Several nodes may start at once on one database: one migrates, the others wait and
       // then find nothing left to do.
       await exclusive('mirrorseed:migrate', () => migrate(db, { migrationsFolder }))

@@ -5,8 +5,6 @@ export {
   addMirror,
   getMirror,
   listMirrors,
-  mirrorName,
-  mirrorUrl,
   removeMirror,
   updateMirror,
   recordCheck,

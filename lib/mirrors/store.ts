@@ -1,40 +1,8 @@
 import { and, asc, count, eq, max } from 'drizzle-orm'
-import { z } from 'zod'
 import { recordEvent } from '../catalog/index.ts'
 import type { Database } from '../db/index.ts'
 import { mirrors } from '../db/schema.ts'
 import { MirrorError } from './errors.ts'
-
-/** A mirror's name: what the CLI and the API address it by, so nothing a URL path must escape. */
-export const mirrorName = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
-    'must be 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
-  )
-
-/**
- * A mirror's base URL: http or https, no query or fragment (a client appends paths to it, BEP
- * 19), kept without a trailing `/` so web-seed URLs are built one way.
- */
-export const mirrorUrl = z
-  .string()
-  .max(2048)
-  .refine((text) => {
-    try {
-      const url = new URL(text)
-      return (
-        (url.protocol === 'http:' || url.protocol === 'https:') &&
-        !url.search &&
-        !url.hash &&
-        !url.username &&
-        !url.password
-      )
-    } catch {
-      return false
-    }
-  }, 'must be an http:// or https:// URL without query, fragment or credentials')
-  .transform((text) => new URL(text).toString().replace(/\/+$/, ''))
 
 /** A `mirrors` row: the one shape the pages, the API and the checks read. */
 export type MirrorRow = typeof mirrors.$inferSelect
@@ -59,6 +27,7 @@ export async function addMirror(
   db: Database,
   mirror: { name: string; baseUrl: string; enabled?: boolean },
 ): Promise<MirrorRow> {
+  const { mirrorName, mirrorUrl } = await import('./fields.ts')
   const name = mirrorName.safeParse(mirror.name)
   if (!name.success)
     throw new MirrorError('bad-input', `mirror name: ${name.error.issues[0].message}`)
@@ -84,6 +53,7 @@ export async function updateMirror(
   const set: Partial<MirrorRow> = { updatedAt: new Date() }
   if (change.enabled !== undefined) set.enabled = change.enabled
   if (change.baseUrl !== undefined) {
+    const { mirrorUrl } = await import('./fields.ts')
     const baseUrl = mirrorUrl.safeParse(change.baseUrl)
     if (!baseUrl.success)
       throw new MirrorError('bad-input', `mirror URL: ${baseUrl.error.issues[0].message}`)
