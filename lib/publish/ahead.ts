@@ -7,25 +7,37 @@ import type { OutputLayout } from './placement.ts'
 type Build = Promise<Built | { held: string }>
 
 /**
- * Hashing while a new embedded database is made and opened. PGlite takes about a second of the
- * main thread to unpack a new database and start, and until then a pass cannot ask what is
- * published: a first `scan` of 400 MiB spent a third of its time waiting there (bench/scan.ts).
- * A new database knows nothing, though: every release the walk finds is to be published, in the
- * walk's order, and no mirror is healthy yet to be a web seed. So `scan` hashes those releases
- * meanwhile, and the pass takes each build whose inputs are the ones it would use (the same
- * files by path, size, mtime and inode, the same digests, no mirror); anything else it builds
- * itself, as always. Nothing is written here: the pass still checks the signatures and the
- * digests, and writes and records every output.
+ * Builds made ahead and not yet taken by the pass, at most: each is a torrent and a few digests
+ * (kilobytes), and about as many as a new database's second of opening lets two threads hash
+ * (about thirty releases of 8 MiB, bench/scan.ts).
+ */
+const WINDOW = 64
+
+/**
+ * Hashing while a new embedded database is made and opened, and ahead of the pass after. PGlite
+ * takes about a second of the main thread to unpack a new database and start, and until then a
+ * pass cannot ask what is published: a first `scan` of 400 MiB spent a third of its time waiting
+ * there (bench/scan.ts). A new database knows nothing, though: every release the walk finds is to
+ * be published, in the walk's order, and no mirror is healthy yet to be a web seed. So `scan`
+ * hashes those releases meanwhile, and goes on ahead of the pass while the pass records them (its
+ * main thread busy with the database, the hashing threads with the next releases). The pass takes
+ * each build whose inputs are the ones it would use (the same files by path, size, mtime and
+ * inode, the same digests, no mirror); anything else it builds itself, as always. Nothing is
+ * written here: the pass still checks the signatures and the digests, and writes and records
+ * every output.
  *
  * @example
  * const ahead = new HashAhead(config, outputLayout(config), walked)
  * const database = await openDatabase(...)
  * await new Publisher({ config, database, ahead }).reconcile({ walked })
+ * ahead.stop()
  */
 export class HashAhead {
   /** By the files' fingerprint: the digests computed (joined) and the build. */
   private readonly builds = new Map<string, { listed: string; built: Build }>()
   private stopped = false
+  /** Builders waiting for the pass to make room in the window (or for the stop). */
+  private waiting: Array<() => void> = []
   /** Resolves when every build started here has ended. */
   readonly done: Promise<void>
 
@@ -52,6 +64,10 @@ export class HashAhead {
     let next = 0
     const builder = async () => {
       while (!this.stopped && next < releases.length) {
+        if (this.builds.size >= WINDOW) {
+          await new Promise<void>((resolve) => this.waiting.push(resolve))
+          continue
+        }
         const release = releases[next++]
         const files = [release.artifact, ...release.companions]
         // A digest file it cannot read, a release held for want of a digest: the pass tells.
@@ -70,9 +86,14 @@ export class HashAhead {
     await Promise.all([builder(), builder()])
   }
 
-  /** The pass is publishing: no further release is started here. */
+  /** No further release is started here: the pass is over. */
   stop(): void {
     this.stopped = true
+    this.wake()
+  }
+
+  private wake(): void {
+    for (const resolve of this.waiting.splice(0)) resolve()
   }
 
   /**
@@ -87,7 +108,12 @@ export class HashAhead {
     const ahead = this.builds.get(fingerprint)
     if (ahead === undefined || mirrors.length > 0 || ahead.listed !== listed.join())
       return undefined
-    this.builds.delete(fingerprint)
+    this.passed(fingerprint)
     return ahead.built
+  }
+
+  /** The pass is done with these files, whether it took their build or not. */
+  passed(fingerprint: string): void {
+    if (this.builds.delete(fingerprint)) this.wake()
   }
 }

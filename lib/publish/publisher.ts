@@ -260,13 +260,13 @@ export class Publisher {
     mirrors: WebSeedMirror[],
     summary: ReconcileSummary,
   ): Promise<void> {
-    // From here on the pass builds what it needs itself; what was built ahead is taken as it goes.
-    this.options.ahead?.stop()
     const prepare = (release: Release) => {
       const attempt = this.attempt(release, summary)
       const prepared = this.prepare(attempt, mirrors)
+      // Whatever became of it, a build made ahead for it is no longer needed.
+      const passed = () => this.options.ahead?.passed(attempt.fingerprint)
       // Settled in order below; a failure must not count as unhandled while it waits its turn.
-      prepared.catch(() => {})
+      prepared.then(passed, passed)
       return { attempt, prepared }
     }
     let next = prepare(releases[0])
