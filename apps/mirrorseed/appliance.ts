@@ -5,7 +5,7 @@ import {
   type ResolvedConfig,
   type Role as RoleName,
 } from '../../lib/config/index.ts'
-import { openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
+import { embeddedFolder, openDatabase, redact, type DatabaseHandle } from '../../lib/db/index.ts'
 import { log } from '../../lib/log/index.ts'
 import { liveTorrents, TorrentFeed } from '../../lib/publish/index.ts'
 import { healthRoutes, Readiness, ScanTally } from '../../lib/web/index.ts'
@@ -81,7 +81,7 @@ export async function startAppliance(config: ResolvedConfig): Promise<Appliance>
   try {
     log.info('database', {
       kind: database.kind,
-      where: config.databaseUrl ? redact(config.databaseUrl) : `${config.dataDir}/db`,
+      where: config.databaseUrl ? redact(config.databaseUrl) : embeddedFolder(config.dataDir),
     })
     const readiness = new Readiness(database)
     await database.migrate()

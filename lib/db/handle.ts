@@ -8,6 +8,11 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
  * One open database, PGlite or Postgres: the same operations with the same names, so the rest
  * of the program never asks which one it has.
  */
+/** Where the embedded database lives in a data folder. */
+export function embeddedFolder(dataDir: string): string {
+  return `${dataDir}/db`
+}
+
 export interface DatabaseHandle {
   kind: 'pglite' | 'postgres'
   db: Database

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs'
 import { DatabaseError } from './errors.ts'
-import type { DatabaseHandle } from './handle.ts'
+import { embeddedFolder, type DatabaseHandle } from './handle.ts'
 import { compilePgliteWasm } from './pglite-wasm.ts'
+import { isEmptyFolder } from './template.ts'
 
 /**
  * Opens the database the configuration names: Postgres when `url` is set, else the embedded
@@ -24,7 +24,7 @@ export async function openDatabase(options: {
     await handle.ping()
   } catch (err) {
     await handle.close().catch(() => {})
-    const where = options.url ? redact(options.url) : `${options.dataDir}/db`
+    const where = options.url ? redact(options.url) : embeddedFolder(options.dataDir)
     throw new DatabaseError(
       'unreachable',
       `database ${where} does not answer: ${(err as Error).message}`,
@@ -38,9 +38,7 @@ export async function openDatabase(options: {
  * folder that holds none yet. Postgres may hold anything until asked.
  */
 export function isNewDatabase(options: { url?: string; dataDir: string }): boolean {
-  if (options.url) return false
-  const dir = `${options.dataDir}/db`
-  return !existsSync(dir) || readdirSync(dir).length === 0
+  return !options.url && isEmptyFolder(embeddedFolder(options.dataDir))
 }
 
 async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { lockDataDir } from './lock.ts'
 import { compilePgliteWasm, type WasmModule } from './pglite-wasm.ts'
-import type { DatabaseHandle } from './handle.ts'
+import { embeddedFolder, type DatabaseHandle } from './handle.ts'
 import { migrationsFolder, upToDate } from './migrations.ts'
 import * as schema from './schema.ts'
 import { fromTemplate, packTar } from './template.ts'
@@ -58,8 +58,9 @@ export async function openPglite(
   const release = lockDataDir(dataDir)
   let client: PGlite
   try {
-    await fromTemplate(`${dataDir}/db`)
-    client = await PGlite.create(`${dataDir}/db`, { ...options, pgliteWasmModule: await wasm })
+    const dir = embeddedFolder(dataDir)
+    await fromTemplate(dir)
+    client = await PGlite.create(dir, { ...options, pgliteWasmModule: await wasm })
   } catch (err) {
     release()
     throw err

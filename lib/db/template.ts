@@ -30,8 +30,7 @@ export function templateFile(): string | undefined {
  * PGlite would take for a database.
  */
 export async function fromTemplate(dir: string, template = templateFile()): Promise<boolean> {
-  if (template === undefined) return false
-  if (existsSync(dir) && readdirSync(dir).length > 0) return false
+  if (template === undefined || !isEmptyFolder(dir)) return false
   const staging = `${dir}.new-${process.pid}`
   rmSync(staging, { recursive: true, force: true })
   try {
@@ -43,6 +42,11 @@ export async function fromTemplate(dir: string, template = templateFile()): Prom
     rmSync(staging, { recursive: true, force: true })
     throw err
   }
+}
+
+/** Whether `dir` is missing or empty: a folder PGlite would make a new database in. */
+export function isEmptyFolder(dir: string): boolean {
+  return !existsSync(dir) || readdirSync(dir).length === 0
 }
 
 /** Unpacks the gzipped template into `into` on a thread of its own (see unpack.js). */

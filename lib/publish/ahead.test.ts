@@ -18,15 +18,21 @@ afterEach(async () => {
 
 const [, pglite] = databaseKinds[0]
 
+/** A Gentoo fixture tree, walked, with every release of it built ahead. */
+async function builtAhead() {
+  const tree = await buildGentooTree()
+  trees.push(tree)
+  const config = fixtureConfig(tree.root)
+  const walked = walkTree(config)
+  const ahead = new HashAhead(config, outputLayout(config), walked)
+  const { releases } = await walked
+  await ahead.done
+  return { tree, config, ahead, releases }
+}
+
 describe('hashing ahead while a new database opens', () => {
   it('the pass takes what was built ahead, and builds itself what changed since', async () => {
-    const tree = await buildGentooTree()
-    trees.push(tree)
-    const config = fixtureConfig(tree.root)
-    const walked = walkTree(config)
-    const ahead = new HashAhead(config, outputLayout(config), walked)
-    const releases = (await walked).releases
-    await ahead.done
+    const { tree, config, ahead, releases } = await builtAhead()
     const took: string[] = []
     const take = ahead.take.bind(ahead)
     ahead.take = (...args) => {
@@ -66,13 +72,8 @@ describe('hashing ahead while a new database opens', () => {
   })
 
   it('is not taken for other inputs: a mirror to name as web seed, other digests', async () => {
-    const tree = await buildGentooTree()
-    trees.push(tree)
-    const config = fixtureConfig(tree.root)
-    const walked = walkTree(config)
-    const ahead = new HashAhead(config, outputLayout(config), walked)
-    const [release] = (await walked).releases
-    await ahead.done
+    const { ahead, releases } = await builtAhead()
+    const [release] = releases
     const fingerprint = fingerprintOf([release.artifact, ...release.companions])
     const mirror = { name: 'm', baseUrl: 'http://192.0.2.1/gentoo/' }
     expect(ahead.take(fingerprint, ['sha256'], [mirror])).toBeUndefined()

@@ -7,9 +7,9 @@ import type { OutputLayout } from './placement.ts'
 type Build = Promise<Built | { held: string }>
 
 /**
- * Builds made ahead and not yet taken by the pass, at most: each is a torrent and a few digests
- * (kilobytes), and about as many as a new database's second of opening lets two threads hash
- * (about thirty releases of 8 MiB, bench/scan.ts).
+ * Builds made ahead of releases the pass has not reached yet, at most: each is a torrent and a
+ * few digests (kilobytes), and about as many as a new database's second of opening lets two
+ * threads hash (about thirty releases of 8 MiB, bench/scan.ts).
  */
 const WINDOW = 64
 
@@ -108,7 +108,6 @@ export class HashAhead {
     const ahead = this.builds.get(fingerprint)
     if (ahead === undefined || mirrors.length > 0 || ahead.listed !== listed.join())
       return undefined
-    this.passed(fingerprint)
     return ahead.built
   }
 
