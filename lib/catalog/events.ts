@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm'
+import { desc, eq } from 'drizzle-orm'
 import type { Database } from '../db/index.ts'
 import { events, type EventKind } from '../db/schema.ts'
 
@@ -20,20 +20,40 @@ export async function recordEvent(db: Database, entry: EventEntry): Promise<void
   await db.insert(events).values(entry)
 }
 
-/** The last verification failure recorded for a release, to avoid re-reading unchanged files. */
-export async function lastFailure(
+/** A release's last verification failure: why, and the files' fingerprint it was made on. */
+export interface Failure {
+  message: string
+  fingerprint?: string
+}
+
+/**
+ * The last verification failure recorded for each of `subjects` (release keys) that has one, to
+ * avoid re-reading unchanged files. One query for a whole pass: asked per release, it was one
+ * more blocking round trip on the embedded database for every release of a first scan.
+ */
+export async function lastFailures(
   db: Database,
-  subject: string,
-): Promise<{ message: string; fingerprint?: string } | undefined> {
-  const [row] = await db
-    .select({ message: events.message, detail: events.detail })
+  subjects: readonly string[],
+): Promise<Map<string, Failure>> {
+  const found = new Map<string, Failure>()
+  if (subjects.length === 0) return found
+  const wanted = new Set(subjects)
+  // Newest first: the first row seen of a subject is its last failure. Failures are few (one per
+  // release and fingerprint: an unchanged release that failed is skipped, not failed again), so
+  // all of them are read rather than a parameter list as long as the pass.
+  const rows = await db
+    .select({ subject: events.subject, message: events.message, detail: events.detail })
     .from(events)
-    .where(and(eq(events.kind, 'verification_failed'), eq(events.subject, subject)))
+    .where(eq(events.kind, 'verification_failed'))
     .orderBy(desc(events.id))
-    .limit(1)
-  if (!row) return undefined
-  const detail = row.detail as { fingerprint?: string } | null
-  return { message: row.message, fingerprint: detail?.fingerprint }
+  for (const { subject, message, detail } of rows) {
+    if (subject === null || !wanted.has(subject) || found.has(subject)) continue
+    found.set(subject, {
+      message,
+      fingerprint: (detail as { fingerprint?: string } | null)?.fingerprint,
+    })
+  }
+  return found
 }
 
 /** One logged event as read back: the entry, its place in the log and when it happened. */

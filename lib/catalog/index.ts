@@ -15,10 +15,11 @@ export {
 } from './records.ts'
 export {
   eventLog,
-  lastFailure,
+  lastFailures,
   recordEvent,
   type EventEntry,
   type EventKind,
+  type Failure,
   type LoggedEvent,
 } from './events.ts'
 export {

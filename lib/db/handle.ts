@@ -5,6 +5,14 @@ import type * as schema from './schema.ts'
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
 
 /**
+ * The rows of a raw `db.execute(sql…)`, whichever driver ran it: PGlite answers `{ rows }`,
+ * postgres.js the rows themselves (an array).
+ */
+export function rowsOf<Row>(result: unknown): Row[] {
+  return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[]
+}
+
+/**
  * One open database, PGlite or Postgres: the same operations with the same names, so the rest
  * of the program never asks which one it has.
  */

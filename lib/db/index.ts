@@ -1,3 +1,3 @@
 export { isNewDatabase, openDatabase, redact } from './open.ts'
 export { DatabaseError } from './errors.ts'
-export { embeddedFolder, type Database, type DatabaseHandle } from './handle.ts'
+export { embeddedFolder, rowsOf, type Database, type DatabaseHandle } from './handle.ts'

@@ -24,7 +24,8 @@ import { buildTorrent, digestsToCompute, fingerprintOf, type Built } from './bui
 import { Outputs } from './outputs.ts'
 import { OutputLayout, profileSelector } from './placement.ts'
 import {
-  lastFailure,
+  lastFailures,
+  type Failure,
   loadTracked,
   markRemoved,
   recordEvent,
@@ -260,9 +261,13 @@ export class Publisher {
     mirrors: WebSeedMirror[],
     summary: ReconcileSummary,
   ): Promise<void> {
+    const failures = await lastFailures(
+      this.database.db,
+      releases.map((r) => `${r.releaseDir}/${r.name}`),
+    )
     const prepare = (release: Release) => {
       const attempt = this.attempt(release, summary)
-      const prepared = this.prepare(attempt, mirrors)
+      const prepared = this.prepare(attempt, mirrors, failures.get(attempt.key))
       // Whatever became of it, a build made ahead for it is no longer needed.
       const passed = () => this.options.ahead?.passed(attempt.fingerprint)
       // Settled in order below; a failure must not count as unhandled while it waits its turn.
@@ -310,8 +315,11 @@ export class Publisher {
    * built release's symlink folder and staged `.torrent` are written here; the database, the
    * `.torrent` in place and the summary are {@link settle}'s, in order.
    */
-  private async prepare(attempt: Attempt, mirrors: WebSeedMirror[]): Promise<Prepared> {
-    const failure = await lastFailure(this.database.db, attempt.key)
+  private async prepare(
+    attempt: Attempt,
+    mirrors: WebSeedMirror[],
+    failure: Failure | undefined,
+  ): Promise<Prepared> {
     if (failure !== undefined && failure.fingerprint === attempt.fingerprint)
       return { fate: 'failed before', reason: failure.message }
     const expected = await digestsToCompute(this.config, attempt.release)
