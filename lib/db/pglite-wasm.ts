@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
 import type { PGliteOptions } from '@electric-sql/pglite'
 
 /** A compiled WebAssembly module, as PGlite's options name it. */
@@ -32,4 +33,25 @@ export function compilePgliteWasm(): Promise<WasmModule> {
       throw err
     })
   return compiled
+}
+
+/**
+ * Keeps PGlite's WebAssembly on V8's baseline compiler (Liftoff) for the rest of the process, when
+ * the database is the embedded one. Left to itself, V8 recompiles PGlite's hot functions with its
+ * optimizing compiler (TurboFan) on background threads, which never paid back here: a first
+ * `scan` spent 2 of its 6.7 CPU-s on those threads and no less on the main one (bench/scan.ts);
+ * `serve` on 1,000 published releases idles at 204-207 MB resident instead of 243-274, and a
+ * first start that publishes 500 releases took 17.0 CPU-s instead of 18.5, while a warm
+ * `/metrics` or `/readyz` costs the same within the noise (docs/architecture.md has the runs).
+ * A flag of the process, it applies to modules compiled after it: call this before
+ * {@link compilePgliteWasm} first runs. A Liftoff flag on node's command line wins
+ * (`node --no-liftoff-only`, to measure the other way).
+ *
+ * @example
+ * pgliteOnBaselineCompiler({ url: config.databaseUrl })
+ * const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
+ */
+export function pgliteOnBaselineCompiler(options: { url?: string }): void {
+  if (options.url || process.execArgv.some((flag) => flag.includes('liftoff'))) return
+  setFlagsFromString('--liftoff-only')
 }

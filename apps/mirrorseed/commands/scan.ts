@@ -1,7 +1,6 @@
 import { Command } from 'commander'
-import { setFlagsFromString } from 'node:v8'
 import { requireRoot } from '../../../lib/config/index.ts'
-import { isNewDatabase, openDatabase } from '../../../lib/db/index.ts'
+import { isNewDatabase, openDatabase, pgliteOnBaselineCompiler } from '../../../lib/db/index.ts'
 import { prestartHashing } from '../../../lib/hashing/index.ts'
 import {
   HashAhead,
@@ -55,13 +54,7 @@ export function register(program: Command): void {
     const config = configFrom(options)
     requireRoot(config)
     const scope = under?.replace(/^\/+|\/+$/g, '') ?? ''
-    if (!config.databaseUrl) {
-      // A scan lives seconds: PGlite's WebAssembly stays on V8's baseline compiler, not
-      // recompiled function by function with the optimizing one, which never paid back here
-      // (a first scan: 2 CPU-s of 6.7 on background threads, and no less on the main one;
-      // bench/scan.ts). Set before the module is compiled; `serve` keeps the default.
-      setFlagsFromString('--liftoff-only')
-    }
+    pgliteOnBaselineCompiler({ url: config.databaseUrl })
     // The tree is walked while the database opens and migrates. A new database has nothing
     // published, so its releases are hashed meanwhile too, on threads that boot during the walk.
     // Otherwise they boot when a release needs them: a rescan of an unchanged tree, the usual

@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { pgliteOnBaselineCompiler } from '../../../lib/db/index.ts'
 import { backgroundFailure, log } from '../../../lib/log/index.ts'
 import { startAppliance, type Appliance } from '../appliance.ts'
 import { addSharedOptions, configFrom, type SharedOptions } from '../options.ts'
@@ -33,6 +34,8 @@ export function register(program: Command): void {
     process.on('uncaughtException', (err) => backgroundFailure('uncaught exception', err))
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))
+    // Before the appliance opens its database, which compiles PGlite's WebAssembly.
+    pgliteOnBaselineCompiler({ url: config.databaseUrl })
     const starting = startAppliance(config)
     appliance = await starting
   })
