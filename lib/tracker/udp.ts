@@ -5,6 +5,7 @@ import { log } from '../log/index.ts'
 import { parseAddress } from './address.ts'
 import { TrackerError } from './errors.ts'
 import type { Tracker } from './tracker.ts'
+import { answerOnHandle } from './udp-handle.ts'
 import {
   ACTION_ANNOUNCE,
   ACTION_CONNECT,
@@ -117,15 +118,21 @@ export async function startUdp(
 ): Promise<UdpServer> {
   const host = options.host ?? '0.0.0.0'
   const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', lookup: literal })
-  socket.on('message', (packet, remote) => {
-    const reply = handleUdp(tracker, packet, remote.address, remote.port)
-    if (reply) socket.send(reply, remote.port, remote.address)
-  })
   socket.on('error', (err) => log.warn('tracker udp socket error', { error: err }))
   // Listened for before bind: with the literal lookup, bind may be done before it returns.
   const listening = once(socket, 'listening')
   socket.bind(options.port, host)
   await listening
+  // Packets are answered on the socket's handle (udp-handle.ts), or through dgram where this
+  // node lacks the internals for it.
+  const answer = (packet: Buffer, address: string, port: number) =>
+    handleUdp(tracker, packet, address, port)
+  if (!answerOnHandle(socket, answer)) {
+    socket.on('message', (packet, remote) => {
+      const reply = answer(packet, remote.address, remote.port)
+      if (reply) socket.send(reply, remote.port, remote.address)
+    })
+  }
   return {
     port: socket.address().port,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
