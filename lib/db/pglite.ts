@@ -14,7 +14,8 @@ import { fromTemplate, packTar } from './template.ts'
 const options: PGliteOptions = {
   // Postgres's default 128 MB of shared buffers is allocated in the WebAssembly heap up
   // front; the appliance's tables are a few MB and the OS caches the files behind them.
-  // 16 MB takes serve's resident memory from ~400 to ~280 MB (bench/tracker.ts).
+  // 16 MB took serve's resident memory from ~400 to ~280 MB (bench/tracker.ts; since then the
+  // baseline compiler took it to ~205 MB, docs/performance.md).
   postgresqlconf: ['shared_buffers = 16MB'],
 }
 
