@@ -38,7 +38,7 @@ import bencode from 'bencode'
 import postgres from 'postgres'
 import { parseTorrent } from '../lib/metainfo/index.ts'
 import { announceReply } from '../lib/tracker/response.ts'
-import { runCli, startServe } from '../test/cli.ts'
+import { runCli, startServe, until } from '../test/cli.ts'
 import { cpuSeconds, machineLoad, median, memory as memoryOf } from './machine.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
@@ -275,6 +275,8 @@ interface Contender {
   http: number
   udp: number
   stop(): Promise<unknown>
+  /** serve: seconds from its spawn to the end of its first pass over the tree. */
+  firstPass?: number
 }
 
 async function startServeContender(
@@ -290,11 +292,14 @@ async function startServeContender(
     'tracker:\n  rateLimitPerMinute: 1000000000\n  maxPeersPerAddress: 1000000000\n' +
       (databaseUrl ? `databaseUrl: ${JSON.stringify(databaseUrl)}\n` : ''),
   )
+  const started = performance.now()
   const serve = await startServe([
     '--config',
     config,
     ...treeArgs(tree.root, tree.dataDir, tree.port),
   ])
+  await until('the first pass', () => serve.log().includes('reconciled scope=/'), 900_000)
+  const firstPass = (performance.now() - started) / 1000
   // Its first reconcile of the tree and what follows it (web-seed lists rewritten after the
   // first mirror check) are start-up, not load: wait until it sits idle.
   await settled(serve.child.pid!)
@@ -304,6 +309,7 @@ async function startServeContender(
     http: serve.httpPort,
     udp: serve.udpPort!,
     stop: () => serve.stop(),
+    firstPass,
   }
 }
 
@@ -460,6 +466,11 @@ try {
     console.log(
       `mirrorseed serve memory (Postgres, every role): idle ${postgresIdle.rss.toFixed(0)} MB, ` +
         `after the runs ${after.rss.toFixed(0)} MB, peak ${after.peak.toFixed(0)} MB`,
+    )
+    // It started on a new database, so its first pass published the whole tree.
+    console.log(
+      `mirrorseed serve on Postgres, first start publishing ${TORRENTS} releases: ` +
+        `${onPostgres.contender.firstPass?.toFixed(1)} s from spawn to the end of its first pass`,
     )
   }
   console.log(machineLoad())

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
@@ -172,6 +172,46 @@ describe.each(databaseKinds)('public pages on %s', (_name, kind) => {
         404,
       )
     } finally {
+      await database.close()
+    }
+  })
+
+  it('reloads once for a burst of feed events, and shows the last of them after the gap', async () => {
+    const { database, rows } = await published()
+    const gapMs = 400
+    const catalog = new PublicCatalog(database, 0, gapMs)
+    try {
+      const app = webRoutes({ database, catalog, publicUrl })
+      await catalog.ready
+      const served = async (row: (typeof rows)[number]) =>
+        (await app.request(`/torrents/${row.releaseDir}/${row.name}.torrent`)).status === 200
+      const [first, second] = rows
+      expect(await served(first!)).toBe(true)
+      const reloads = vi.spyOn(catalog, 'reload')
+      const retireRow = async (row: (typeof rows)[number]) =>
+        retire(
+          database.db,
+          (await loadTracked(database.db)).find((t) => t.id === row.id)!,
+        )
+      // After a quiet spell an event reloads at once.
+      await new Promise((resolve) => setTimeout(resolve, gapMs))
+      await retireRow(first!)
+      catalog.events.superseded()
+      expect(reloads).toHaveBeenCalledTimes(1)
+      await reloads.mock.results[0]!.value
+      expect(await served(first!)).toBe(false)
+      // A burst right after it (a first start publishing release after release) waits for the
+      // gap and then reloads once, seeing every change the burst announced.
+      await retireRow(second!)
+      for (let i = 0; i < 100; i++) catalog.events.published()
+      expect(reloads).toHaveBeenCalledTimes(1)
+      expect(await served(second!)).toBe(true)
+      await new Promise((resolve) => setTimeout(resolve, gapMs + 100))
+      expect(reloads).toHaveBeenCalledTimes(2)
+      await reloads.mock.results[1]!.value
+      expect(await served(second!)).toBe(false)
+    } finally {
+      catalog.close()
       await database.close()
     }
   })
