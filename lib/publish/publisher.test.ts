@@ -368,6 +368,33 @@ describe.each(databaseKinds)('publish order on %s', (_name, kind) => {
       await database.close()
     }
   })
+  it('writes again a recorded .torrent a crash left missing, between commit and rename', async () => {
+    const tree = await buildGentooTree()
+    trees.push(tree)
+    const database = await kind.open()
+    try {
+      const config = fixtureConfig(tree.root)
+      await new Publisher({ config, database }).reconcile()
+      // What a SIGKILL right after the commit leaves: the row, the staged temporary, no .torrent.
+      const [lost, kept] = tree.releases
+      const file = (r: typeof lost) =>
+        path.join(tree.root, 'torrents', r.releaseDir, `${r.name}.torrent`)
+      const bytes = readFileSync(file(lost))
+      rmSync(file(lost))
+      writeFileSync(path.join(path.dirname(file(lost)), `.${lost.name}.torrent.tmp-1a2b3c`), bytes)
+      const keptBefore = statSync(file(kept))
+
+      // A restart: all the new Publisher knows of what was published comes from the database.
+      const summary = await new Publisher({ config, database }).reconcile()
+      expect(summary.published.map((p) => p.name)).toEqual([lost.name])
+      expect(summary.unchanged).toBe(tree.releases.length - 1)
+      expect(parseTorrent(readFileSync(file(lost))).infoHash).toEqual(parseTorrent(bytes).infoHash)
+      expect(readdirSync(path.dirname(file(lost))).filter((n) => n.startsWith('.'))).toEqual([])
+      expect(statSync(file(kept)).ino).toBe(keptBefore.ino)
+    } finally {
+      await database.close()
+    }
+  })
 })
 
 describe('torrents are byte-stable', () => {

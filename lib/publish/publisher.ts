@@ -203,7 +203,12 @@ export class Publisher {
       const key = `${release.releaseDir}/${release.name}`
       seen.add(key)
       const known = active.get(key)
-      if (known && sameFiles(known, [release.artifact, ...release.companions])) summary.unchanged++
+      if (
+        known &&
+        sameFiles(known, [release.artifact, ...release.companions]) &&
+        this.outputs.hasTorrent(release.releaseDir, release.name)
+      )
+        summary.unchanged++
       else changed.push(release)
     }
     if (changed.length > 0) await this.publishAll(changed, await healthyMirrors(db), summary)

@@ -38,7 +38,8 @@ const key = (releaseDir: string, name: string) => `${releaseDir}\0${name}`
  * Events start at most one reload per `eventGapMs` (a second): an event after a quiet spell
  * reloads at once, a burst of them once more when the gap has passed. A reload still reads every
  * active row (and on PGlite on our own thread), and a first start publishing 1,000 releases
- * reloaded after each one: 1,000 reloads, 23 of its 36 s.
+ * reloaded after each one: 1,000 reloads, 23 of its 36 s. A page asked for meanwhile does not
+ * wait for the gap: it starts the reload and answers after it ({@link current}).
  */
 export class PublicCatalog {
   private byPath = new Map<string, PublicTorrent>()
@@ -53,6 +54,11 @@ export class PublicCatalog {
   private deferred?: NodeJS.Timeout
   /** When the last reload started (performance.now()). */
   private lastStart = -Infinity
+  /** Feed events told since the last load started. */
+  private dirty = false
+  /** A load in flight that reads what feed events told; pages wait for it ({@link current}). */
+  private eventsLoad: Promise<void> | null = null
+  private catchingUp: Promise<void> | null = null
   /** Bumped by every reload that changed something: renders keyed on it stay valid until then. */
   version = 0
   /** Whether a load has succeeded: from then on requests never wait. */
@@ -81,7 +87,14 @@ export class PublicCatalog {
   }
 
   changed(): void {
-    if (this.deferred !== undefined) return
+    this.dirty = true
+    this.schedule()
+  }
+
+  /** Starts the reload events asked for: now, or once the gap since the last one has passed. */
+  private schedule(): void {
+    // A load in flight schedules the next as it ends; a deferred one covers this event too.
+    if (this.loading || this.deferred !== undefined) return
     const wait = this.lastStart + this.eventGapMs - performance.now()
     if (wait <= 0) {
       void this.reload().catch(() => {})
@@ -94,6 +107,35 @@ export class PublicCatalog {
     this.deferred.unref()
   }
 
+  /** Whether feed events were told that the view may not show yet. */
+  get behind(): boolean {
+    return this.dirty || this.eventsLoad !== null
+  }
+
+  /**
+   * Undefined when the view shows every feed event told so far; else a promise that resolves once
+   * it does, after a reload started now. So a page asked for right after a publish (a user who
+   * saw `scan` end or `/readyz` turn 200) shows it, and requests during a burst of publishes share
+   * one reload. Never rejects: if the database fails, the last good view is served.
+   */
+  current(): Promise<void> | undefined {
+    if (!this.behind) return undefined
+    this.catchingUp ??= this.catchUp().finally(() => {
+      this.catchingUp = null
+    })
+    return this.catchingUp
+  }
+
+  private async catchUp(): Promise<void> {
+    // A few rounds at most: events that keep coming during each load do not hold a page forever.
+    for (let round = 0; round < 3; round++) {
+      if (this.dirty && !this.loading) void this.reload().catch(() => {})
+      const load = this.dirty ? this.loading : this.eventsLoad
+      if (!load) return
+      await load.catch(() => {})
+    }
+  }
+
   /**
    * Reads the database again; concurrent calls share one reload and, if asked during one, one
    * more after it (so a change made meanwhile is never missed).
@@ -103,8 +145,13 @@ export class PublicCatalog {
       this.again = true
       return this.loading
     }
+    // This load reads whatever the events so far told: a deferred reload is no longer needed.
+    const forEvents = this.dirty
+    this.dirty = false
+    clearTimeout(this.deferred)
+    this.deferred = undefined
     this.lastStart = performance.now()
-    this.loading = this.load()
+    const load: Promise<void> = this.load()
       .catch((err) => {
         // Once per outage: the last good view is still served meanwhile.
         if (!this.failing)
@@ -114,12 +161,16 @@ export class PublicCatalog {
       })
       .finally(() => {
         this.loading = null
+        if (this.eventsLoad === load) this.eventsLoad = null
         if (this.again) {
           this.again = false
-          this.changed()
+          this.dirty = true
         }
+        if (this.dirty) this.schedule()
       })
-    return this.loading
+    this.loading = load
+    if (forEvents) this.eventsLoad = load
+    return load
   }
 
   /**

@@ -90,9 +90,12 @@ export function webRoutes(options: WebOptions): Hono {
     log.error('public page failed', { path: c.req.path, error: err })
     return c.text('internal error: this page could not be built\n', 500)
   })
-  // Only the very first requests wait (for the first load); afterwards this is a resolved promise.
+  // The very first requests wait for the first load, and a request right after a publish for the
+  // reload that shows it (PublicCatalog.current); any other is answered from memory at once.
   app.use(async (_c, next) => {
     await catalog.ready
+    const behind = catalog.current()
+    if (behind) await behind
     await next()
   })
 
@@ -287,8 +290,11 @@ export function publicTorrentRoute(catalog: PublicCatalog, pace?: Pace) {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 })
       res.end()
-    } else if (catalog.loaded) reply()
-    else
+    } else if (catalog.loaded) {
+      const behind = catalog.current()
+      if (behind) void behind.then(reply)
+      else reply()
+    } else
       catalog.ready.then(reply, () => {
         res.writeHead(503, { 'Retry-After': '30', 'Content-Length': 0 })
         res.end()
@@ -301,7 +307,8 @@ export function publicTorrentRoute(catalog: PublicCatalog, pace?: Pace) {
    * answers) until the catalog's first load.
    */
   const plain = (target: string): { head: Buffer; body: Uint8Array } | null => {
-    if (!catalog.loaded) return null
+    // Before the first load, or with a reload owed to a publish, node:http answers (and waits).
+    if (!catalog.loaded || catalog.behind) return null
     const q = target.indexOf('?')
     const p = prepare(q === -1 ? target : target.slice(0, q))
     if (!p.plain) {
