@@ -61,7 +61,7 @@ export class PublicCatalog {
   private catchingUp: Promise<void> | null = null
   /** Bumped by every reload that changed something: renders keyed on it stay valid until then. */
   version = 0
-  /** Whether a load has succeeded: from then on requests never wait. */
+  /** Whether a load has succeeded: from then on requests wait only for a reload owed to events. */
   loaded = false
   /** The first load; requests before it wait for it. */
   readonly ready: Promise<void>
