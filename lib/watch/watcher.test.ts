@@ -107,7 +107,9 @@ describe.skipIf(!rsync.found)(`rsync into a watched tree ${rsync.reason}`, () =>
       const expected = new Map(source.releases.map((r) => [r.artifact, r]))
       const seen: { path: string; complete: boolean }[] = []
 
-      const { calls } = await watched(root, { maxWaitMs: 600 }, async () => {
+      // A second of stillness (the default is 2 s): rsync's --bwlimit sleeps between writes, and on
+      // a loaded machine longer; at 200 ms an --inplace copy once looked finished midway.
+      const { calls } = await watched(root, { maxWaitMs: 600, stableMs: 1_000 }, async () => {
         // What the publisher would do at this moment: scan, then read every artifact it found.
         const { releases } = await scanReleases(root, { profile })
         for (const r of releases) {
