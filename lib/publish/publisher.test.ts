@@ -368,6 +368,7 @@ describe.each(databaseKinds)('publish order on %s', (_name, kind) => {
       await database.close()
     }
   })
+
   it('writes again a recorded .torrent a crash left missing, between commit and rename', async () => {
     const tree = await buildGentooTree()
     trees.push(tree)

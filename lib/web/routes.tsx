@@ -304,7 +304,7 @@ export function publicTorrentRoute(catalog: PublicCatalog, pace?: Pace) {
    * The same answers for `serve`'s plain path (lib/http/plain-http.ts), read off the
    * socket without node:http: status line, headers and body prepared once, one write per request.
    * This is what brings `.torrent` downloads near nginx in `npm run bench:web`. Null (node:http
-   * answers) until the catalog's first load.
+   * answers) until the catalog's first load, and while it owes a reload to a publish.
    */
   const plain = (target: string): { head: Buffer; body: Uint8Array } | null => {
     // Before the first load, or with a reload owed to a publish, node:http answers (and waits).
