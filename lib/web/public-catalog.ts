@@ -48,7 +48,6 @@ export class PublicCatalog {
   private loading: Promise<void> | null = null
   private signature = ''
   private failing = false
-  private again = false
   private timer?: NodeJS.Timeout
   /** The reload events asked for, waiting for the gap since the last one to pass. */
   private deferred?: NodeJS.Timeout
@@ -58,7 +57,6 @@ export class PublicCatalog {
   private dirty = false
   /** A load in flight that reads what feed events told; pages wait for it ({@link current}). */
   private eventsLoad: Promise<void> | null = null
-  private catchingUp: Promise<void> | null = null
   /** Bumped by every reload that changed something: renders keyed on it stay valid until then. */
   version = 0
   /** Whether a load has succeeded: from then on requests wait only for a reload owed to events. */
@@ -119,11 +117,8 @@ export class PublicCatalog {
    * one reload. Never rejects: if the database fails, the last good view is served.
    */
   current(): Promise<void> | undefined {
-    if (!this.behind) return undefined
-    this.catchingUp ??= this.catchUp().finally(() => {
-      this.catchingUp = null
-    })
-    return this.catchingUp
+    // Requests that catch up together share the loads: catchUp starts one only when none runs.
+    return this.behind ? this.catchUp() : undefined
   }
 
   private async catchUp(): Promise<void> {
@@ -142,7 +137,8 @@ export class PublicCatalog {
    */
   reload(): Promise<void> {
     if (this.loading) {
-      this.again = true
+      // Asked during a load: one more after it, as for an event.
+      this.dirty = true
       return this.loading
     }
     // This load reads whatever the events so far told: a deferred reload is no longer needed.
@@ -162,10 +158,6 @@ export class PublicCatalog {
       .finally(() => {
         this.loading = null
         if (this.eventsLoad === load) this.eventsLoad = null
-        if (this.again) {
-          this.again = false
-          this.dirty = true
-        }
         if (this.dirty) this.schedule()
       })
     this.loading = load
