@@ -1,7 +1,8 @@
 import { DatabaseError } from './errors.ts'
 import { embeddedFolder, type DatabaseHandle } from './handle.ts'
 import { compilePgliteWasm } from './pglite-wasm.ts'
-import { isEmptyFolder } from './template.ts'
+import { lockDataDir } from './lock.ts'
+import { fromTemplate, isEmptyFolder } from './template.ts'
 
 /**
  * Opens the database the configuration names: Postgres when `url` is set, else the embedded
@@ -45,7 +46,20 @@ async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
   const wasm = compilePgliteWasm()
   // Settled by openPglite; until then a failure must not surface as an unhandled rejection.
   wasm.catch(() => {})
-  return (await import('./pglite.ts')).openPglite(dataDir, wasm)
+  // Locked, and a new folder's unpacking from the template started on its thread, before PGlite's
+  // modules load: a first start waits on that unpacking, and loading them first held it back by
+  // ~50 ms (node --cpu-prof of a first `scan`).
+  const release = lockDataDir(dataDir)
+  try {
+    const [{ openPglite }] = await Promise.all([
+      import('./pglite.ts'),
+      fromTemplate(embeddedFolder(dataDir)),
+    ])
+    return await openPglite(dataDir, wasm, release)
+  } catch (err) {
+    release()
+    throw err
+  }
 }
 
 /** A database URL fit for a log line: the password is never printed. */
