@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { runCli } from './cli.ts'
@@ -45,5 +45,24 @@ describe('scan into a new data folder', { timeout: 120_000 }, () => {
     expect(second.code).toBe(0)
     expect(second.stdout).toContain(`${tree.releases.length} published`)
     expect(torrentsOf(tree.root)).toEqual(fromNew)
+  })
+})
+
+describe('scan over a tree with a bad entry', { timeout: 120_000 }, () => {
+  it('prints the entry once, with its path, its code and what is wrong, and publishes the rest', async () => {
+    const tree: FixtureTree = await buildGentooTree()
+    cleanup.push(() => tree.remove())
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'mirrorseed-scan-data-'))
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }))
+    // A name that is not UTF-8 cannot go into a torrent: its folder's problem, not the pass's.
+    writeFileSync(Buffer.concat([Buffer.from(`${tree.root}/bad`), Buffer.from([0xff])]), 'x')
+    const run = await runCli(['scan', ...treeArgs(tree), '--data-dir', dataDir])
+    expect(run.code).toBe(0)
+    const problems = run.stdout.split('\n').filter((line) => line.startsWith('problem'))
+    expect(problems).toEqual([
+      'problem    bad\\xff: NOT_UTF8: the name is not UTF-8, so it cannot go into a torrent (BEP 3 paths are UTF-8)',
+    ])
+    expect(run.stdout).toContain(`${tree.releases.length} published`)
+    expect(run.stdout).toContain('1 unreadable or unwritable')
   })
 })

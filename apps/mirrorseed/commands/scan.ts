@@ -9,10 +9,21 @@ import {
   walkTree,
   type ReconcileSummary,
 } from '../../../lib/publish/index.ts'
+import type { ScanProblem } from '../../../lib/release/index.ts'
 import { addSharedOptions, configFrom, type SharedOptions } from '../options.ts'
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`
+}
+
+/**
+ * `path: CODE: what`, each said once: an errno's message starts with its code already
+ * ("EACCES: permission denied, scandir …") and a name's problem with its path.
+ */
+function problemText({ path, code, message }: ScanProblem): string {
+  let what = message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message
+  if (!what.startsWith(`${code}:`)) what = `${code}: ${what}`
+  return `${path}: ${what}`
 }
 
 function print(summary: ReconcileSummary): void {
@@ -29,7 +40,7 @@ function print(summary: ReconcileSummary): void {
   }
   for (const f of summary.failed) console.log(`FAILED     ${f.releaseDir}/${f.name}: ${f.reason}`)
   for (const h of summary.held) console.log(`held       ${h.releaseDir}/${h.name}: ${h.reason}`)
-  for (const p of summary.problems) console.log(`problem    ${p.path}: ${p.code}: ${p.message}`)
+  for (const p of summary.problems) console.log(`problem    ${problemText(p)}`)
   for (const r of summary.retired)
     console.log(`retired    ${r.releaseDir}/${r.name}  ${r.infoHash}`)
   for (const r of summary.removed)
