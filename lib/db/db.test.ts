@@ -183,7 +183,8 @@ describe('the embedded database folder', () => {
             `import { mirrors } from ${JSON.stringify(join(process.cwd(), 'lib/db/schema.ts'))}\n` +
             `const database = await openDatabase({ dataDir: ${JSON.stringify(dataDir)} })\n` +
             `await database.migrate()\n` +
-            `for (let i = 0; i < 200; i++) await database.db.insert(mirrors).values({ name: 'm' + i, baseUrl: 'http://192.0.2.1/' + i + '/' })\n` +
+            `for (let i = 0; i < 200; i++)\n` +
+            `  await database.db.insert(mirrors).values({ name: 'm' + i, baseUrl: 'http://192.0.2.1/' + i })\n` +
             `console.log('committed')\n` +
             `setInterval(() => {}, 1000)\n`,
         )

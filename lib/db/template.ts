@@ -149,8 +149,9 @@ const PAGE = 8192
  * one segment there is.
  */
 export function zeroDeadWal(dir: string): void {
-  // ControlFileData (src/include/catalog/pg_control.h): state at 16 (1, DB_SHUTDOWNED), checkPoint
-  // at 32, and the checkpoint's own redo pointer at 40, which a shutdown checkpoint points at itself.
+  // ControlFileData (src/include/catalog/pg_control.h): state at 16 (1, DB_SHUTDOWNED),
+  // checkPoint at 32, and the checkpoint's own redo pointer at 40, which a shutdown checkpoint
+  // points at itself.
   const control = readFileSync(join(dir, 'global', 'pg_control'))
   const checkpoint = control.readBigUInt64LE(32)
   if (control.readUInt32LE(16) !== 1 || control.readBigUInt64LE(40) !== checkpoint) return

@@ -1,7 +1,7 @@
 // Unpacks the build's template database into a new PGlite folder, on a thread of its own
 // (template.ts starts it). Plain JavaScript, like the hashing workers, so that a thread loads it
-// without tsx. On the main thread the template (then 40 MB in a thousand files) took 0.3 to 0.4 s in one piece,
-// and on its thread pool (fs.promises) still 0.1 to 0.2 s of the main thread's time
+// without tsx. On the main thread the template (then 40 MB in a thousand files) took 0.3 to 0.4 s
+// in one piece, and on its thread pool (fs.promises) still 0.1 to 0.2 s of the main thread's time
 // (eventLoopUtilization): time a first `scan` needs there to walk the tree and feed the hashing
 // threads while the database is made (lib/publish/ahead.ts).
 import {
@@ -75,10 +75,10 @@ const SPARSE_FROM = 1 << 20
  * Writes a file, leaving its all-zero pages as holes when it is large: the WAL segment, 16 MB of
  * which all but a few pages are zeros (makeTemplate in pglite.ts zeroes the part a start never
  * reads, template.ts's zeroDeadWal). Writing them took ~30 ms of the kernel's time at every first
- * start. The price: Postgres
- * fills a new segment with zeros to reserve its disk space, and this first one's is taken as the
- * WAL reaches it, so on a disk that fills within the first 16 MB of WAL a write fails that would
- * have had its space (Postgres then stops, as it does on a full disk anyway).
+ * start. The price: Postgres fills a new segment with zeros to reserve its disk space, and this
+ * first one's is taken as the WAL reaches it, so on a disk that fills within the first 16 MB of
+ * WAL a write fails that would have had its space (Postgres then stops, as it does on a full disk
+ * anyway).
  */
 function writeFile(target, body, mode) {
   if (body.length < SPARSE_FROM) return writeFileSync(target, body, { mode })
