@@ -165,6 +165,9 @@ describe.skipIf(!tool('mktorrent').found)('seeder on the wire', () => {
     for (const p of c.find('piece')) p.block.copy(got, p.index * pieceLength + p.begin)
     expect(got.equals(whole())).toBe(true)
     expect(seeder.stats().torrents[0].uploaded).toBeGreaterThanOrEqual(length)
+    // What its announces report (lib/peer/announce.ts): the same count, under the torrent's key.
+    expect(seeder.uploaded(fx.torrent.infoHash!)).toBe(seeder.stats().torrents[0].uploaded)
+    expect(seeder.uploaded(Buffer.alloc(20))).toBe(0)
   })
 
   it('speaks again once the peer speaks after the handshake, so Transmission 3 reads our have_all', async () => {

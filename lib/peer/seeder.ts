@@ -99,6 +99,12 @@ export interface Seeder {
   /** Totals and per-torrent counts now; changes nothing, so any number of readers may call it. */
   stats(): SeederStats
   /**
+   * Bytes sent so far for the torrent seeded under `infoHash` (any of its swarm keys), 0 for one
+   * not seeded: what the announcer reports. One lookup, where {@link stats} counts every torrent:
+   * an announce of each of N torrents through stats() cost O(N) each, O(N²) at start.
+   */
+  uploaded(infoHash: Buffer): number
+  /**
    * For the one stats flush: every seeded torrent's counts, and each torrent removed since the
    * previous call one last time with its final `uploaded`, then forgotten. Without it the bytes a
    * torrent sent between the last flush and its removal never reached `torrent_stats`.
@@ -346,6 +352,9 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
         buffered,
         torrents,
       }
+    },
+    uploaded(infoHash) {
+      return byHash.get(hex(infoHash))?.uploaded ?? 0
     },
     takeCounters() {
       const counts = [...removedCounts, ...[...new Set(byHash.values())].map(countsOf)]

@@ -44,8 +44,7 @@ export const seederRole: Role = async ({ config, feed, live, ports, services }) 
   const announcer = new Announcer({
     peerId: seeder.peerId,
     port: seeder.port,
-    uploaded: (infoHash) =>
-      seeder.stats().torrents.find((t) => t.infoHash === infoHash.toString('hex'))?.uploaded ?? 0,
+    uploaded: (infoHash) => seeder.uploaded(infoHash),
     exclude: config.roles.includes('tracker') ? (url) => url === ownTracker : undefined,
   })
   // Only active torrents are seeded: a superseded one's files may already hold the new bytes.
