@@ -260,9 +260,14 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   // Super-seeding moves on when an offer waited long enough for its hand-on, takes in the peers
   // that came before the crowd, and stops when the crowd has gone, so a downloader left alone
   // is never held to one piece at a time. No timer at all when the seeder does not super-seed.
+  // Only torrents with a peer have anything to move on, found through the connections (at most
+  // maxConnections): walking every seeded torrent four times a second cost an idle `serve` with
+  // 10,000 torrents 5 % of a core (node --cpu-prof).
   const revelation = superSeed
     ? setInterval(() => {
-        for (const seeded of new Set(byHash.values())) {
+        const withPeers = new Set<Seeded>()
+        for (const conn of connections) if (conn.seeded) withPeers.add(conn.seeded)
+        for (const seeded of withPeers) {
           const superSeed = seeded.superSeed
           if (!superSeed || seeded.peers.size === 0) continue
           if (seeded.crowded()) {
