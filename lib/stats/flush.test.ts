@@ -7,9 +7,9 @@ import { StatsFlusher } from './index.ts'
 const hash = 'cd'.repeat(20)
 
 /** A torrent as the generator records it, with counters at zero. */
-async function seed(db: Database) {
+async function seed(db: Database, infoHash = hash) {
   const { id } = await recordPublished(db, {
-    infoHash: hash,
+    infoHash,
     infoHashV2: null,
     name: 'n',
     releaseDir: 'r',
@@ -78,6 +78,34 @@ describe.each(databaseKinds)('torrent stats on %s', (_name, kind) => {
       await database.db.execute('alter table torrent_stats_away rename to torrent_stats')
       await flusher.close()
       expect((await countersOf(database.db, [id])).get(id)?.uploadedPeer).toBe(250)
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('writes a large flush in slices, and puts back only the slices that did not land', async () => {
+    const database = await kind.open()
+    try {
+      const hashes = ['a1', 'a2', 'a3', 'a4', 'a5'].map((h) => h.repeat(20))
+      const ids = []
+      for (const h of hashes) ids.push(await seed(database.db, h))
+      const flusher = new StatsFlusher(
+        database,
+        { uploadedPeer: () => hashes.map((h) => [h, 100] as [string, number]) },
+        2,
+      )
+      // The third slice's torrent cannot be written for now; the two slices before it land.
+      await database.db.execute(`create function refuse() returns trigger language plpgsql as $$
+        begin raise exception 'refused'; end $$`)
+      await database.db.execute(`create trigger refuse before update on torrent_stats for each row
+        when (old.torrent_id = ${ids[4]}) execute function refuse()`)
+      await flusher.flush()
+      const first = await countersOf(database.db, ids)
+      expect(ids.map((id) => first.get(id)?.uploadedPeer)).toEqual([100, 100, 100, 100, 0])
+      await database.db.execute('drop trigger refuse on torrent_stats')
+      await flusher.close()
+      const after = await countersOf(database.db, ids)
+      expect(ids.map((id) => after.get(id)?.uploadedPeer)).toEqual([100, 100, 100, 100, 100])
     } finally {
       await database.close()
     }

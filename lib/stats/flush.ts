@@ -1,6 +1,10 @@
+import { setImmediate } from 'node:timers/promises'
 import { addCounters, type CounterDelta } from '../catalog/index.ts'
 import type { DatabaseHandle } from '../db/index.ts'
 import { backgroundFailure } from '../log/index.ts'
+
+/** Torrents per statement of a flush (see StatsFlusher's write). */
+const FLUSH_SLICE = 500
 
 /** Cumulative counts per torrent (hex tracker key), as the seeder and web seed keep them. */
 export type Totals = () => Iterable<[infoHash: string, count: number]>
@@ -45,6 +49,8 @@ export class StatsFlusher {
   constructor(
     private readonly database: DatabaseHandle,
     private readonly sources: StatsSources,
+    /** Torrents per statement (see write). */
+    private readonly slice = FLUSH_SLICE,
   ) {}
 
   start(intervalMs: number): void {
@@ -104,11 +110,19 @@ export class StatsFlusher {
     if (this.pending.size === 0) return
     const batch = [...this.pending]
     this.pending.clear()
+    let written = 0
     try {
-      await addCounters(this.database.db, batch)
+      // In slices, with a turn of the event loop between them: on PGlite a statement runs on the
+      // main thread (and its promise settles without one), and the first flush after a start
+      // writes every torrent's peak (our own seeder makes it 1), one 10,000-row UPDATE that held
+      // announces up for 0.8 s at 10,000 torrents (node --cpu-prof of an idle serve).
+      for (; written < batch.length; written += this.slice) {
+        if (written > 0) await setImmediate()
+        await addCounters(this.database.db, batch.slice(written, written + this.slice))
+      }
     } catch (err) {
-      // Put the batch back under whatever arrived meanwhile: it goes with the next flush.
-      for (const [infoHash, p] of batch) {
+      // Put back what did not land, under whatever arrived meanwhile: it goes with the next flush.
+      for (const [infoHash, p] of batch.slice(written)) {
         const entry = this.entry(infoHash)
         entry.uploadedPeer += p.uploadedPeer
         entry.uploadedWebseed += p.uploadedWebseed
