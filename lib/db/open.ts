@@ -50,13 +50,13 @@ async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
   // modules load: a first start waits on that unpacking, and loading them first held it back by
   // ~50 ms (node --cpu-prof of a first `scan`).
   const release = lockDataDir(dataDir)
+  const made = fromTemplate(embeddedFolder(dataDir))
   try {
-    const [{ openPglite }] = await Promise.all([
-      import('./pglite.ts'),
-      fromTemplate(embeddedFolder(dataDir)),
-    ])
+    const [{ openPglite }] = await Promise.all([import('./pglite.ts'), made])
     return await openPglite(dataDir, wasm, release)
   } catch (err) {
+    // The folder stays locked until its unpacking has ended, whichever of the two failed.
+    await made.catch(() => {})
     release()
     throw err
   }

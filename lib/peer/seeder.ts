@@ -265,11 +265,12 @@ export async function startSeeder(options: SeederOptions = {}): Promise<Seeder> 
   // 10,000 torrents 5 % of a core (node --cpu-prof).
   const revelation = superSeed
     ? setInterval(() => {
+        // A connection's `seeded` is set as it joins `seeded.peers` and both are undone at close.
         const withPeers = new Set<Seeded>()
         for (const conn of connections) if (conn.seeded) withPeers.add(conn.seeded)
         for (const seeded of withPeers) {
           const superSeed = seeded.superSeed
-          if (!superSeed || seeded.peers.size === 0) continue
+          if (!superSeed) continue
           if (seeded.crowded()) {
             superSeed.retract()
             superSeed.tick()
